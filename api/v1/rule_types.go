@@ -1,0 +1,530 @@
+package v1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// NodeGuardianRule says: on the nodes its selector matches, when its conditions hold for
+// their duration, apply its actions; when its recovery conditions hold, undo them.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Cluster,shortName=ngr,categories=nodeguardian
+// +kubebuilder:subresource:status
+// +kubebuilder:metadata:annotations="api-approved.kubernetes.io=unapproved, experimental-only"
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Firing",type=integer,JSONPath=`.status.firingCount`
+// +kubebuilder:printcolumn:name="Matched",type=integer,JSONPath=`.status.matchedNodes`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type NodeGuardianRule struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   NodeGuardianRuleSpec   `json:"spec"`
+	Status NodeGuardianRuleStatus `json:"status,omitempty"`
+}
+
+// NodeGuardianRuleList is a list of NodeGuardianRule.
+//
+// +kubebuilder:object:root=true
+type NodeGuardianRuleList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []NodeGuardianRule `json:"items"`
+}
+
+// NodeGuardianRuleSpec is the desired behaviour of a rule.
+type NodeGuardianRuleSpec struct {
+	// Conditions that trigger the rule.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	Conditions []Condition `json:"conditions"`
+
+	// ConditionLogic combines the conditions: AND (all hold) or OR (any holds).
+	// +kubebuilder:default=AND
+	// +optional
+	ConditionLogic Logic `json:"conditionLogic,omitempty"`
+
+	// NodeSelector picks the nodes the rule watches. Empty selects every node
+	// (control-plane nodes only when named explicitly).
+	// +optional
+	NodeSelector *NodeSelector `json:"nodeSelector,omitempty"`
+
+	// Actions taken when the rule fires.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	Actions []Action `json:"actions"`
+
+	// RecoveryConditions end the firing state. Without them the rule recovers when
+	// its trigger conditions are false.
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	RecoveryConditions []Condition `json:"recoveryConditions,omitempty"`
+
+	// RecoveryConditionLogic combines the recovery conditions.
+	// +kubebuilder:default=AND
+	// +optional
+	RecoveryConditionLogic Logic `json:"recoveryConditionLogic,omitempty"`
+
+	// RecoveryActions run on recovery, after what the rule applied has been removed.
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	RecoveryActions []RecoveryAction `json:"recoveryActions,omitempty"`
+
+	// Monitoring sets how often the rule is checked and how long it rests after firing.
+	// +kubebuilder:default={}
+	// +optional
+	Monitoring Monitoring `json:"monitoring,omitempty"`
+
+	// Metadata holds the rule's priority, switch and description.
+	// +kubebuilder:default={}
+	// +optional
+	Metadata RuleMetadata `json:"metadata,omitempty"`
+
+	// MaxUnhealthy is how many of the rule's selected nodes it may hold under disruptive
+	// actions (NoSchedule/NoExecute taints, cordon, evict, drain) at once: a count or a
+	// percentage such as "20%".
+	// +kubebuilder:default="20%"
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as \"20%\""
+	// +optional
+	MaxUnhealthy *intstr.IntOrString `json:"maxUnhealthy,omitempty"`
+
+	// DryRun rules are planned and shown but never applied.
+	// +optional
+	DryRun bool `json:"dryRun,omitempty"`
+
+	// Suspend stops the rule, as in Flux. metadata.enabled: false means the same.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// Logic combines several conditions.
+// +kubebuilder:validation:Enum=AND;OR
+type Logic string
+
+// Condition logics.
+const (
+	LogicAnd Logic = "AND"
+	LogicOr  Logic = "OR"
+)
+
+// Operator compares a metric value with a threshold.
+// +kubebuilder:validation:Enum=GreaterThan;LessThan;EqualTo;NotEqualTo;GreaterThanOrEqual;LessThanOrEqual
+type Operator string
+
+// Comparison operators.
+const (
+	OpGreaterThan        Operator = "GreaterThan"
+	OpLessThan           Operator = "LessThan"
+	OpEqualTo            Operator = "EqualTo"
+	OpNotEqualTo         Operator = "NotEqualTo"
+	OpGreaterThanOrEqual Operator = "GreaterThanOrEqual"
+	OpLessThanOrEqual    Operator = "LessThanOrEqual"
+)
+
+// Built-in metric names. Any other metric is custom and needs a query.
+const (
+	MetricCPUUtilization    = "cpuUtilizationPercent"
+	MetricMemoryUtilization = "memoryUtilizationPercent"
+	MetricDiskUtilization   = "diskUtilizationPercent"
+	MetricCPULoadRatio      = "cpuLoadRatio"
+)
+
+// BuiltinMetrics lists the metrics that need no query.
+func BuiltinMetrics() []string {
+	return []string{MetricCPUUtilization, MetricMemoryUtilization, MetricDiskUtilization, MetricCPULoadRatio}
+}
+
+// IsBuiltinMetric reports whether name is a built-in metric.
+func IsBuiltinMetric(name string) bool {
+	for _, m := range BuiltinMetrics() {
+		if m == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Condition compares one metric with a threshold over a window.
+//
+// +kubebuilder:validation:XValidation:rule="self.metric in ['cpuUtilizationPercent', 'memoryUtilizationPercent', 'diskUtilizationPercent', 'cpuLoadRatio'] || (has(self.query) && self.query != '')",message="a custom metric needs a query",fieldPath=".query"
+type Condition struct {
+	// Metric is a built-in metric name or the name of a custom metric.
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z_][a-zA-Z0-9_]*$`
+	// +kubebuilder:validation:MaxLength=128
+	Metric string `json:"metric"`
+
+	// Operator compares the metric with value.
+	Operator Operator `json:"operator"`
+
+	// Value is the threshold.
+	Value float64 `json:"value"`
+
+	// Duration is how long the condition must hold: every sample in the window must
+	// satisfy it. 0s uses the latest sample only.
+	// +kubebuilder:default="0s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +optional
+	Duration metav1.Duration `json:"duration,omitempty"`
+
+	// Query is the PromQL expression of a custom metric, returning one series per node.
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	Query string `json:"query,omitempty"`
+
+	// Description is free text.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Description string `json:"description,omitempty"`
+}
+
+// NodeSelector picks nodes by labels or by name.
+type NodeSelector struct {
+	// MatchLabels requires each label to have the value given.
+	// +optional
+	MatchLabels map[string]string `json:"matchLabels,omitempty"`
+
+	// MatchExpressions are label requirements, all of which must hold.
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	MatchExpressions []NodeSelectorRequirement `json:"matchExpressions,omitempty"`
+
+	// NodeNames selects nodes by name.
+	// +kubebuilder:validation:MaxItems=10000
+	// +optional
+	NodeNames []string `json:"nodeNames,omitempty"`
+}
+
+// NodeSelectorRequirement is one label requirement.
+type NodeSelectorRequirement struct {
+	// Key is the label key.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=317
+	Key string `json:"key"`
+
+	// Operator is In, NotIn, Exists, DoesNotExist, Gt or Lt.
+	// +kubebuilder:validation:Enum=In;NotIn;Exists;DoesNotExist;Gt;Lt
+	Operator string `json:"operator"`
+
+	// Values for In and NotIn (one or more) and Gt and Lt (exactly one integer).
+	// +kubebuilder:validation:MaxItems=256
+	// +optional
+	Values []string `json:"values,omitempty"`
+}
+
+// ActionType names an action.
+// +kubebuilder:validation:Enum=taint;label;annotation;evict;drain;cordon;alert
+type ActionType string
+
+// Action types.
+const (
+	ActionTaint      ActionType = "taint"
+	ActionLabel      ActionType = "label"
+	ActionAnnotation ActionType = "annotation"
+	ActionEvict      ActionType = "evict"
+	ActionDrain      ActionType = "drain"
+	ActionCordon     ActionType = "cordon"
+	ActionAlert      ActionType = "alert"
+)
+
+// Action is one thing a firing rule does. The sub-object named like the type holds
+// its parameters.
+//
+// +kubebuilder:validation:XValidation:rule="self.type != 'taint' || has(self.taint)",message="type taint needs a taint object",fieldPath=".taint"
+// +kubebuilder:validation:XValidation:rule="self.type != 'label' || has(self.label)",message="type label needs a label object",fieldPath=".label"
+// +kubebuilder:validation:XValidation:rule="self.type != 'annotation' || has(self.annotation)",message="type annotation needs an annotation object",fieldPath=".annotation"
+// +kubebuilder:validation:XValidation:rule="self.type != 'alert' || has(self.alert)",message="type alert needs an alert object",fieldPath=".alert"
+// +kubebuilder:validation:XValidation:rule="!has(self.taint) || self.type == 'taint'",message="taint is set but type is not taint",fieldPath=".taint"
+// +kubebuilder:validation:XValidation:rule="!has(self.label) || self.type == 'label'",message="label is set but type is not label",fieldPath=".label"
+// +kubebuilder:validation:XValidation:rule="!has(self.annotation) || self.type == 'annotation'",message="annotation is set but type is not annotation",fieldPath=".annotation"
+// +kubebuilder:validation:XValidation:rule="!has(self.evict) || self.type == 'evict'",message="evict is set but type is not evict",fieldPath=".evict"
+// +kubebuilder:validation:XValidation:rule="!has(self.drain) || self.type == 'drain'",message="drain is set but type is not drain",fieldPath=".drain"
+// +kubebuilder:validation:XValidation:rule="!has(self.cordon) || self.type == 'cordon'",message="cordon is set but type is not cordon",fieldPath=".cordon"
+// +kubebuilder:validation:XValidation:rule="!has(self.alert) || self.type == 'alert'",message="alert is set but type is not alert",fieldPath=".alert"
+type Action struct {
+	// Type of the action.
+	Type ActionType `json:"type"`
+	// Taint puts a taint on the node.
+	// +optional
+	Taint *TaintSpec `json:"taint,omitempty"`
+	// Label sets labels on the node.
+	// +optional
+	Label *LabelAction `json:"label,omitempty"`
+	// Annotation sets annotations on the node.
+	// +optional
+	Annotation *AnnotationAction `json:"annotation,omitempty"`
+	// Evict evicts pods from the node through the Eviction API.
+	// +optional
+	Evict *EvictAction `json:"evict,omitempty"`
+	// Drain cordons the node and evicts every evictable pod.
+	// +optional
+	Drain *DrainAction `json:"drain,omitempty"`
+	// Cordon marks the node unschedulable.
+	// +optional
+	Cordon *CordonAction `json:"cordon,omitempty"`
+	// Alert sends an alert.
+	// +optional
+	Alert *AlertAction `json:"alert,omitempty"`
+}
+
+// TaintEffect is a Kubernetes taint effect.
+// +kubebuilder:validation:Enum=NoSchedule;PreferNoSchedule;NoExecute
+type TaintEffect string
+
+// TaintSpec is a taint to apply.
+type TaintSpec struct {
+	// Key of the taint.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=317
+	Key string `json:"key"`
+	// Value of the taint.
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	Value string `json:"value,omitempty"`
+	// Effect of the taint.
+	Effect TaintEffect `json:"effect"`
+}
+
+// LabelAction sets node labels.
+type LabelAction struct {
+	// Labels to set.
+	// +kubebuilder:validation:MinProperties=1
+	Labels map[string]string `json:"labels"`
+}
+
+// AnnotationAction sets node annotations. Values may be templates.
+type AnnotationAction struct {
+	// Annotations to set.
+	// +kubebuilder:validation:MinProperties=1
+	Annotations map[string]string `json:"annotations"`
+}
+
+// EvictAction evicts pods from the node.
+type EvictAction struct {
+	// MaxPods is the most pods evicted per node, lowest priority first.
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	MaxPods int32 `json:"maxPods,omitempty"`
+	// ExcludeNamespaces are never evicted from.
+	// +kubebuilder:validation:MaxItems=256
+	// +optional
+	ExcludeNamespaces []string `json:"excludeNamespaces,omitempty"`
+	// GracePeriodSeconds overrides the pods' termination grace period.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	GracePeriodSeconds *int64 `json:"gracePeriodSeconds,omitempty"`
+	// PodSelector limits eviction to matching pods.
+	// +optional
+	PodSelector *metav1.LabelSelector `json:"podSelector,omitempty"`
+}
+
+// DrainAction cordons the node and evicts every evictable pod.
+type DrainAction struct {
+	// GracePeriodSeconds overrides the pods' termination grace period.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	GracePeriodSeconds *int64 `json:"gracePeriodSeconds,omitempty"`
+	// Timeout bounds the whole drain.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +optional
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+}
+
+// CordonAction marks the node unschedulable. It has no parameters.
+type CordonAction struct{}
+
+// Channel is an alert channel.
+// +kubebuilder:validation:Enum=email;slack;webhook;alertmanager;log
+type Channel string
+
+// Alert channels.
+const (
+	ChannelEmail        Channel = "email"
+	ChannelSlack        Channel = "slack"
+	ChannelWebhook      Channel = "webhook"
+	ChannelAlertmanager Channel = "alertmanager"
+	ChannelLog          Channel = "log"
+)
+
+// AlertAction sends an alert rendered from a template.
+type AlertAction struct {
+	// Enabled switches the alert off when false.
+	// +kubebuilder:default=true
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+	// Template names an AlertTemplate.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Template string `json:"template,omitempty"`
+	// Channels to send on; empty means the template's channels.
+	// +kubebuilder:validation:MaxItems=8
+	// +optional
+	Channels []Channel `json:"channels,omitempty"`
+}
+
+// RecoveryActionType names a recovery action.
+// +kubebuilder:validation:Enum=removeTaint;removeLabel;removeAnnotation;uncordon;alert
+type RecoveryActionType string
+
+// Recovery action types.
+const (
+	RecoveryRemoveTaint      RecoveryActionType = "removeTaint"
+	RecoveryRemoveLabel      RecoveryActionType = "removeLabel"
+	RecoveryRemoveAnnotation RecoveryActionType = "removeAnnotation"
+	RecoveryUncordon         RecoveryActionType = "uncordon"
+	RecoveryAlert            RecoveryActionType = "alert"
+)
+
+// RecoveryAction is one thing done on recovery.
+//
+// +kubebuilder:validation:XValidation:rule="self.type != 'removeTaint' || has(self.taint)",message="type removeTaint needs a taint object",fieldPath=".taint"
+// +kubebuilder:validation:XValidation:rule="self.type != 'removeLabel' || has(self.label)",message="type removeLabel needs a label object",fieldPath=".label"
+// +kubebuilder:validation:XValidation:rule="self.type != 'removeAnnotation' || has(self.annotation)",message="type removeAnnotation needs an annotation object",fieldPath=".annotation"
+// +kubebuilder:validation:XValidation:rule="self.type != 'alert' || has(self.alert)",message="type alert needs an alert object",fieldPath=".alert"
+// +kubebuilder:validation:XValidation:rule="!has(self.taint) || self.type == 'removeTaint'",message="taint is set but type is not removeTaint",fieldPath=".taint"
+// +kubebuilder:validation:XValidation:rule="!has(self.label) || self.type == 'removeLabel'",message="label is set but type is not removeLabel",fieldPath=".label"
+// +kubebuilder:validation:XValidation:rule="!has(self.annotation) || self.type == 'removeAnnotation'",message="annotation is set but type is not removeAnnotation",fieldPath=".annotation"
+// +kubebuilder:validation:XValidation:rule="!has(self.uncordon) || self.type == 'uncordon'",message="uncordon is set but type is not uncordon",fieldPath=".uncordon"
+// +kubebuilder:validation:XValidation:rule="!has(self.alert) || self.type == 'alert'",message="alert is set but type is not alert",fieldPath=".alert"
+type RecoveryAction struct {
+	// Type of the recovery action.
+	Type RecoveryActionType `json:"type"`
+	// Taint names the taint to remove.
+	// +optional
+	Taint *TaintRef `json:"taint,omitempty"`
+	// Label names the labels to remove.
+	// +optional
+	Label *KeysRef `json:"label,omitempty"`
+	// Annotation names the annotations to remove.
+	// +optional
+	Annotation *KeysRef `json:"annotation,omitempty"`
+	// Uncordon marks the node schedulable again.
+	// +optional
+	Uncordon *CordonAction `json:"uncordon,omitempty"`
+	// Alert sends a recovery alert.
+	// +optional
+	Alert *AlertAction `json:"alert,omitempty"`
+}
+
+// TaintRef names a taint to remove: by key, and by effect when given.
+type TaintRef struct {
+	// Key of the taint.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=317
+	Key string `json:"key"`
+	// Value is accepted for symmetry with the taint action and ignored.
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	Value string `json:"value,omitempty"`
+	// Effect limits removal to the taint with this effect.
+	// +optional
+	Effect TaintEffect `json:"effect,omitempty"`
+}
+
+// KeysRef names label or annotation keys.
+type KeysRef struct {
+	// Keys to remove.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	Keys []string `json:"keys"`
+}
+
+// Monitoring sets the rule's rhythm.
+type Monitoring struct {
+	// CheckInterval is how often the rule is evaluated.
+	// +kubebuilder:default="60s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s')",message="must be at least 1s"
+	// +optional
+	CheckInterval metav1.Duration `json:"checkInterval,omitzero"`
+	// CooldownPeriod is how long after firing on a node the rule may not fire there again;
+	// 0s means no cooldown.
+	// +kubebuilder:default="5m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +optional
+	CooldownPeriod *metav1.Duration `json:"cooldownPeriod,omitempty"`
+	// MetricsSource overrides where the rule's metrics come from.
+	// +optional
+	MetricsSource *MetricsSource `json:"metricsSource,omitempty"`
+}
+
+// MetricsSource overrides the metric source of one rule.
+type MetricsSource struct {
+	// PrometheusURL is the Prometheus to query for this rule.
+	// +kubebuilder:validation:MaxLength=2048
+	// +optional
+	PrometheusURL string `json:"prometheusURL,omitempty"`
+	// UseMetricsServer reads cpu and memory from metrics-server.
+	// +optional
+	UseMetricsServer bool `json:"useMetricsServer,omitempty"`
+}
+
+// RuleMetadata is the rule's priority, switch and description.
+type RuleMetadata struct {
+	// Priority orders rules: a LOWER number is a HIGHER priority.
+	// +kubebuilder:default=100
+	// +optional
+	Priority *int32 `json:"priority,omitempty"`
+	// Enabled switches the rule off when false.
+	// +kubebuilder:default=true
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+	// Description is free text.
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	Description string `json:"description,omitempty"`
+	// Tags are free-form labels for people.
+	// +kubebuilder:validation:MaxItems=64
+	// +optional
+	Tags []string `json:"tags,omitempty"`
+}
+
+// NodeGuardianRuleStatus is the observed state of a rule.
+type NodeGuardianRuleStatus struct {
+	// ObservedGeneration is the generation last evaluated.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions: Ready, Reconciling, Stalled.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// LastEvaluationTime is when the rule was last evaluated.
+	// +optional
+	LastEvaluationTime *metav1.Time `json:"lastEvaluationTime,omitempty"`
+	// MatchedNodes is how many nodes the selector matched.
+	// +optional
+	MatchedNodes int32 `json:"matchedNodes,omitempty"`
+	// FiringCount is the number of nodes the rule fires on.
+	// +optional
+	FiringCount int32 `json:"firingCount,omitempty"`
+	// FiringNodes are the nodes the rule fires on, and since when.
+	// +optional
+	FiringNodes []FiringNode `json:"firingNodes,omitempty"`
+	// PendingNodes is how many nodes meet the conditions but not yet for their duration.
+	// +optional
+	PendingNodes int32 `json:"pendingNodes,omitempty"`
+	// UnknownNodes is how many nodes have Unknown conditions (missing or stale metrics).
+	// +optional
+	UnknownNodes int32 `json:"unknownNodes,omitempty"`
+	// LastTriggered is when the rule last fired on any node.
+	// +optional
+	LastTriggered *metav1.Time `json:"lastTriggered,omitempty"`
+	// LastError is the last evaluation error, if any.
+	// +optional
+	LastError string `json:"lastError,omitempty"`
+}
+
+// FiringNode is a node a rule fires on.
+type FiringNode struct {
+	// Name of the node.
+	Name string `json:"name"`
+	// Since is when the rule started firing there.
+	Since metav1.Time `json:"since"`
+}

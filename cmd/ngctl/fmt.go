@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pmezard/go-difflib/difflib"
+	"github.com/urfave/cli/v2"
+
+	"github.com/nodeguardian/nodeguardian/internal/render"
+)
+
+func fmtCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "fmt",
+		Usage:     "rewrite HCL rule files in canonical format",
+		ArgsUsage: "PATH...",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "check", Usage: "do not write; exit 1 if a file would change"},
+			&cli.BoolFlag{Name: "diff", Usage: "print the changes as a unified diff"},
+		},
+		Action: func(c *cli.Context) error {
+			paths := c.Args().Slice()
+			if len(paths) == 0 {
+				paths = []string{"."}
+			}
+			files, err := hclFiles(paths)
+			if err != nil {
+				return exitf(1, "%v", err)
+			}
+			var changed, broken int
+			for _, f := range files {
+				src, err := os.ReadFile(f)
+				if err != nil {
+					return exitf(1, "%v", err)
+				}
+				out, err := render.FormatHCL(f, src)
+				if err != nil {
+					fmt.Fprintln(c.App.ErrWriter, err)
+					broken++
+					continue
+				}
+				if bytes.Equal(src, out) {
+					continue
+				}
+				changed++
+				fmt.Fprintln(c.App.Writer, f)
+				if c.Bool("diff") {
+					fmt.Fprint(c.App.Writer, unifiedDiff(f, src, out))
+				}
+				if !c.Bool("check") {
+					if err := os.WriteFile(f, out, 0o644); err != nil {
+						return exitf(1, "%v", err)
+					}
+				}
+			}
+			if broken > 0 || (c.Bool("check") && changed > 0) {
+				return exitf(1, "")
+			}
+			return nil
+		},
+	}
+}
+
+// hclFiles expands paths into the *.hcl files they name, sorted.
+func hclFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && (path == p || strings.HasSuffix(path, ".hcl")) {
+				out = append(out, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("fmt: %w", err)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func unifiedDiff(name string, a, b []byte) string {
+	s, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: difflib.SplitLines(string(a)), B: difflib.SplitLines(string(b)),
+		FromFile: name, ToFile: name + " (formatted)", Context: 3,
+	})
+	return s
+}

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/nodeguardian/nodeguardian/internal/load"
+	"github.com/nodeguardian/nodeguardian/internal/render"
+)
+
+func renderCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "render",
+		Usage: "convert rules between HCL and YAML manifests (e.g. HCL-authored rules to CRDs for Flux)",
+		Flags: []cli.Flag{
+			rulesFlag,
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "yaml", Usage: "yaml or hcl"},
+		},
+		Action: func(c *cli.Context) error {
+			set, diags := load.Paths(c.StringSlice("filename"), c.App.Reader)
+			if diags.HasErrors() {
+				return exitf(1, "%s", diags.Errors().Error())
+			}
+			var out []byte
+			var err error
+			switch c.String("output") {
+			case "yaml":
+				out, err = render.YAML(set.Rules, set.Templates)
+			case "hcl":
+				out, err = render.HCL(set.Rules, set.Templates)
+			default:
+				return exitf(1, "unknown output %q (want yaml or hcl)", c.String("output"))
+			}
+			if err != nil {
+				return exitf(1, "render: %v", err)
+			}
+			_, err = c.App.Writer.Write(out)
+			return err
+		},
+	}
+}

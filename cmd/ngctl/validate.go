@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nodeguardian/nodeguardian/internal/load"
+)
+
+var rulesFlag = &cli.StringSliceFlag{
+	Name:     "filename",
+	Aliases:  []string{"f"},
+	Usage:    "rule files or directories (recursive: *.yaml, *.yml, *.hcl); - reads YAML from stdin",
+	Required: true,
+}
+
+func validateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "validate",
+		Usage:     "check rule and alert-template files",
+		ArgsUsage: " ",
+		Flags: []cli.Flag{
+			rulesFlag,
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
+			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say what was skipped"},
+		},
+		Action: func(c *cli.Context) error {
+			set, diags := load.Paths(c.StringSlice("filename"), c.App.Reader)
+			failed := diags.HasErrors() || (c.Bool("strict") && len(diags.Warnings()) > 0)
+			var err error
+			switch c.String("output") {
+			case "text":
+				writeValidateText(c.App.Writer, c.App.ErrWriter, set, diags, c.Bool("verbose"))
+			case "json":
+				err = writeValidateJSON(c.App.Writer, set, diags, !failed)
+			default:
+				return exitf(1, "unknown output %q (want text or json)", c.String("output"))
+			}
+			if err != nil {
+				return err
+			}
+			if failed {
+				return exitf(1, "")
+			}
+			return nil
+		},
+	}
+}
+
+func summary(set *load.Set) string {
+	return fmt.Sprintf("%s, %s", plural(len(set.Rules), "rule"), plural(len(set.Templates), "alert template"))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func writeValidateText(out, errOut io.Writer, set *load.Set, diags load.Diagnostics, verbose bool) {
+	if len(diags) > 0 {
+		fmt.Fprint(errOut, diags.Error())
+		if s := diags.Error(); len(s) > 0 && s[len(s)-1] != '\n' {
+			fmt.Fprintln(errOut)
+		}
+	}
+	if verbose {
+		fmt.Fprintf(out, "%s read, %s of other kinds skipped\n", plural(set.Files, "file"), plural(set.Skipped, "document"))
+	}
+	errs, warns := len(diags.Errors()), len(diags.Warnings())
+	switch {
+	case errs > 0:
+		fmt.Fprintf(out, "%s: invalid (%s, %s)\n", summary(set), plural(errs, "error"), plural(warns, "warning"))
+	case warns > 0:
+		fmt.Fprintf(out, "%s: valid (%s)\n", summary(set), plural(warns, "warning"))
+	default:
+		fmt.Fprintf(out, "%s: valid\n", summary(set))
+	}
+}
+
+type jsonDiagnostic struct {
+	Severity string `json:"severity"`
+	File     string `json:"file"`
+	Line     int    `json:"line,omitempty"`
+	Column   int    `json:"column,omitempty"`
+	Field    string `json:"field,omitempty"`
+	Message  string `json:"message"`
+}
+
+func writeValidateJSON(out io.Writer, set *load.Set, diags load.Diagnostics, valid bool) error {
+	doc := struct {
+		Valid          bool             `json:"valid"`
+		Rules          int              `json:"rules"`
+		AlertTemplates int              `json:"alertTemplates"`
+		Files          int              `json:"files"`
+		Skipped        int              `json:"skipped"`
+		Diagnostics    []jsonDiagnostic `json:"diagnostics"`
+	}{Valid: valid, Rules: len(set.Rules), AlertTemplates: len(set.Templates), Files: set.Files, Skipped: set.Skipped,
+		Diagnostics: []jsonDiagnostic{}}
+	for _, d := range diags {
+		sev := "error"
+		if d.Severity == load.Warning {
+			sev = "warning"
+		}
+		doc.Diagnostics = append(doc.Diagnostics, jsonDiagnostic{sev, d.File, d.Line, d.Column, d.Field, d.Message})
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}

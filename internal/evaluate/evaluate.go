@@ -1,0 +1,145 @@
+package evaluate
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/series"
+)
+
+// DefaultStaleness is how old the latest sample may be before a condition is Unknown.
+const DefaultStaleness = 5 * time.Minute
+
+// Verdict is the evaluation of one rule on one node it selects.
+type Verdict struct {
+	Rule     string
+	Node     string
+	Trigger  Tri
+	Recovery Tri
+	// Conditions and RecoveryConditions hold one result per condition, in rule order.
+	// A rule without recovery conditions recovers when its trigger is False: Recovery is
+	// then Not(Trigger) and RecoveryConditions is empty.
+	Conditions         []ConditionResult
+	RecoveryConditions []ConditionResult
+}
+
+// Pending reports whether the trigger is not yet true but some trigger condition is
+// satisfied by the latest samples, waiting for its duration.
+func (v *Verdict) Pending() bool {
+	if v.Trigger == True {
+		return false
+	}
+	for _, c := range v.Conditions {
+		if c.Why == WhyPending || (c.Why == WhyNotCovered && c.HeldFor > 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// Exclusion is a node a rule's selector matched but that was excluded, with why.
+type Exclusion struct {
+	Node   string
+	Reason string
+}
+
+// RuleResult is the evaluation of one rule over the fleet.
+type RuleResult struct {
+	Rule     *v1.NodeGuardianRule
+	Active   bool   // enabled and not suspended
+	Inactive string // why not active: "disabled" or "suspended"
+	Err      string // the selector could not be compiled
+	Excluded []Exclusion
+	Verdicts []Verdict // one per selected node, in node order
+}
+
+// Options carry the clock and limits of one evaluation.
+type Options struct {
+	Now       time.Time
+	Interval  time.Duration // expected sample spacing; coverage allows gaps up to 2×Interval
+	Staleness time.Duration // default DefaultStaleness
+}
+
+// Evaluate evaluates every rule on every node it selects. rules must be defaulted.
+func Evaluate(rules []*v1.NodeGuardianRule, nodes []corev1.Node, data *series.Data, opts Options) []RuleResult {
+	clk := Clock{Now: opts.Now, Interval: opts.Interval, Staleness: opts.Staleness}
+	if clk.Staleness <= 0 {
+		clk.Staleness = DefaultStaleness
+	}
+	if clk.Interval <= 0 {
+		clk.Interval = 30 * time.Second
+	}
+	out := make([]RuleResult, 0, len(rules))
+	for _, r := range rules {
+		out = append(out, evaluateRule(r, nodes, data, clk))
+	}
+	return out
+}
+
+func evaluateRule(r *v1.NodeGuardianRule, nodes []corev1.Node, data *series.Data, clk Clock) RuleResult {
+	res := RuleResult{Rule: r, Active: r.Spec.Active()}
+	if !res.Active {
+		res.Inactive = "disabled"
+		if r.Spec.Suspend {
+			res.Inactive = "suspended"
+		}
+		return res
+	}
+	sel, err := NewSelector(r.Spec.NodeSelector)
+	if err != nil {
+		res.Err = err.Error()
+		return res
+	}
+	for i := range nodes {
+		n := &nodes[i]
+		ok, why := sel.Match(n)
+		if !ok {
+			if why != "" {
+				res.Excluded = append(res.Excluded, Exclusion{Node: n.Name, Reason: why})
+			}
+			continue
+		}
+		res.Verdicts = append(res.Verdicts, verdict(r, n.Name, data, clk))
+	}
+	return res
+}
+
+func verdict(r *v1.NodeGuardianRule, node string, data *series.Data, clk Clock) Verdict {
+	s := &r.Spec
+	v := Verdict{Rule: r.Name, Node: node}
+	v.Conditions, v.Trigger = conditions(s.Conditions, s.ConditionLogic, node, data, clk)
+	if len(s.RecoveryConditions) == 0 {
+		v.Recovery = Not(v.Trigger)
+		return v
+	}
+	v.RecoveryConditions, v.Recovery = conditions(s.RecoveryConditions, s.RecoveryConditionLogic, node, data, clk)
+	return v
+}
+
+func conditions(cs []v1.Condition, logic v1.Logic, node string, data *series.Data, clk Clock) ([]ConditionResult, Tri) {
+	results := make([]ConditionResult, len(cs))
+	tris := make([]Tri, len(cs))
+	for i := range cs {
+		c := &cs[i]
+		if msg, failed := sourceError(data, c.Metric); failed {
+			results[i] = ConditionResult{Condition: c, Why: WhySourceError, Err: msg}
+		} else {
+			results[i] = Condition(c, data.Get(node, c.Metric), clk)
+		}
+		tris[i] = results[i].Result
+	}
+	if logic == v1.LogicOr {
+		return results, Or(tris...)
+	}
+	return results, And(tris...)
+}
+
+func sourceError(data *series.Data, metric string) (string, bool) {
+	if data == nil {
+		return "", false
+	}
+	msg, ok := data.Errors[metric]
+	return msg, ok
+}

@@ -1,0 +1,7 @@
+rule "missing-equals" {
+  condition {
+    metric   = "cpuLoadRatio"
+    operator   "GreaterThan"
+    value    = 1.5
+  }
+}

