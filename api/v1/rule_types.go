@@ -148,7 +148,7 @@ func IsBuiltinMetric(name string) bool {
 
 // Condition compares one metric with a threshold over a window.
 //
-// +kubebuilder:validation:XValidation:rule="self.metric in ['cpuUtilizationPercent', 'memoryUtilizationPercent', 'diskUtilizationPercent', 'cpuLoadRatio'] || (has(self.query) && self.query != '')",message="a custom metric needs a query",fieldPath=".query"
+// +kubebuilder:validation:XValidation:rule="self.metric in ['cpuUtilizationPercent', 'memoryUtilizationPercent', 'diskUtilizationPercent', 'cpuLoadRatio'] || (has(self.query) && size(self.query) > 0)",message="a custom metric needs a query",fieldPath=".query"
 type Condition struct {
 	// Metric is a built-in metric name or the name of a custom metric.
 	// +kubebuilder:validation:Pattern=`^[a-zA-Z_][a-zA-Z0-9_]*$`
