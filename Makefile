@@ -48,7 +48,8 @@ fmt:
 	$(GO) run ./cmd/ngctl fmt examples
 
 demo: build
-	$(NGCTL) validate -f examples/rules
+	$(NGCTL) validate -f examples/rules/yaml
+	$(NGCTL) validate -f examples/rules/hcl
 
 clean:
 	rm -rf $(BIN)/ngctl

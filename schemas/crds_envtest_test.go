@@ -219,8 +219,8 @@ func testExamples(t *testing.T, env *testenv.Env) {
 	}
 	var files []string
 	for _, pattern := range []string{
-		filepath.Join(root, "examples", "rules", "*.yaml"),
-		filepath.Join(root, "examples", "rules", "*.yml"),
+		filepath.Join(root, "examples", "rules", "yaml", "*.yaml"),
+		filepath.Join(root, "examples", "rules", "yaml", "*.yml"),
 		filepath.Join("testdata", "*.yaml"),
 	} {
 		m, err := filepath.Glob(pattern)
@@ -271,7 +271,7 @@ func testHCLExamples(t *testing.T, env *testenv.Env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := filepath.Glob(filepath.Join(root, "examples", "rules", "*.hcl"))
+	files, err := filepath.Glob(filepath.Join(root, "examples", "rules", "hcl", "*.hcl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func testHCLExamples(t *testing.T, env *testenv.Env) {
 			if len(objs) == 0 {
 				t.Fatal("no rules or templates")
 			}
-			twin := yamlTwin(t, strings.TrimSuffix(file, ".hcl")+".yaml")
+			twin := yamlTwin(t, filepath.Join(root, "examples", "rules", "yaml", strings.TrimSuffix(filepath.Base(file), ".hcl")+".yaml"))
 			for _, obj := range objs {
 				kind := fmt.Sprintf("%T", obj)
 				if err := env.Client.Create(t.Context(), obj, strict); err != nil {

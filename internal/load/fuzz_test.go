@@ -50,12 +50,23 @@ func checkInvariants(t *testing.T, file string, set *Set, ds Diagnostics) {
 	}
 }
 
+// fuzzValidator compiles the schema once per fuzz target: compiling it is most of the
+// cost of YAML and HCL, which would otherwise starve the fuzzer.
+func fuzzValidator(f *testing.F) *validator {
+	v, err := newValidator()
+	if err != nil {
+		f.Fatal(err)
+	}
+	return v
+}
+
 func FuzzLoadYAML(f *testing.F) {
 	seedCorpus(f, ".yaml")
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Add([]byte("apiVersion: nodeguardian.k8s.io/v1\nkind: NodeGuardianRule\n---\n- x\n--- !!binary aGk=\n"))
+	v := fuzzValidator(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		set, ds := YAML("fuzz.yaml", data)
+		set, ds := loadOne(v, "fuzz.yaml", data, false)
 		checkInvariants(t, "fuzz.yaml", set, ds)
 	})
 }
@@ -63,8 +74,9 @@ func FuzzLoadYAML(f *testing.F) {
 func FuzzLoadHCL(f *testing.F) {
 	seedCorpus(f, ".hcl")
 	f.Add([]byte("rule \"x\" { variables = { a = [1, { b = null }] } }\n"))
+	v := fuzzValidator(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		set, ds := HCL("fuzz.hcl", data)
+		set, ds := loadOne(v, "fuzz.hcl", data, true)
 		checkInvariants(t, "fuzz.hcl", set, ds)
 	})
 }

@@ -47,23 +47,39 @@ func OriginKey(kind, name string) string { return kind + "/" + name }
 // and reports duplicate names within the stream; template references are checked by
 // Paths only, since templates usually live in other files.
 func YAML(file string, data []byte) (*Set, Diagnostics) {
-	l, ds := newLoader()
+	v, ds := compile()
 	if ds != nil {
-		return l.set, ds
+		return newSet(), ds
 	}
-	l.file(file, data, false)
-	return l.finish(false)
+	return loadOne(v, file, data, false)
 }
 
 // HCL loads an HCL file of rule and alert_template blocks (docs/hcl-format.md), with
 // the same checks as YAML.
 func HCL(file string, data []byte) (*Set, Diagnostics) {
-	l, ds := newLoader()
+	v, ds := compile()
 	if ds != nil {
-		return l.set, ds
+		return newSet(), ds
 	}
-	l.file(file, data, true)
+	return loadOne(v, file, data, true)
+}
+
+// loadOne loads one file with an already compiled schema.
+func loadOne(v *validator, file string, data []byte, isHCL bool) (*Set, Diagnostics) {
+	l := newLoader(v)
+	l.file(file, data, isHCL)
 	return l.finish(false)
+}
+
+func newSet() *Set { return &Set{Origins: map[string]Origin{}} }
+
+// compile builds the validator, reporting a broken embedded schema as a diagnostic.
+func compile() (*validator, Diagnostics) {
+	v, err := newValidator()
+	if err != nil {
+		return nil, Diagnostics{{Severity: Error, Message: err.Error()}}
+	}
+	return v, nil
 }
 
 // object is one loaded object with the document it came from.
@@ -83,14 +99,8 @@ type loader struct {
 	rank  map[string]int // display file name → order read, for sorting diagnostics
 }
 
-func newLoader() (*loader, Diagnostics) {
-	l := &loader{set: &Set{Origins: map[string]Origin{}}, rank: map[string]int{}}
-	v, err := newValidator()
-	if err != nil {
-		return l, Diagnostics{{Severity: Error, Message: err.Error()}}
-	}
-	l.v = v
-	return l, nil
+func newLoader(v *validator) *loader {
+	return &loader{v: v, set: newSet(), rank: map[string]int{}}
 }
 
 // file loads one file's documents.

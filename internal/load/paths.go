@@ -19,10 +19,11 @@ const maxFileSize = 16 << 20
 // duplicate names across all files and warns about alert templates that are not among
 // them.
 func Paths(paths []string, stdin io.Reader) (*Set, Diagnostics) {
-	l, ds := newLoader()
+	v, ds := compile()
 	if ds != nil {
-		return l.set, ds
+		return newSet(), ds
 	}
+	l := newLoader(v)
 	files, useStdin, ds := collect(paths)
 	l.diags = append(l.diags, ds...)
 	if useStdin {

@@ -18,7 +18,7 @@ func exampleNames(t *testing.T) []string {
 	t.Helper()
 	byExt := map[string][]string{}
 	for _, ext := range []string{".yaml", ".hcl"} {
-		files, err := filepath.Glob(filepath.Join(examplesDir, "*"+ext))
+		files, err := filepath.Glob(filepath.Join(examplesDir, ext[1:], "*"+ext))
 		if err != nil {
 			t.Fatalf("list examples: %v", err)
 		}
@@ -40,7 +40,7 @@ func exampleNames(t *testing.T) []string {
 func TestExamplesHCL(t *testing.T) {
 	for _, name := range exampleNames(t) {
 		t.Run(name, func(t *testing.T) {
-			yamlFile := filepath.Join(examplesDir, name+".yaml")
+			yamlFile := filepath.Join(examplesDir, "yaml", name+".yaml")
 			data, err := os.ReadFile(yamlFile)
 			if err != nil {
 				t.Fatal(err)
@@ -50,7 +50,7 @@ func TestExamplesHCL(t *testing.T) {
 			if err != nil {
 				t.Fatalf("HCL: %v", err)
 			}
-			hclFile := filepath.Join(examplesDir, name+".hcl")
+			hclFile := filepath.Join(examplesDir, "hcl", name+".hcl")
 			checkGolden(t, hclFile, got)
 			src, err := os.ReadFile(hclFile)
 			if err != nil {

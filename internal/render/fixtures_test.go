@@ -48,7 +48,7 @@ func everyFieldRule() *v1.NodeGuardianRule {
 			RecoveryActions:        everyRecoveryAction(),
 			Monitoring: v1.Monitoring{
 				CheckInterval:  dur(30 * time.Second),
-				CooldownPeriod: dur(time.Hour + 30*time.Minute),
+				CooldownPeriod: ptr(dur(time.Hour + 30*time.Minute)),
 				MetricsSource:  &v1.MetricsSource{PrometheusURL: "http://prometheus.monitoring:9090", UseMetricsServer: true},
 			},
 			Metadata: v1.RuleMetadata{
@@ -103,7 +103,7 @@ func everyAction() []v1.Action {
 	return []v1.Action{
 		{Type: v1.ActionTaint, Taint: &v1.TaintSpec{Key: "nodeguardian/high-load", Value: "true", Effect: "NoSchedule"}},
 		{Type: v1.ActionLabel, Label: &v1.LabelAction{Labels: map[string]string{"nodeguardian.io/status": "high-load"}}},
-		{Type: v1.ActionAnnotation, Annotation: &v1.AnnotationAction{Annotations: map[string]string{"nodeguardian.io/since": "{{ timestamp }}"}}},
+		{Type: v1.ActionAnnotation, Annotation: &v1.AnnotationAction{Annotations: map[string]string{"nodeguardian.io/since": "{{ timestamp }}", "nodeguardian.io/rule": "every-field"}}},
 		{Type: v1.ActionEvict, Evict: &v1.EvictAction{
 			MaxPods: 5, ExcludeNamespaces: []string{"kube-system"}, GracePeriodSeconds: ptr(int64(0)),
 			PodSelector: &metav1.LabelSelector{
@@ -124,7 +124,7 @@ func everyRecoveryAction() []v1.RecoveryAction {
 	return []v1.RecoveryAction{
 		{Type: v1.RecoveryRemoveTaint, Taint: &v1.TaintRef{Key: "nodeguardian/high-load", Value: "true", Effect: "NoSchedule"}},
 		{Type: v1.RecoveryRemoveLabel, Label: &v1.KeysRef{Keys: []string{"nodeguardian.io/status"}}},
-		{Type: v1.RecoveryRemoveAnnotation, Annotation: &v1.KeysRef{Keys: []string{"nodeguardian.io/since", "other"}}},
+		{Type: v1.RecoveryRemoveAnnotation, Annotation: &v1.KeysRef{Keys: []string{"nodeguardian.io/since", "nodeguardian.io/rule"}}},
 		{Type: v1.RecoveryUncordon, Uncordon: &v1.CordonAction{}},
 		{Type: v1.RecoveryAlert, Alert: &v1.AlertAction{Enabled: ptr(true), Template: "recovery-alert"}},
 	}

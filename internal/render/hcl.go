@@ -162,9 +162,9 @@ func exprTokens(n *node, depth int, allowHeredoc bool) (hclwrite.Tokens, error) 
 }
 
 // heredocable reports whether s reads back unchanged from a flush heredoc (<<-EOT)
-// whose lines the renderer indents: a final newline, no carriage
-// returns or other control characters, no line that is the marker, and at least one
-// line that starts without white space (the parser strips the common indentation).
+// whose lines the renderer indents: a final newline, no carriage returns or other
+// control characters, no line that is the marker, and at least one line that starts
+// without white space (the parser strips the indentation common to all lines).
 func heredocable(s string) bool {
 	if !strings.HasSuffix(s, "\n") {
 		return false

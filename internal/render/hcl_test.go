@@ -52,6 +52,8 @@ func TestStringsRoundTrip(t *testing.T) {
 		{name: "one line", s: "Node {{ node_name }} is overloaded.\n", heredoc: true},
 		{name: "several lines", s: "a\n  b\n\nc\n", heredoc: true},
 		{name: "blank line with spaces", s: "a\n   \nb\n", heredoc: true},
+		{name: "trailing spaces", s: "a  \n\tb\t\n", heredoc: true},
+		{name: "marker inside a line", s: "EOT is the marker\nxEOT\n", heredoc: true},
 		{name: "templates", s: "${x} $${y} %{ if } %%{z} $ % {{ a }}\n", heredoc: true},
 		{name: "tabs and unicode", s: "\tindented\nnœud «ok»\n", heredoc: true},
 		{name: "backslashes and quotes", s: "C:\\path \"q\"\n", heredoc: true},

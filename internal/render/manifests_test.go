@@ -3,7 +3,6 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"reflect"
 	"regexp"
 	"testing"
 
@@ -74,12 +73,4 @@ func normalizeVariables(t *testing.T, templates ...*v1.AlertTemplate) {
 		}
 		tmpl.Spec.Variables = &apiextensionsv1.JSON{Raw: raw}
 	}
-}
-
-// sameObjects reports whether two sets of objects are equal, variables compared by value.
-func sameObjects(t *testing.T, r1, r2 []*v1.NodeGuardianRule, t1, t2 []*v1.AlertTemplate) bool {
-	t.Helper()
-	normalizeVariables(t, t1...)
-	normalizeVariables(t, t2...)
-	return reflect.DeepEqual(r1, r2) && reflect.DeepEqual(t1, t2)
 }

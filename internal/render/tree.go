@@ -100,8 +100,8 @@ func newObject(kind string, meta *metav1.ObjectMeta, spec reflect.Value) (object
 }
 
 // fromStruct converts a struct by its JSON field names and order. Empty fields are
-// left out: zero scalars tagged omitempty, nil pointers, empty lists and maps, and
-// structs (not pointers to them) whose fields are all empty.
+// left out: zero scalars and durations tagged omitempty or omitzero, nil pointers,
+// empty lists and maps, and structs (not pointers to them) whose fields are all empty.
 func fromStruct(v reflect.Value) (*node, error) {
 	obj := &node{kind: kindObject}
 	t := v.Type()
@@ -125,7 +125,8 @@ func fromStruct(v reflect.Value) (*node, error) {
 		if name == "" {
 			name = sf.Name
 		}
-		n, err := fromValue(v.Field(i), strings.Contains(","+opts+",", ",omitempty,"))
+		omit := strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
+		n, err := fromValue(v.Field(i), omit)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

@@ -70,6 +70,7 @@ rule "every-field" {
     type = "annotation"
     annotation {
       annotations = {
+        "nodeguardian.io/rule"  = "every-field"
         "nodeguardian.io/since" = "{{ timestamp }}"
       }
     }
@@ -136,7 +137,7 @@ rule "every-field" {
   recovery_action {
     type = "removeAnnotation"
     annotation {
-      keys = ["nodeguardian.io/since", "other"]
+      keys = ["nodeguardian.io/since", "nodeguardian.io/rule"]
     }
   }
   recovery_action {

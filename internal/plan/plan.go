@@ -1,0 +1,164 @@
+// Package plan computes what NodeGuardian would change on a fleet — verdicts, current node
+// state and ownership ledgers in, a Plan out — and renders plans as text, JSON and
+// Markdown. Computing is pure (no I/O, time injected); rendering is separate from it.
+package plan
+
+import "time"
+
+// FormatVersion is the version of the plan's JSON form. It changes only when a field's
+// meaning changes or a field goes away; new fields may appear within a version.
+const FormatVersion = "1"
+
+// Plan is everything one reconciliation would do, with why.
+type Plan struct {
+	FormatVersion string    `json:"formatVersion"`
+	ID            string    `json:"id"` // hash of inputs + changes
+	CreatedAt     time.Time `json:"createdAt"`
+	ExpiresAt     time.Time `json:"expiresAt"`
+	Inputs        Inputs    `json:"inputs"`
+	Summary       Summary   `json:"summary"`
+	// Nodes with at least one change (dry-run changes included), by node name.
+	Nodes    []NodePlan   `json:"nodes"`
+	Deferred []Deferred   `json:"deferred"`
+	Warnings []Warning    `json:"warnings"`
+	Rules    []RuleStatus `json:"rules"`
+}
+
+// Inputs identify what the plan was computed from, so that a saved plan can be refused
+// when they change.
+type Inputs struct {
+	RulesHash string `json:"rulesHash"` // hash of the rules and templates
+	FleetHash string `json:"fleetHash"` // hash of nodes, pods, PDBs and metric samples
+	// NodeVersions are the resourceVersions of the planned nodes (live clusters).
+	NodeVersions map[string]string `json:"nodeVersions,omitempty"`
+	Source       string            `json:"source"` // e.g. "snapshot examples/fleet/demo.yaml"
+}
+
+// Summary counts what the plan does. Dry-run changes are not counted.
+type Summary struct {
+	NodesToChange int `json:"nodesToChange"`
+	Adds          int `json:"adds"`
+	Changes       int `json:"changes"`
+	Removes       int `json:"removes"`
+	Evictions     int `json:"evictions"`
+	Alerts        int `json:"alerts"`
+	Deferred      int `json:"deferred"`
+	Warnings      int `json:"warnings"`
+	DryRun        int `json:"dryRun"` // changes shown but never applied
+}
+
+// NodePlan is the ordered changes to one node.
+type NodePlan struct {
+	Node            string   `json:"node"`
+	ResourceVersion string   `json:"resourceVersion,omitempty"`
+	Changes         []Change `json:"changes"`
+}
+
+// Op is what a change does.
+type Op string
+
+// Change operations.
+const (
+	OpAdd    Op = "add"
+	OpChange Op = "change"
+	OpRemove Op = "remove"
+)
+
+// Kind is what a change touches.
+type Kind string
+
+// Change kinds, in the order they are applied on a node.
+const (
+	KindTaint      Kind = "taint"
+	KindLabel      Kind = "label"
+	KindAnnotation Kind = "annotation"
+	KindCordon     Kind = "cordon" // Op add: cordon; Op remove: uncordon
+	KindLedger     Kind = "ledger" // the ownership ledger annotation
+	KindEvict      Kind = "evict"  // one-shot: evict Pods
+	KindAlert      Kind = "alert"  // one-shot: send Alert
+	KindState      Kind = "state"  // a rule's state on the node changes (Healthy → Firing, ...)
+)
+
+// Change is one planned change to one node.
+type Change struct {
+	Op   Op   `json:"op"`
+	Kind Kind `json:"kind"`
+	// Key is the taint key, label key or annotation key.
+	Key string `json:"key,omitempty"`
+	// Value is the new value (add, change); Old the value replaced or removed.
+	Value  string `json:"value,omitempty"`
+	Old    string `json:"old,omitempty"`
+	Effect string `json:"effect,omitempty"` // taints
+	Rule   string `json:"rule,omitempty"`   // the rule that wants the change ("" for the ledger)
+	// Reason says why, with the values seen: "cpuLoadRatio 1.9 > 1.5 for 3m (min 1.7)".
+	Reason string `json:"reason"`
+	// Drift marks a change that puts back what someone removed while the rule fires.
+	Drift  bool `json:"drift,omitempty"`
+	DryRun bool `json:"dryRun,omitempty"`
+	// From and To are rule states (KindState).
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// Pods are the pods an eviction would evict (KindEvict), in order.
+	Pods []PodEviction `json:"pods,omitempty"`
+	// Alert is the alert to send (KindAlert).
+	Alert *Alert `json:"alert,omitempty"`
+}
+
+// PodEviction is one pod an evict or drain would evict.
+type PodEviction struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Priority  int32  `json:"priority"`
+	// BlockedBy names the PodDisruptionBudget that allows no disruption now ("" = evictable).
+	BlockedBy string `json:"blockedBy,omitempty"`
+}
+
+// Alert is an alert the plan would send.
+type Alert struct {
+	Event    string   `json:"event"` // "firing" or "recovered"
+	Template string   `json:"template,omitempty"`
+	Channels []string `json:"channels"`
+	Subject  string   `json:"subject"`
+	Body     string   `json:"body,omitempty"`
+}
+
+// Deferred is something a rule wants but may not do now, with why.
+type Deferred struct {
+	Rule   string `json:"rule"`
+	Node   string `json:"node"`
+	Reason string `json:"reason"` // "maxUnhealthy 20% (2 of 10 nodes) reached", "cooldown until ...", ...
+}
+
+// Warning is something a person should know: Unknown metrics, unmanaged conflicts, ...
+type Warning struct {
+	Rule    string `json:"rule,omitempty"`
+	Node    string `json:"node,omitempty"`
+	Message string `json:"message"`
+}
+
+// RuleStatus is one rule's view of the fleet after the plan.
+type RuleStatus struct {
+	Name     string   `json:"name"`
+	Active   bool     `json:"active"`
+	Inactive string   `json:"inactive,omitempty"` // "disabled" or "suspended"
+	DryRun   bool     `json:"dryRun,omitempty"`
+	Priority int32    `json:"priority"`
+	Matched  int      `json:"matched"`
+	Firing   []string `json:"firing"`
+	Pending  []string `json:"pending"`
+	Unknown  []string `json:"unknown"`
+	Excluded []string `json:"excluded,omitempty"` // matched but excluded (control plane, exclude label)
+}
+
+// HasChanges reports whether applying the plan would change anything (dry-run changes
+// do not count).
+func (p *Plan) HasChanges() bool {
+	for _, n := range p.Nodes {
+		for _, c := range n.Changes {
+			if !c.DryRun {
+				return true
+			}
+		}
+	}
+	return false
+}
