@@ -42,6 +42,7 @@ func checkBeforeDecode(d *document) Diagnostics {
 	}
 	mon, _ := spec["monitoring"].(map[string]any)
 	c.duration("/spec/monitoring/checkInterval", mon["checkInterval"])
+	c.minDuration("/spec/monitoring/checkInterval", mon["checkInterval"], time.Second)
 	c.duration("/spec/monitoring/cooldownPeriod", mon["cooldownPeriod"])
 	actions, _ := spec["actions"].([]any)
 	for i, it := range actions {
@@ -62,6 +63,14 @@ func (c *checker) duration(ptr string, v any) {
 	}
 	if _, err := time.ParseDuration(s); err != nil {
 		c.errorf(ptr, false, "%s: out of range (at most 2562047h)", strings.TrimPrefix(err.Error(), "time: "))
+	}
+}
+
+// minDuration applies a CRD CEL rule "duration(self) >= min".
+func (c *checker) minDuration(ptr string, v any, min time.Duration) {
+	s, _ := v.(string)
+	if d, err := time.ParseDuration(s); err == nil && d < min {
+		c.errorf(ptr, false, "must be at least %s (got %q)", min, s)
 	}
 }
 

@@ -177,11 +177,6 @@ func (d *document) diag(sev Severity, ptr string, onKey bool, fieldPtr, msg stri
 	return d.src.diagAt(sev, d.at(ptr, onKey), d.fieldPath(fieldPtr), msg)
 }
 
-// errorf records an error about the field at ptr, positioned at its value.
-func (d *document) errorf(ptr, msg string) {
-	d.diags = append(d.diags, d.diag(Error, ptr, false, ptr, msg))
-}
-
 // diagAt makes a diagnostic at p in this source, with a snippet when p is known.
 func (s *source) diagAt(sev Severity, p pos, field, msg string) Diagnostic {
 	dg := Diagnostic{Severity: sev, File: s.file, Line: p.line, Column: p.col, Field: field, Message: msg}

@@ -152,8 +152,7 @@ func (l *loader) ours(d *document) bool {
 			fmt.Sprintf("must be %s or %s", kindRule, kindTemplate)))
 		return false
 	case group == v1.Group:
-		l.diags = append(l.diags, d.diag(Warning, "/kind", false, "/kind",
-			fmt.Sprintf("unknown kind %q of group %s; document skipped", k, v1.Group)))
+		// Another kind of the group (such as the fleet's FleetSnapshot): not ours to check.
 	case knownKind(k):
 		l.diags = append(l.diags, d.diag(Warning, "/apiVersion", false, "/apiVersion",
 			fmt.Sprintf("kind %s with apiVersion %q is not a NodeGuardian object (%s); document skipped", k, av, apiVersion())))

@@ -2,11 +2,13 @@ package load
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/invalid and testdata/warnings")
@@ -171,6 +173,11 @@ metadata:
 data:
   threshold: "1.5"
 ---
+apiVersion: nodeguardian.k8s.io/v1
+kind: FleetSnapshot
+metadata:
+  name: another-kind-of-the-group
+---
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources: [rules.yaml]
@@ -186,7 +193,7 @@ spec:
 	if len(ds) != 0 {
 		t.Fatalf("unexpected diagnostics:\n%s", ds.Error())
 	}
-	if set.Skipped != 3 || len(set.Templates) != 1 || set.Files != 1 {
+	if set.Skipped != 4 || len(set.Templates) != 1 || set.Files != 1 {
 		t.Errorf("got %d skipped, %d templates, %d files", set.Skipped, len(set.Templates), set.Files)
 	}
 }
@@ -239,8 +246,29 @@ func TestDuplicatesAcrossFiles(t *testing.T) {
 
 func TestMissingPath(t *testing.T) {
 	_, ds := Paths([]string{"testdata/does-not-exist.yaml"}, nil)
-	if len(ds) != 1 || !ds.HasErrors() || ds[0].File != "testdata/does-not-exist.yaml" {
-		t.Errorf("got:\n%s", ds.Error())
+	want := "testdata/does-not-exist.yaml: error: cannot read: no such file or directory"
+	if len(ds) != 1 || ds.Error() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", ds.Error(), want)
+	}
+}
+
+func TestAliasBombIsRejected(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: nodeguardian.k8s.io/v1\nkind: AlertTemplate\nmetadata: {name: bomb}\nspec:\n  subject: x\n  variables:\n")
+	b.WriteString("    a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&b, "    a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	start := time.Now()
+	set, ds := YAML("bomb.yaml", []byte(b.String()))
+	if !ds.HasErrors() || len(set.Templates) != 0 {
+		t.Fatalf("an alias bomb must be rejected; got %d templates:\n%s", len(set.Templates), ds.Error())
+	}
+	if !strings.Contains(ds.Error(), "anchors and aliases are not supported") {
+		t.Errorf("unexpected message:\n%s", ds.Error())
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
 	}
 }
 

@@ -3,6 +3,7 @@ package load
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -42,7 +43,7 @@ func typeMessage(k *kind.Type, val any) string {
 			msg += fmt.Sprintf(" (write %s without quotes)", x)
 		}
 	case float64, bool:
-		if wants["string"] {
+		if wants["string"] && len(k.Want) == 1 {
 			msg += fmt.Sprintf(" (put it in quotes: %q)", jsonText(x))
 		}
 	}
@@ -71,6 +72,9 @@ func jsonText(v any) string {
 	case string:
 		return strconv.Quote(x)
 	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e21 {
+			return strconv.FormatFloat(x, 'f', -1, 64)
+		}
 		return strconv.FormatFloat(x, 'g', -1, 64)
 	case json.Number:
 		return x.String()

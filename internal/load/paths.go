@@ -1,6 +1,7 @@
 package load
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -32,7 +33,7 @@ func Paths(paths []string, stdin io.Reader) (*Set, Diagnostics) {
 	for _, f := range files {
 		data, err := readFile(f)
 		if err != nil {
-			l.diags = append(l.diags, Diagnostic{Severity: Error, File: f, Message: err.Error()})
+			l.diags = append(l.diags, Diagnostic{Severity: Error, File: f, Message: describe(err)})
 			continue
 		}
 		l.file(f, data, strings.EqualFold(filepath.Ext(f), ".hcl"))
@@ -72,6 +73,16 @@ func readFile(name string) ([]byte, error) {
 	return data, nil
 }
 
+// describe renders an I/O error without repeating the path, which the diagnostic
+// already names: "cannot read: no such file or directory".
+func describe(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return strings.Replace(err.Error(), pe.Error(), pe.Err.Error(), 1)
+	}
+	return err.Error()
+}
+
 // collect expands the arguments into a sorted list of distinct files.
 func collect(paths []string) (files []string, useStdin bool, ds Diagnostics) {
 	seen := map[string]bool{}
@@ -88,7 +99,7 @@ func collect(paths []string) (files []string, useStdin bool, ds Diagnostics) {
 		}
 		info, err := os.Stat(p)
 		if err != nil {
-			ds = append(ds, Diagnostic{Severity: Error, File: p, Message: fmt.Sprintf("cannot read: %v", err)})
+			ds = append(ds, Diagnostic{Severity: Error, File: p, Message: describe(fmt.Errorf("cannot read: %w", err))})
 			continue
 		}
 		if !info.IsDir() {
@@ -111,7 +122,7 @@ func walk(dir string) ([]string, Diagnostics) {
 	var ds Diagnostics
 	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
-			ds = append(ds, Diagnostic{Severity: Error, File: p, Message: fmt.Sprintf("cannot read: %v", err)})
+			ds = append(ds, Diagnostic{Severity: Error, File: p, Message: describe(fmt.Errorf("cannot read: %w", err))})
 			return nil
 		}
 		if e.IsDir() {
@@ -127,7 +138,7 @@ func walk(dir string) ([]string, Diagnostics) {
 		return nil
 	})
 	if err != nil {
-		ds = append(ds, Diagnostic{Severity: Error, File: dir, Message: fmt.Sprintf("cannot read: %v", err)})
+		ds = append(ds, Diagnostic{Severity: Error, File: dir, Message: describe(fmt.Errorf("cannot read: %w", err))})
 	}
 	if len(files) == 0 && err == nil {
 		ds = append(ds, Diagnostic{Severity: Warning, File: dir, Message: "no .yaml, .yml or .hcl files found"})

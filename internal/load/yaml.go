@@ -7,10 +7,8 @@ import (
 	"io"
 	"math"
 
-	// kyaml's yaml package is a set of aliases of this one (kyaml.Node = yaml.Node);
-	// it is imported directly because kyaml/yaml also pulls in github.com/go-errors/errors,
-	// which is not in go.sum.
-	"go.yaml.in/yaml/v3"
+	// kyaml: yaml.v3 nodes with line and column for every field.
+	yaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // maxDepth bounds the nesting of values in one document.
@@ -65,9 +63,14 @@ type yamlBuilder struct{ d *document }
 
 // fail records an error at a node and marks the value at ptr as unreadable.
 func (b yamlBuilder) fail(n *yaml.Node, ptr, msg string) any {
-	b.d.diags = append(b.d.diags, b.d.src.diagAt(Error, nodePos(n), b.d.fieldPath(ptr), msg))
+	b.report(n, ptr, msg)
 	b.d.broken[ptr] = true
 	return nil
+}
+
+// report records an error at a node about the field at ptr.
+func (b yamlBuilder) report(n *yaml.Node, ptr, msg string) {
+	b.d.diags = append(b.d.diags, b.d.src.diagAt(Error, nodePos(n), b.d.fieldPath(ptr), msg))
 }
 
 func (b yamlBuilder) value(n *yaml.Node, ptr string, depth int) any {
@@ -105,17 +108,16 @@ func (b yamlBuilder) mapping(n *yaml.Node, ptr string, depth int) any {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || k.Anchor != "" {
-			b.fail(k, ptr, "mapping keys must be plain strings")
+			b.report(k, ptr, "mapping keys must be plain strings")
 			continue
 		}
 		if k.ShortTag() == "!!merge" {
-			b.fail(k, ptr, "YAML merge keys (<<) are not supported; write the fields out")
+			b.report(k, ptr, "YAML merge keys (<<) are not supported; write the fields out")
 			continue
 		}
 		p := ptrJoin(ptr, k.Value)
 		if first, dup := b.d.index[p]; dup {
-			b.d.diags = append(b.d.diags, b.d.src.diagAt(Error, nodePos(k), b.d.fieldPath(ptr),
-				fmt.Sprintf("duplicate field %q (first at line %d)", k.Value, first.key.line)))
+			b.report(k, ptr, fmt.Sprintf("duplicate field %q (first at line %d)", k.Value, first.key.line))
 			continue
 		}
 		b.d.index[p] = loc{key: nodePos(k), val: nodePos(v), name: k.Value}
