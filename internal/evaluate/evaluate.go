@@ -64,7 +64,7 @@ type Options struct {
 
 // Evaluate evaluates every rule on every node it selects. rules must be defaulted.
 func Evaluate(rules []*v1.NodeGuardianRule, nodes []corev1.Node, data *series.Data, opts Options) []RuleResult {
-	clk := Clock{Now: opts.Now, Interval: opts.Interval, Staleness: opts.Staleness}
+	clk := Clock(opts)
 	if clk.Staleness <= 0 {
 		clk.Staleness = DefaultStaleness
 	}
