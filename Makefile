@@ -18,6 +18,7 @@ generate:
 	rm -f schemas/crds/*.yaml
 	$(GO) tool controller-gen crd:allowDangerousTypes=true paths=./api/... output:crd:artifacts:config=schemas/crds
 	$(GO) run ./hack/jsonschema schemas/crds schemas/nodeguardian.schema.json
+	$(GO) run ./hack/planschema schemas/plan.schema.json
 
 ## envtest-assets: build kube-apiserver and etcd from the Go module proxy into bin/k8s.
 envtest-assets:
@@ -47,9 +48,17 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 	$(GO) run ./cmd/ngctl fmt examples
 
+DEMO_RULES    := examples/rules/yaml
+DEMO_FLEET    := examples/fleet/demo.yaml
+DEMO_OUT      := $(BIN)/demo-after.yaml
+## demo: validate the example rules, plan them on the demo fleet, apply the plan to a copy
+## of the snapshot, and plan again: the second plan shows "No changes."
 demo: build
-	$(NGCTL) validate -f examples/rules/yaml
+	$(NGCTL) validate -f $(DEMO_RULES)
 	$(NGCTL) validate -f examples/rules/hcl
+	$(NGCTL) plan -f $(DEMO_RULES) --snapshot $(DEMO_FLEET)
+	$(NGCTL) apply -f $(DEMO_RULES) --snapshot $(DEMO_FLEET) --write-snapshot $(DEMO_OUT) --auto-approve
+	$(NGCTL) plan -f $(DEMO_RULES) --snapshot $(DEMO_OUT) --detailed-exitcode
 
 clean:
 	rm -rf $(BIN)/ngctl

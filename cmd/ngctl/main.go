@@ -40,9 +40,13 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler: func(*cli.Context, error) {},
 		Commands: []*cli.Command{
 			validateCommand(),
+			planCommand(),
+			applyCommand(),
+			showCommand(),
 			fmtCommand(),
 			renderCommand(),
 			schemaCommand(),
+			testCommand(),
 			versionCommand(),
 		},
 	}

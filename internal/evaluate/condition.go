@@ -154,9 +154,11 @@ type Clock struct {
 // is covered: a sample within one interval of each end and no gap over 2 intervals.
 func Condition(c *v1.Condition, samples []series.Sample, clk Clock) ConditionResult {
 	r := ConditionResult{Condition: c}
-	// Ignore samples after now.
-	end := sort.Search(len(samples), func(i int) bool { return samples[i].T.After(clk.Now) })
-	samples = samples[:end]
+	// Ignore samples after now (rule tests hold the whole future; live data never does).
+	if n := len(samples); n > 0 && samples[n-1].T.After(clk.Now) {
+		end := sort.Search(n, func(i int) bool { return samples[i].T.After(clk.Now) })
+		samples = samples[:end]
+	}
 	if len(samples) == 0 {
 		r.Why = WhyNoData
 		return r

@@ -92,48 +92,69 @@ func evaluateRule(r *v1.NodeGuardianRule, nodes []corev1.Node, data *series.Data
 		res.Err = err.Error()
 		return res
 	}
+	var selected []int
 	for i := range nodes {
-		n := &nodes[i]
-		ok, why := sel.Match(n)
-		if !ok {
-			if why != "" {
-				res.Excluded = append(res.Excluded, Exclusion{Node: n.Name, Reason: why})
-			}
-			continue
+		ok, why := sel.Match(&nodes[i])
+		switch {
+		case ok:
+			selected = append(selected, i)
+		case why != "":
+			res.Excluded = append(res.Excluded, Exclusion{Node: nodes[i].Name, Reason: why})
 		}
-		res.Verdicts = append(res.Verdicts, verdict(r, n.Name, data, clk))
+	}
+	// One allocation for all verdicts and one for all their condition results.
+	per := len(r.Spec.Conditions) + len(r.Spec.RecoveryConditions)
+	slab := make([]ConditionResult, len(selected)*per)
+	res.Verdicts = make([]Verdict, len(selected))
+	for k, i := range selected {
+		name := nodes[i].Name
+		res.Verdicts[k] = verdict(r, name, nodeData(data, name), data, clk, slab[k*per:(k+1)*per:(k+1)*per])
 	}
 	return res
 }
 
-func verdict(r *v1.NodeGuardianRule, node string, data *series.Data, clk Clock) Verdict {
+// nodeData returns one node's samples by metric (nil when there are none).
+func nodeData(data *series.Data, node string) map[string][]series.Sample {
+	if data == nil {
+		return nil
+	}
+	return data.Samples[node]
+}
+
+// verdict evaluates one rule on one node, writing condition results into buf
+// (len(conditions)+len(recoveryConditions) long).
+func verdict(r *v1.NodeGuardianRule, node string, samples map[string][]series.Sample, data *series.Data, clk Clock, buf []ConditionResult) Verdict {
 	s := &r.Spec
 	v := Verdict{Rule: r.Name, Node: node}
-	v.Conditions, v.Trigger = conditions(s.Conditions, s.ConditionLogic, node, data, clk)
+	nc := len(s.Conditions)
+	v.Conditions, v.Trigger = conditions(s.Conditions, s.ConditionLogic, samples, data, clk, buf[:nc:nc])
 	if len(s.RecoveryConditions) == 0 {
 		v.Recovery = Not(v.Trigger)
 		return v
 	}
-	v.RecoveryConditions, v.Recovery = conditions(s.RecoveryConditions, s.RecoveryConditionLogic, node, data, clk)
+	v.RecoveryConditions, v.Recovery = conditions(s.RecoveryConditions, s.RecoveryConditionLogic, samples, data, clk, buf[nc:])
 	return v
 }
 
-func conditions(cs []v1.Condition, logic v1.Logic, node string, data *series.Data, clk Clock) ([]ConditionResult, Tri) {
-	results := make([]ConditionResult, len(cs))
-	tris := make([]Tri, len(cs))
+func conditions(cs []v1.Condition, logic v1.Logic, samples map[string][]series.Sample, data *series.Data, clk Clock, results []ConditionResult) ([]ConditionResult, Tri) {
+	out := True
+	if logic == v1.LogicOr {
+		out = False
+	}
 	for i := range cs {
 		c := &cs[i]
 		if msg, failed := sourceError(data, c.Metric); failed {
 			results[i] = ConditionResult{Condition: c, Why: WhySourceError, Err: msg}
 		} else {
-			results[i] = Condition(c, data.Get(node, c.Metric), clk)
+			results[i] = Condition(c, samples[c.Metric], clk)
 		}
-		tris[i] = results[i].Result
+		if logic == v1.LogicOr {
+			out = Or(out, results[i].Result)
+		} else {
+			out = And(out, results[i].Result)
+		}
 	}
-	if logic == v1.LogicOr {
-		return results, Or(tris...)
-	}
-	return results, And(tris...)
+	return results, out
 }
 
 func sourceError(data *series.Data, metric string) (string, bool) {

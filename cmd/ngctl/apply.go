@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nodeguardian/nodeguardian/internal/apply"
+	"github.com/nodeguardian/nodeguardian/internal/fleet"
+	"github.com/nodeguardian/nodeguardian/internal/plan"
+)
+
+func applyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "apply",
+		Usage:     "make the planned changes (to a snapshot: a simulation written to --write-snapshot)",
+		ArgsUsage: "[PLAN.json]",
+		Flags: append(planFlags(),
+			&cli.StringFlag{Name: "write-snapshot", Usage: "where to write the resulting snapshot (default: rewrite --snapshot in place)"},
+			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
+		),
+		Action: func(c *cli.Context) error {
+			in, err := readPlanInputs(c)
+			if err != nil {
+				return err
+			}
+			p, err := in.plan()
+			if err != nil {
+				return exitf(1, "%v", err)
+			}
+			if c.NArg() > 0 {
+				if p, err = checkSaved(c.Args().First(), p); err != nil {
+					return exitf(1, "%v", err)
+				}
+			}
+			if err := plan.RenderText(c.App.Writer, p, plan.RenderOptions{Color: useColor(c, c.App.Writer)}); err != nil {
+				return err
+			}
+			if !p.HasChanges() {
+				return nil
+			}
+			if !c.Bool("auto-approve") && !confirm(c) {
+				return exitf(1, "apply cancelled")
+			}
+			res, err := apply.ToSnapshot(p, in.snapshot)
+			if err != nil {
+				return exitf(1, "apply: %v", err)
+			}
+			out := c.String("write-snapshot")
+			if out == "" {
+				out = in.file
+			}
+			if err := fleet.Write(out, in.snapshot); err != nil {
+				return exitf(1, "%v", err)
+			}
+			for _, a := range res.Alerts {
+				fmt.Fprintf(c.App.Writer, "alert (not sent from a snapshot): %s on %s: %s\n", a.Rule, a.Node, a.Subject)
+			}
+			fmt.Fprintf(c.App.Writer, "\nApply complete: %s changed, %s evicted, %d deferred. Wrote %s.\n",
+				plural(res.NodesChanged, "node"), plural(res.PodsEvicted, "pod"), res.Deferred, out)
+			return nil
+		},
+	}
+}
+
+// checkSaved reads a saved plan and refuses it when it expired or when the plan computed
+// now from the same flags differs from it (its rules or fleet changed).
+func checkSaved(file string, now *plan.Plan) (*plan.Plan, error) {
+	saved, err := loadPlan(file)
+	if err != nil {
+		return nil, err
+	}
+	if now.CreatedAt.After(saved.ExpiresAt) {
+		return nil, fmt.Errorf("plan is stale: %s expired at %s (now %s); run ngctl plan again", file,
+			saved.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z"), now.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	var why []string
+	if saved.Inputs.RulesHash != now.Inputs.RulesHash {
+		why = append(why, "the rules changed")
+	}
+	if saved.Inputs.FleetHash != now.Inputs.FleetHash {
+		why = append(why, "the fleet changed")
+	}
+	if len(why) == 0 && saved.ID != now.ID {
+		why = append(why, "the plan computed now differs")
+	}
+	if len(why) > 0 {
+		return nil, fmt.Errorf("plan is stale: %s was made from other inputs (%s); run ngctl plan again", file, joinAnd(why))
+	}
+	return saved, nil
+}
+
+func joinAnd(s []string) string {
+	switch len(s) {
+	case 0:
+		return ""
+	case 1:
+		return s[0]
+	}
+	out := s[0]
+	for _, x := range s[1 : len(s)-1] {
+		out += ", " + x
+	}
+	return out + " and " + s[len(s)-1]
+}

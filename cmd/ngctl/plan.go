@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/nodeguardian/nodeguardian/internal/engine"
+	"github.com/nodeguardian/nodeguardian/internal/fleet"
+	"github.com/nodeguardian/nodeguardian/internal/load"
+	"github.com/nodeguardian/nodeguardian/internal/plan"
+)
+
+// Exit codes of plan --detailed-exitcode.
+const (
+	exitChanges = 2
+)
+
+func planFlags() []cli.Flag {
+	return []cli.Flag{
+		rulesFlag,
+		&cli.StringFlag{Name: "snapshot", Usage: "plan against a FleetSnapshot file", Required: true},
+		&cli.StringFlag{Name: "rule", Usage: "plan only this rule"},
+		&cli.StringFlag{Name: "node", Usage: "show only this node's changes"},
+		&cli.DurationFlag{Name: "staleness", Value: 5 * time.Minute, Usage: "a metric whose latest sample is older than this is Unknown"},
+		&cli.StringFlag{Name: "max-disruptive", Value: "30%", Usage: "at most this many (or percent) of all nodes under disruptive effects at once"},
+		&cli.BoolFlag{Name: "no-color", Usage: "never color the text output"},
+	}
+}
+
+func planCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "plan",
+		Usage: "show what NodeGuardian would change, like terraform plan",
+		Flags: append(planFlags(),
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text, json or markdown"},
+			&cli.StringFlag{Name: "out", Usage: "save the plan as JSON for `ngctl apply PLAN`"},
+			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 without changes, 1 on error, 2 with changes"},
+		),
+		Action: func(c *cli.Context) error {
+			in, err := readPlanInputs(c)
+			if err != nil {
+				return err
+			}
+			p, err := in.plan()
+			if err != nil {
+				return exitf(1, "%v", err)
+			}
+			if err := renderPlan(c, p, c.String("output")); err != nil {
+				return err
+			}
+			if out := c.String("out"); out != "" {
+				if err := savePlan(out, p); err != nil {
+					return exitf(1, "%v", err)
+				}
+				fmt.Fprintf(c.App.ErrWriter, "Saved the plan to %s; apply it with: ngctl apply -f ... --snapshot %s %s\n", out, c.String("snapshot"), out)
+			}
+			if c.Bool("detailed-exitcode") && p.HasChanges() {
+				return exitf(exitChanges, "")
+			}
+			return nil
+		},
+	}
+}
+
+// planInputs is everything a plan is computed from.
+type planInputs struct {
+	set      *load.Set
+	snapshot *fleet.Snapshot
+	file     string
+	opts     engine.Options
+}
+
+func readPlanInputs(c *cli.Context) (*planInputs, error) {
+	set, diags := load.Paths(c.StringSlice("filename"), c.App.Reader)
+	if diags.HasErrors() {
+		return nil, exitf(1, "%s", strings.TrimRight(diags.Errors().Error(), "\n"))
+	}
+	file := c.String("snapshot")
+	snap, err := fleet.Load(file)
+	if err != nil {
+		return nil, exitf(1, "%v", err)
+	}
+	opts := engine.Options{
+		Now:           snap.Time.Time,
+		Interval:      snap.Interval.Duration,
+		Staleness:     c.Duration("staleness"),
+		MaxDisruptive: intstr.Parse(c.String("max-disruptive")),
+		Rule:          c.String("rule"),
+		Node:          c.String("node"),
+		Source:        "snapshot " + file,
+	}
+	return &planInputs{set: set, snapshot: snap, file: file, opts: opts}, nil
+}
+
+func (in *planInputs) plan() (*plan.Plan, error) {
+	f, err := engine.FromSnapshot(in.snapshot)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", in.file, err)
+	}
+	return engine.Plan(in.set.Rules, in.set.Templates, f, in.opts)
+}
+
+func renderPlan(c *cli.Context, p *plan.Plan, format string) error {
+	w := c.App.Writer
+	switch format {
+	case "text":
+		return plan.RenderText(w, p, plan.RenderOptions{Color: useColor(c, w)})
+	case "json":
+		return plan.RenderJSON(w, p)
+	case "markdown", "md":
+		return plan.RenderMarkdown(w, p)
+	}
+	return exitf(1, "unknown output %q (want text, json or markdown)", format)
+}
+
+// useColor colors text only on a terminal, never with --no-color or NO_COLOR.
+func useColor(c *cli.Context, w io.Writer) bool {
+	if c.Bool("no-color") || os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func savePlan(file string, p *plan.Plan) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return fmt.Errorf("save plan: %w", err)
+	}
+	if err := plan.RenderJSON(f, p); err != nil {
+		f.Close()
+		return fmt.Errorf("save plan %s: %w", file, err)
+	}
+	return f.Close()
+}
+
+func loadPlan(file string) (*plan.Plan, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p, err := plan.ReadJSON(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return p, nil
+}
+
+// confirm asks for "yes" on the app's reader, as terraform apply does.
+func confirm(c *cli.Context) bool {
+	fmt.Fprint(c.App.Writer, "\nDo you want to apply these changes? Only 'yes' will be accepted.\n  Enter a value: ")
+	line, _ := bufio.NewReader(c.App.Reader).ReadString('\n')
+	return strings.TrimSpace(line) == "yes"
+}
+
+func showCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "show",
+		Usage:     "show a saved plan",
+		ArgsUsage: "PLAN.json",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text, json or markdown"},
+			&cli.BoolFlag{Name: "no-color", Usage: "never color the text output"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return exitf(1, "show needs one saved plan file")
+			}
+			p, err := loadPlan(c.Args().First())
+			if err != nil {
+				return exitf(1, "%v", err)
+			}
+			return renderPlan(c, p, c.String("output"))
+		},
+	}
+}

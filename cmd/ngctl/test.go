@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nodeguardian/nodeguardian/internal/ruletest"
+)
+
+func testCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "test",
+		Usage:     "run rule unit tests (docs/testing-rules.md)",
+		ArgsUsage: "FILE...",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "junit", Usage: "also write the results as JUnit XML to `FILE`"},
+			&cli.StringFlag{Name: "run", Usage: "run only the tests whose name matches `REGEXP`"},
+		},
+		Action: func(c *cli.Context) error {
+			files := c.Args().Slice()
+			if len(files) == 0 {
+				return exitf(1, "test: no test file given")
+			}
+			var filter *regexp.Regexp
+			if expr := c.String("run"); expr != "" {
+				re, err := regexp.Compile(expr)
+				if err != nil {
+					return exitf(1, "test: --run: %v", err)
+				}
+				filter = re
+			}
+			reports := runTestFiles(c.Context, files, filter)
+			passed, failed := 0, 0
+			for _, r := range reports {
+				fmt.Fprintf(c.App.Writer, "=== %s\n", r.File)
+				if err := r.WriteText(c.App.Writer); err != nil {
+					return exitf(1, "%v", err)
+				}
+				passed += r.Passed()
+				failed += r.Failed()
+			}
+			fmt.Fprintf(c.App.Writer, "%d passed, %d failed\n", passed, failed)
+			if path := c.String("junit"); path != "" {
+				if err := writeJUnitFile(path, reports); err != nil {
+					return exitf(1, "test: %v", err)
+				}
+			}
+			if failed > 0 {
+				return exitf(1, "")
+			}
+			return nil
+		},
+	}
+}
+
+// runTestFiles loads and runs every test file; a file that cannot be loaded becomes a
+// report with its error.
+func runTestFiles(ctx context.Context, files []string, filter *regexp.Regexp) []ruletest.Report {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	reports := make([]ruletest.Report, 0, len(files))
+	for _, file := range files {
+		f, err := ruletest.Load(file)
+		if err != nil {
+			reports = append(reports, ruletest.Report{File: file, Err: err})
+			continue
+		}
+		if filter != nil {
+			var keep []ruletest.Test
+			for _, t := range f.Tests {
+				if filter.MatchString(t.Name) {
+					keep = append(keep, t)
+				}
+			}
+			f.Tests = keep
+		}
+		reports = append(reports, ruletest.Run(ctx, f))
+	}
+	return reports
+}
+
+// writeJUnitFile writes the reports as JUnit XML to path.
+func writeJUnitFile(path string, reports []ruletest.Report) error {
+	var buf bytes.Buffer
+	if err := ruletest.WriteJUnit(&buf, reports); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write JUnit report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+// Package engine is the one engine the CLI, `ngctl test` and the controller share: it
+// defaults and filters rules, evaluates them over a fleet and computes the plan. It does
+// no I/O; the fleet, the metric samples and the clock are handed to it.
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/evaluate"
+	"github.com/nodeguardian/nodeguardian/internal/fleet"
+	"github.com/nodeguardian/nodeguardian/internal/plan"
+	"github.com/nodeguardian/nodeguardian/internal/series"
+)
+
+// Options tune one planning run.
+type Options struct {
+	Now           time.Time          // evaluation instant (required)
+	Interval      time.Duration      // sample spacing (snapshot interval or query step)
+	Staleness     time.Duration      // default evaluate.DefaultStaleness
+	MaxDisruptive intstr.IntOrString // global disruptive cap; zero value = "30%"
+	TTL           time.Duration      // how long a saved plan stays valid; default 10m
+	Rule          string             // plan only this rule ("" = all)
+	Node          string             // show only this node's changes ("" = all)
+	Source        string             // where the fleet came from, for the plan's inputs
+}
+
+// Fleet is the state the engine plans against.
+type Fleet struct {
+	Nodes []corev1.Node
+	Pods  []corev1.Pod
+	PDBs  []policyv1.PodDisruptionBudget
+	Data  *series.Data
+	Hash  string // identifies nodes, pods, PDBs and samples
+}
+
+// FromSnapshot turns a snapshot into a Fleet.
+func FromSnapshot(s *fleet.Snapshot) (*Fleet, error) {
+	data, err := s.Data()
+	if err != nil {
+		return nil, err
+	}
+	return &Fleet{Nodes: s.Nodes, Pods: s.Pods, PDBs: s.PodDisruptionBudgets, Data: data, Hash: s.Hash()}, nil
+}
+
+// Plan evaluates rules over the fleet and computes the plan.
+func Plan(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, f *Fleet, opts Options) (*plan.Plan, error) {
+	if opts.Now.IsZero() {
+		return nil, fmt.Errorf("engine: no evaluation time")
+	}
+	rs, err := prepareRules(rules, opts.Rule)
+	if err != nil {
+		return nil, err
+	}
+	nodes := append([]corev1.Node(nil), f.Nodes...)
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	results := evaluate.Evaluate(rs, nodes, f.Data, evaluate.Options{
+		Now: opts.Now, Interval: opts.Interval, Staleness: opts.Staleness,
+	})
+	tmpl := make(map[string]*v1.AlertTemplate, len(templates))
+	for _, t := range templates {
+		tmpl[t.Name] = t
+	}
+	p := plan.Compute(plan.Input{
+		Now: opts.Now, Results: results, Templates: tmpl,
+		Nodes: nodes, Pods: f.Pods, PDBs: f.PDBs,
+		MaxDisruptive: opts.MaxDisruptive, TTL: opts.TTL,
+		Inputs:       plan.Inputs{RulesHash: RulesHash(rs, templates), FleetHash: f.Hash, Source: opts.Source},
+		PartialRules: opts.Rule != "",
+	})
+	if opts.Node != "" {
+		plan.KeepNode(p, opts.Node)
+	}
+	return p, nil
+}
+
+// prepareRules returns defaulted copies of the rules, sorted by name, filtered to one rule.
+func prepareRules(rules []*v1.NodeGuardianRule, only string) ([]*v1.NodeGuardianRule, error) {
+	out := make([]*v1.NodeGuardianRule, 0, len(rules))
+	for _, r := range rules {
+		if only != "" && r.Name != only {
+			continue
+		}
+		c := r.DeepCopy()
+		c.Default()
+		out = append(out, c)
+	}
+	if only != "" && len(out) == 0 {
+		return nil, fmt.Errorf("engine: no rule named %q", only)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// RulesHash identifies a set of rules and templates (their specs, by name).
+func RulesHash(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate) string {
+	type named struct {
+		Kind, Name string
+		Spec       any
+	}
+	var all []named
+	for _, r := range rules {
+		all = append(all, named{v1.KindRule, r.Name, r.Spec})
+	}
+	for _, t := range templates {
+		all = append(all, named{v1.KindAlertTemplate, t.Name, t.Spec})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].Kind != all[j].Kind {
+			return all[i].Kind < all[j].Kind
+		}
+		return all[i].Name < all[j].Name
+	})
+	b, err := json.Marshal(all)
+	if err != nil {
+		panic(fmt.Sprintf("engine: hash rules: %v", err)) // plain API types: cannot happen
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

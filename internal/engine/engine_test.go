@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/apply"
+	"github.com/nodeguardian/nodeguardian/internal/fleet"
+	"github.com/nodeguardian/nodeguardian/internal/load"
+	"github.com/nodeguardian/nodeguardian/internal/plan"
+)
+
+var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+func exampleRules(t testing.TB) *load.Set {
+	t.Helper()
+	set, diags := load.Paths([]string{filepath.Join("..", "..", "examples", "rules", "yaml")}, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	return set
+}
+
+// randomFleet builds a snapshot of n nodes with random labels, unmanaged taints, pods and
+// metric series around the example rules' thresholds, with random gaps and missing metrics.
+func randomFleet(rng *rand.Rand, n, samples int) *fleet.Snapshot {
+	s := &fleet.Snapshot{APIVersion: fleet.APIVersion, Kind: fleet.Kind, Time: metav1.NewTime(t0),
+		Interval: metav1.Duration{Duration: 30 * time.Second}, Series: map[string]map[string]string{}}
+	for i := range n {
+		name := fmt.Sprintf("node-%03d", i)
+		labels := map[string]string{}
+		if rng.IntN(4) > 0 {
+			labels["node-role.kubernetes.io/worker"] = "true"
+		}
+		if rng.IntN(10) == 0 {
+			labels["node-role.kubernetes.io/control-plane"] = ""
+		}
+		if rng.IntN(15) == 0 {
+			labels["nodeguardian.k8s.io/exclude"] = "true"
+		}
+		node := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+		if rng.IntN(8) == 0 {
+			node.Spec.Taints = []corev1.Taint{{Key: "nodeguardian/high-load", Value: "manual", Effect: corev1.TaintEffectNoSchedule}}
+		}
+		if rng.IntN(10) == 0 {
+			labels["nodeguardian.io/status"] = "manual"
+		}
+		s.Nodes = append(s.Nodes, node)
+		for p := range rng.IntN(4) {
+			s.Pods = append(s.Pods, corev1.Pod{
+				ObjectMeta: metav1.ObjectMeta{Namespace: []string{"default", "kube-system", "shop"}[rng.IntN(3)], Name: fmt.Sprintf("%s-pod-%d", name, p)},
+				Spec:       corev1.PodSpec{NodeName: name},
+				Status:     corev1.PodStatus{Phase: corev1.PodRunning},
+			})
+		}
+		s.Series[name] = randomSeries(rng, samples)
+	}
+	return s
+}
+
+func randomSeries(rng *rand.Rand, samples int) map[string]string {
+	out := map[string]string{}
+	ranges := map[string][2]float64{
+		v1.MetricCPULoadRatio: {0.3, 2.5}, v1.MetricMemoryUtilization: {50, 100},
+		v1.MetricDiskUtilization: {60, 95}, v1.MetricCPUUtilization: {10, 100},
+	}
+	for m, r := range ranges {
+		if rng.IntN(12) == 0 {
+			continue // no data for this metric
+		}
+		var terms []string
+		for range samples {
+			if rng.IntN(25) == 0 {
+				terms = append(terms, "_")
+				continue
+			}
+			terms = append(terms, fmt.Sprintf("%.1f", r[0]+rng.Float64()*(r[1]-r[0])))
+		}
+		out[m] = strings.Join(terms, " ")
+	}
+	return out
+}
+
+// advance moves the snapshot forward by k samples, appending random values.
+func advance(rng *rand.Rand, s *fleet.Snapshot, k int) {
+	s.Time = metav1.NewTime(s.Time.Add(time.Duration(k) * s.Interval.Duration))
+	for node, metrics := range s.Series {
+		more := randomSeries(rng, k)
+		for m, v := range more {
+			if old, ok := metrics[m]; ok {
+				metrics[m] = old + " " + v
+			}
+		}
+		s.Series[node] = metrics
+	}
+}
+
+// drift removes something NodeGuardian put on a random node, as a person might.
+func drift(rng *rand.Rand, s *fleet.Snapshot) {
+	n := &s.Nodes[rng.IntN(len(s.Nodes))]
+	if len(n.Spec.Taints) > 0 {
+		n.Spec.Taints = n.Spec.Taints[1:]
+	}
+	delete(n.Labels, "nodeguardian.io/status")
+	n.Spec.Unschedulable = false
+}
+
+func planSnapshot(t *testing.T, set *load.Set, s *fleet.Snapshot) *plan.Plan {
+	t.Helper()
+	f, err := FromSnapshot(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Plan(set.Rules, set.Templates, f, Options{Now: s.Time.Time, Interval: s.Interval.Duration})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestApplyThenPlanHasNoChanges is the engine's central property: for any fleet, applying
+// the plan and planning again at the same instant changes nothing — across rounds in
+// which time moves, metrics change and people undo NodeGuardian's work.
+func TestApplyThenPlanHasNoChanges(t *testing.T) {
+	set := exampleRules(t)
+	fleets, rounds := 150, 6
+	if testing.Short() {
+		fleets = 20
+	}
+	kinds := map[string]int{}
+	for i := range fleets {
+		rng := rand.New(rand.NewPCG(uint64(i), 42))
+		s := randomFleet(rng, 5+rng.IntN(25), 12+rng.IntN(12))
+		for round := range rounds {
+			p := planSnapshot(t, set, s)
+			countKinds(p, kinds)
+			if _, err := apply.ToSnapshot(p, s); err != nil {
+				t.Fatalf("fleet %d round %d: apply: %v", i, round, err)
+			}
+			again := planSnapshot(t, set, s)
+			if again.HasChanges() {
+				var b strings.Builder
+				_ = plan.RenderText(&b, again, plan.RenderOptions{})
+				t.Fatalf("fleet %d round %d: plan after apply has changes:\n%s", i, round, b.String())
+			}
+			advance(rng, s, 1+rng.IntN(8))
+			if rng.IntN(3) == 0 {
+				drift(rng, s)
+			}
+		}
+	}
+	// The property means little unless the rounds really fire, recover, drift and defer.
+	for _, k := range []string{"Healthy→Firing", "Firing→Healthy", "drift", "evict", "deferred"} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s in %d rounds: the random fleets do not exercise the engine (%v)", k, fleets*rounds, kinds)
+		}
+	}
+}
+
+func countKinds(p *plan.Plan, kinds map[string]int) {
+	for _, n := range p.Nodes {
+		for _, c := range n.Changes {
+			switch {
+			case c.Kind == plan.KindState:
+				kinds[c.From+"→"+c.To]++
+			case c.Drift:
+				kinds["drift"]++
+			case c.Kind == plan.KindEvict:
+				kinds["evict"]++
+			}
+		}
+	}
+	kinds["deferred"] += len(p.Deferred)
+}
+
+// TestPlanIsDeterministic: the same inputs give the same plan, byte for byte.
+func TestPlanIsDeterministic(t *testing.T) {
+	set := exampleRules(t)
+	s := randomFleet(rand.New(rand.NewPCG(7, 7)), 40, 20)
+	var a, b strings.Builder
+	if err := plan.RenderJSON(&a, planSnapshot(t, set, s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.RenderJSON(&b, planSnapshot(t, set, s)); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Fatal("two plans of the same inputs differ")
+	}
+}
+
+// TestUnknownNeverTriggers: a fleet without any metric data changes nothing.
+func TestUnknownNeverTriggers(t *testing.T) {
+	set := exampleRules(t)
+	s := randomFleet(rand.New(rand.NewPCG(1, 2)), 30, 20)
+	s.Series = nil
+	p := planSnapshot(t, set, s)
+	if p.HasChanges() {
+		t.Fatalf("plan without metrics has %d changed nodes", len(p.Nodes))
+	}
+	if len(p.Warnings) == 0 {
+		t.Fatal("no warning about Unknown metrics")
+	}
+}

@@ -1,0 +1,215 @@
+package fleet
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+
+	"github.com/nodeguardian/nodeguardian/internal/series"
+)
+
+// items returns the items of a top-level list field (nil when absent or null).
+func items(p *problems, e entry) []*yaml.Node {
+	if e.value == nil || e.value.ShortTag() == "!!null" {
+		return nil
+	}
+	if e.value.Kind != yaml.SequenceNode {
+		p.add(e.value.Line, e.key.Value, "expected a list, found %s", describe(e.value))
+		return nil
+	}
+	return e.value.Content
+}
+
+// decodeNodes decodes the nodes: names are required and unique.
+func decodeNodes(p *problems, e entry, s *Snapshot) {
+	seen := map[string]int{}
+	for i, item := range items(p, e) {
+		path := fmt.Sprintf("%s[%d]", fieldNodes, i)
+		var n corev1.Node
+		if !decodeObject(p, item, path, "Node", &n) {
+			continue
+		}
+		if !checkName(p, item, path, "", n.Name, seen) {
+			continue
+		}
+		s.Nodes = append(s.Nodes, n)
+	}
+}
+
+// decodePods decodes the pods: names are required and unique per namespace.
+func decodePods(p *problems, e entry, s *Snapshot) {
+	seen := map[string]int{}
+	for i, item := range items(p, e) {
+		path := fmt.Sprintf("%s[%d]", fieldPods, i)
+		var pod corev1.Pod
+		if decodeObject(p, item, path, "Pod", &pod) && checkName(p, item, path, pod.Namespace, pod.Name, seen) {
+			s.Pods = append(s.Pods, pod)
+		}
+	}
+}
+
+// decodePDBs decodes the PodDisruptionBudgets: names are required and unique per namespace.
+func decodePDBs(p *problems, e entry, s *Snapshot) {
+	seen := map[string]int{}
+	for i, item := range items(p, e) {
+		path := fmt.Sprintf("%s[%d]", fieldPDBs, i)
+		var pdb policyv1.PodDisruptionBudget
+		if decodeObject(p, item, path, "PodDisruptionBudget", &pdb) && checkName(p, item, path, pdb.Namespace, pdb.Name, seen) {
+			s.PodDisruptionBudgets = append(s.PodDisruptionBudgets, pdb)
+		}
+	}
+}
+
+// checkName reports an object without metadata.name or with the name of an earlier one.
+func checkName(p *problems, item *yaml.Node, path, namespace, name string, seen map[string]int) bool {
+	if name == "" {
+		p.add(item.Line, path+".metadata.name", "missing")
+		return false
+	}
+	id := objectID(namespace, name)
+	if first, dup := seen[id]; dup {
+		p.add(item.Line, path+".metadata.name", "duplicate %q (first on line %d)", id, first)
+		return false
+	}
+	seen[id] = item.Line
+	return true
+}
+
+// decodeObject decodes one Kubernetes object leniently (unknown fields are ignored),
+// reporting the line of the value that does not fit.
+func decodeObject(p *problems, item *yaml.Node, path, kind string, out any) bool {
+	item = resolveAlias(item)
+	if item.Kind != yaml.MappingNode {
+		p.add(item.Line, path, "expected a %s (a mapping), found %s", kind, describe(item))
+		return false
+	}
+	doc, yerr := toJSON(item, path)
+	if yerr != nil {
+		p.addErr(yerr.Line, yerr.Field, yerr.Err)
+		return false
+	}
+	if err := json.Unmarshal(doc.buf.Bytes(), out); err != nil {
+		line, field := locateJSONError(doc, err)
+		if line == 0 {
+			line, field = item.Line, path
+		}
+		p.addErr(line, field, describeJSONError(kind, err))
+		return false
+	}
+	if k := kindOf(out); k != "" && k != kind {
+		p.add(item.Line, path+".kind", "is %q, expected %q", k, kind)
+		return false
+	}
+	return true
+}
+
+// locateJSONError finds the YAML line and path of the value a decoding error is about.
+func locateJSONError(doc *jsonDoc, err error) (int, string) {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return doc.lineAt(typeErr.Offset)
+	}
+	var timeErr *time.ParseError
+	if errors.As(err, &timeErr) {
+		quoted := strconv.Quote(timeErr.Value)
+		text := doc.buf.Bytes()
+		for _, s := range doc.spans {
+			if string(text[s.start:s.end]) == quoted {
+				return s.line, s.path
+			}
+		}
+	}
+	return 0, ""
+}
+
+// describeJSONError says which kind of object a decoding error is about.
+func describeJSONError(kind string, err error) error {
+	return fmt.Errorf("invalid %s: %w", kind, err)
+}
+
+// kindOf returns the kind an object declares ("" when it declares none).
+func kindOf(obj any) string {
+	switch o := obj.(type) {
+	case *corev1.Node:
+		return o.Kind
+	case *corev1.Pod:
+		return o.Kind
+	case *policyv1.PodDisruptionBudget:
+		return o.Kind
+	}
+	return ""
+}
+
+// parseSeries reads series: node → metric → notation. Every node must be in nodes and
+// every notation must parse.
+func parseSeries(p *problems, e entry, s *Snapshot) map[string]map[string]string {
+	if e.value == nil || e.value.ShortTag() == "!!null" {
+		return nil
+	}
+	if e.value.Kind != yaml.MappingNode {
+		p.add(e.value.Line, fieldSeries, "expected a mapping of node name to metrics, found %s", describe(e.value))
+		return nil
+	}
+	nodes := make(map[string]bool, len(s.Nodes))
+	for _, n := range s.Nodes {
+		nodes[n.Name] = true
+	}
+	out := map[string]map[string]string{}
+	for _, ne := range mappingEntries(e.value) {
+		field := fieldSeries + "." + ne.key.Value
+		switch {
+		case ne.key.Kind != yaml.ScalarNode:
+			p.add(ne.key.Line, fieldSeries, "a node name must be a scalar, found %s", describe(ne.key))
+			continue
+		case out[ne.key.Value] != nil:
+			p.add(ne.key.Line, field, "duplicate node")
+			continue
+		case !nodes[ne.key.Value]:
+			p.add(ne.key.Line, field, "node %q is not in nodes", ne.key.Value)
+		}
+		out[ne.key.Value] = parseMetrics(p, ne, field)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// parseMetrics reads one node's metrics: metric → notation.
+func parseMetrics(p *problems, ne entry, field string) map[string]string {
+	out := map[string]string{}
+	if ne.value.ShortTag() == "!!null" {
+		return out
+	}
+	if ne.value.Kind != yaml.MappingNode {
+		p.add(ne.value.Line, field, "expected a mapping of metric name to series, found %s", describe(ne.value))
+		return out
+	}
+	for _, me := range mappingEntries(ne.value) {
+		mfield := field + "." + me.key.Value
+		if _, dup := out[me.key.Value]; dup {
+			p.add(me.key.Line, mfield, "duplicate metric")
+			continue
+		}
+		if me.value.Kind != yaml.ScalarNode {
+			p.add(me.value.Line, mfield, "expected a series such as \"1+0x10\", found %s", describe(me.value))
+			continue
+		}
+		notation := me.value.Value
+		if me.value.ShortTag() == "!!null" {
+			notation = ""
+		}
+		if _, err := series.Parse(notation); err != nil {
+			p.addErr(me.value.Line, mfield, err)
+			continue
+		}
+		out[me.key.Value] = notation
+	}
+	return out
+}

@@ -1,0 +1,147 @@
+package plan
+
+import (
+	"cmp"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// Pod annotations that keep a pod from being evicted.
+const (
+	AnnotationDoNotEvict = "nodeguardian.k8s.io/do-not-evict"
+	annotationMirror     = corev1.MirrorPodAnnotationKey // kubernetes.io/config.mirror
+)
+
+// podIndex holds the pods by node and the PodDisruptionBudgets by namespace, built once
+// on the first eviction of a plan.
+type podIndex struct {
+	byNode map[string][]*corev1.Pod
+	pdbs   map[string][]*pdbInfo
+}
+
+// pdbInfo is a PodDisruptionBudget with its selector parsed and the disruptions it still
+// allows in this plan.
+type pdbInfo struct {
+	ns, name  string
+	sel       labels.Selector
+	remaining int32
+}
+
+func (c *computer) podIndex() *podIndex {
+	if c.pods != nil {
+		return c.pods
+	}
+	idx := &podIndex{byNode: map[string][]*corev1.Pod{}, pdbs: map[string][]*pdbInfo{}}
+	for i := range c.in.Pods {
+		pod := &c.in.Pods[i]
+		if pod.Spec.NodeName != "" {
+			idx.byNode[pod.Spec.NodeName] = append(idx.byNode[pod.Spec.NodeName], pod)
+		}
+	}
+	for i := range c.in.PDBs {
+		b := &c.in.PDBs[i]
+		sel, err := metav1.LabelSelectorAsSelector(b.Spec.Selector) // nil selects no pod
+		if err != nil {
+			c.warn("", "", "PodDisruptionBudget "+b.Namespace+"/"+b.Name+": selector: "+err.Error())
+			sel = labels.Nothing()
+		}
+		idx.pdbs[b.Namespace] = append(idx.pdbs[b.Namespace], &pdbInfo{ns: b.Namespace, name: b.Name, sel: sel, remaining: b.Status.DisruptionsAllowed})
+	}
+	for _, bs := range idx.pdbs {
+		slices.SortFunc(bs, func(a, b *pdbInfo) int { return cmp.Compare(a.name, b.name) })
+	}
+	c.pods = idx
+	return idx
+}
+
+// evictPods lists the pods an evict or drain would evict from the node, lowest priority
+// first, then by namespace and name; evict stops at maxPods, drain takes every evictable
+// pod. A pod already listed by an earlier eviction on the node is not listed again.
+func (p *reconcilePass) evictPods(es evictSpec) []PodEviction {
+	idx := p.c.podIndex()
+	var pods []*corev1.Pod
+	for _, pod := range idx.byNode[p.node()] {
+		if p.evictable(pod, es) {
+			pods = append(pods, pod)
+		}
+	}
+	slices.SortFunc(pods, func(a, b *corev1.Pod) int {
+		return cmp.Or(cmp.Compare(podPriority(a), podPriority(b)), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	if !es.drain && len(pods) > es.maxPods {
+		pods = pods[:es.maxPods]
+	}
+	out := make([]PodEviction, 0, len(pods))
+	for _, pod := range pods {
+		if p.listed == nil {
+			p.listed = map[string]bool{}
+		}
+		p.listed[pod.Namespace+"/"+pod.Name] = true
+		out = append(out, PodEviction{Namespace: pod.Namespace, Name: pod.Name, Priority: podPriority(pod), BlockedBy: p.blockedBy(idx, pod)})
+	}
+	return out
+}
+
+func (p *reconcilePass) evictable(pod *corev1.Pod, es evictSpec) bool {
+	switch {
+	case pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed:
+		return false
+	case pod.Annotations[AnnotationDoNotEvict] == "true":
+		return false
+	case p.listed[pod.Namespace+"/"+pod.Name]:
+		return false
+	}
+	if _, mirror := pod.Annotations[annotationMirror]; mirror {
+		return false
+	}
+	for _, o := range pod.OwnerReferences {
+		if o.Kind == "DaemonSet" {
+			return false
+		}
+	}
+	if es.drain {
+		return true
+	}
+	if slices.Contains(es.exclude, pod.Namespace) {
+		return false
+	}
+	return es.sel == nil || es.sel.Matches(labels.Set(pod.Labels))
+}
+
+// blockedBy names the first PodDisruptionBudget of the pod that allows no more
+// disruption, counting the pods this plan already evicts; otherwise the pod uses one
+// disruption of each of its budgets.
+func (p *reconcilePass) blockedBy(idx *podIndex, pod *corev1.Pod) string {
+	var match []*pdbInfo
+	for _, b := range idx.pdbs[pod.Namespace] {
+		if b.sel.Matches(labels.Set(pod.Labels)) {
+			match = append(match, b)
+		}
+	}
+	for _, b := range match {
+		if b.remaining-p.pdbUsed[b] <= 0 {
+			return b.ns + "/" + b.name
+		}
+	}
+	for _, b := range match {
+		if p.dry {
+			if p.pdbUsed == nil {
+				p.pdbUsed = map[*pdbInfo]int32{}
+			}
+			p.pdbUsed[b]++
+		} else {
+			b.remaining--
+		}
+	}
+	return ""
+}
+
+func podPriority(pod *corev1.Pod) int32 {
+	if pod.Spec.Priority == nil {
+		return 0
+	}
+	return *pod.Spec.Priority
+}

@@ -1,0 +1,104 @@
+package plan
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// planSchemaPath is schemas/plan.schema.json, from this package's directory.
+const planSchemaPath = "../../schemas/plan.schema.json"
+
+// planSchemaID is the $id of schemas/plan.schema.json.
+const planSchemaID = "https://nodeguardian.k8s.io/schemas/plan.schema.json"
+
+// compilePlanSchema compiles schemas/plan.schema.json, with formats asserted.
+func compilePlanSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	data, err := os.ReadFile(planSchemaPath)
+	if err != nil {
+		t.Fatalf("%v (generate it with: make generate)", err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%s: %v", planSchemaPath, err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource(planSchemaID, doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(planSchemaID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// validatePlanJSON validates JSON text against the plan schema.
+func validatePlanJSON(s *jsonschema.Schema, data []byte) error {
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	return s.Validate(v)
+}
+
+func TestRenderJSONMatchesSchema(t *testing.T) {
+	s := compilePlanSchema(t)
+	cases := append(renderCases(),
+		renderCase{"nil lists", nilListsPlan()},
+		renderCase{"zero", &Plan{FormatVersion: FormatVersion}})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := RenderJSON(&b, tc.plan); err != nil {
+				t.Fatal(err)
+			}
+			if err := validatePlanJSON(s, b.Bytes()); err != nil {
+				t.Errorf("RenderJSON output does not match %s: %v\n%s", planSchemaPath, err, b.String())
+			}
+		})
+	}
+}
+
+func TestRenderSchemaRejects(t *testing.T) {
+	s := compilePlanSchema(t)
+	tests := []struct {
+		name     string
+		plan     func() *Plan
+		from, to string
+	}{
+		{"unknown field", renderTypical, `"id": "9b2e61c04d7a",`, `"id": "9b2e61c04d7a", "colour": "red",`},
+		{"unknown nested field", renderTypical, `"node": "worker-5",`, `"node": "worker-5", "why": 1,`},
+		{"missing required field", renderTypical, `"id": "9b2e61c04d7a",`, ``},
+		{"formatVersion 2", renderTypical, `"formatVersion": "1"`, `"formatVersion": "2"`},
+		{"unknown op", renderTypical, `"op": "add"`, `"op": "replace"`},
+		{"unknown kind", renderTypical, `"kind": "cordon"`, `"kind": "future"`},
+		{"bad time", renderTypical, `"createdAt": "2026-05-04T10:00:00Z"`, `"createdAt": "yesterday"`},
+		{"priority out of int32", renderTypical, `"priority": 1000`, `"priority": 3000000000`},
+		{"null list", renderNoChanges, `"deferred": []`, `"deferred": null`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := RenderJSON(&b, tt.plan()); err != nil {
+				t.Fatal(err)
+			}
+			valid := b.String()
+			if !strings.Contains(valid, tt.from) {
+				t.Fatalf("the plan's JSON has no %q", tt.from)
+			}
+			if err := validatePlanJSON(s, []byte(valid)); err != nil {
+				t.Fatalf("the plan does not match the schema before the edit: %v", err)
+			}
+			bad := strings.Replace(valid, tt.from, tt.to, 1)
+			if err := validatePlanJSON(s, []byte(bad)); err == nil {
+				t.Errorf("the schema accepts the plan with %s", tt.name)
+			}
+		})
+	}
+}

@@ -1,0 +1,227 @@
+package ruletest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxFileSize bounds what Load reads.
+const maxFileSize = 16 << 20
+
+// Field names of a test file. They follow the project's (and Kubernetes') camelCase.
+const (
+	fieldRuleFiles = "ruleFiles"
+	fieldInterval  = "interval"
+	fieldTests     = "tests"
+	fieldName      = "name"
+	fieldNodes     = "nodes"
+	fieldPods      = "pods"
+	fieldPDBs      = "podDisruptionBudgets"
+	fieldSeries    = "series"
+	fieldExpect    = "expect"
+)
+
+// Load reads a test file. Rule file paths are resolved against the file's directory;
+// the rule files themselves are read by Run. Errors are *Error values (joined when
+// there are several) naming the file, line and field.
+func Load(file string) (*File, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("ruletest: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("ruletest: read %s: %w", file, err)
+	}
+	if len(data) > maxFileSize {
+		return nil, &Error{File: file, Err: fmt.Errorf("larger than %d MiB", maxFileSize>>20)}
+	}
+	out, err := Parse(file, data)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(file)
+	for i, rf := range out.RuleFiles {
+		if !filepath.IsAbs(rf) {
+			out.RuleFiles[i] = filepath.Join(dir, rf)
+		}
+	}
+	return out, nil
+}
+
+// Parse decodes a test file's content (file names it in errors). Rule file paths are
+// kept as written.
+func Parse(file string, data []byte) (*File, error) {
+	root, err := readDocument(file, data)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{file: file}
+	top := d.object(root, "", "a test file (a mapping)", fieldRuleFiles, fieldInterval, fieldTests)
+	out := &File{Path: file}
+	if v, ok := top[fieldRuleFiles]; ok {
+		out.RuleFiles = d.strList(v, fieldRuleFiles)
+	}
+	if len(out.RuleFiles) == 0 {
+		d.failf(root, fieldRuleFiles, "missing: list the rule files (and alert templates) to test")
+	}
+	interval := DefaultInterval
+	if v, ok := top[fieldInterval]; ok {
+		interval = d.interval(v, fieldInterval, interval)
+	}
+	tests := d.list(top[fieldTests], fieldTests, "a list of tests")
+	if len(tests) == 0 {
+		d.failf(root, fieldTests, "missing: a file needs at least one test")
+	}
+	names := map[string]int{}
+	for i, n := range tests {
+		t := d.test(n, fmt.Sprintf("%s[%d]", fieldTests, i), interval)
+		if first, dup := names[t.Name]; dup && t.Name != "" {
+			d.failf(n, fmt.Sprintf("%s[%d].%s", fieldTests, i, fieldName), "duplicate test name %q (first on line %d)", t.Name, first)
+		}
+		names[t.Name] = n.Line
+		out.Tests = append(out.Tests, t)
+	}
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// readDocument parses the single YAML document of a test file into its root mapping.
+func readDocument(file string, data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return nil, &Error{File: file, Err: errors.New("empty file: expected a test file")}
+	} else if err != nil {
+		return nil, syntaxError(file, data, err)
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		return nil, &Error{File: file, Line: next.Line, Err: errors.New("more than one YAML document: a test file is one document")}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, syntaxError(file, data, err)
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{File: file, Line: root.Line, Err: fmt.Errorf("expected a test file (a mapping), found %s", describe(root))}
+	}
+	return root, nil
+}
+
+// syntaxError turns a YAML parser error into an Error on its line.
+func syntaxError(file string, data []byte, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, tail, ok := strings.Cut(rest, ": "); ok {
+			if l, convErr := strconv.Atoi(n); convErr == nil {
+				line, msg = l, tail
+			}
+		}
+	}
+	if strings.HasPrefix(msg, "did not find expected ") {
+		// yaml.v3's parser reports the 0-based line of the construct that is not closed;
+		// the problem is on the first line after which the input fails the same way.
+		line++
+		if l := problemLine(data, line, msg); l > 0 {
+			line = l
+		}
+	}
+	return &Error{File: file, Line: line, Err: fmt.Errorf("YAML syntax error: %s", msg)}
+}
+
+// Limits of the search for the line of a YAML parser error.
+const (
+	maxRefineSize  = 256 << 10 // bytes of input
+	maxRefineLines = 100       // lines after the reported one
+)
+
+// problemLine finds the first line from `from` on such that the input up to and
+// including it fails with msg; 0 if there is none within the limits.
+func problemLine(data []byte, from int, msg string) int {
+	if len(data) > maxRefineSize {
+		return 0
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	end := 0
+	for i := 0; i < from-1 && i < len(lines); i++ {
+		end += len(lines[i])
+	}
+	for k := from; k <= len(lines) && k < from+maxRefineLines; k++ {
+		end += len(lines[k-1])
+		var n yaml.Node
+		if err := yaml.Unmarshal(data[:end], &n); err != nil && strings.HasSuffix(err.Error(), ": "+msg) {
+			return k
+		}
+	}
+	return 0
+}
+
+// test decodes one test case.
+func (d *decoder) test(n *yaml.Node, field string, interval time.Duration) Test {
+	obj := d.object(n, field, "a test (a mapping)",
+		fieldName, fieldInterval, fieldNodes, fieldPods, fieldPDBs, fieldSeries, fieldExpect)
+	t := Test{Line: n.Line, Interval: interval}
+	t.Name = d.required(obj, n, field, fieldName)
+	if v, ok := obj[fieldInterval]; ok {
+		t.Interval = d.interval(v, joinField(field, fieldInterval), interval)
+	}
+	t.Nodes = d.nodes(obj[fieldNodes], joinField(field, fieldNodes))
+	if len(t.Nodes) == 0 {
+		d.failf(n, joinField(field, fieldNodes), "missing: a test needs at least one node")
+	}
+	nodes := nodeSet(t.Nodes)
+	t.Pods = d.pods(obj[fieldPods], joinField(field, fieldPods), nodes)
+	t.PDBs = d.pdbs(obj[fieldPDBs], joinField(field, fieldPDBs))
+	t.Series = d.series(obj[fieldSeries], joinField(field, fieldSeries), nodes)
+	scope := scope{nodes: nodes, pods: podSet(t.Pods), interval: t.Interval}
+	t.Expect = d.expectations(obj[fieldExpect], joinField(field, fieldExpect), scope)
+	if len(t.Expect) == 0 {
+		d.failf(n, joinField(field, fieldExpect), "missing: a test needs at least one expectation")
+	}
+	return t
+}
+
+// interval reads a positive duration, returning dflt when it is not one.
+func (d *decoder) interval(n *yaml.Node, field string, dflt time.Duration) time.Duration {
+	v, ok := d.duration(n, field)
+	if !ok {
+		return dflt
+	}
+	if v <= 0 {
+		d.failf(n, field, "must be positive")
+		return dflt
+	}
+	return v
+}
+
+func nodeSet(nodes []Node) map[string]bool {
+	out := make(map[string]bool, len(nodes))
+	for _, n := range nodes {
+		out[n.Name] = true
+	}
+	return out
+}
+
+func podSet(pods []Pod) map[string]bool {
+	out := make(map[string]bool, len(pods))
+	for _, p := range pods {
+		out[p.Namespace+"/"+p.Name] = true
+	}
+	return out
+}

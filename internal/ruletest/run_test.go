@@ -1,0 +1,185 @@
+package ruletest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// hotRule cordons and labels a node while its CPU is above 90%, with an alert that has
+// no template; it recovers as soon as the CPU is not.
+const hotRule = `apiVersion: nodeguardian.k8s.io/v1
+kind: NodeGuardianRule
+metadata:
+  name: hot
+spec:
+  conditions:
+    - {metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}
+  actions:
+    - type: cordon
+    - type: label
+      label: {labels: {hot: "true"}}
+    - type: alert
+      alert: {channels: [log]}
+  recoveryActions:
+    - type: alert
+      alert: {channels: [log]}
+  maxUnhealthy: 100%
+  monitoring: {checkInterval: 30s, cooldownPeriod: 0s}
+`
+
+// writeRules writes hotRule to a temporary directory and returns its path.
+func writeRules(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hot.yaml")
+	if err := os.WriteFile(path, []byte(hotRule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// parseTests parses a test file body (everything after ruleFiles) for the given rule file.
+func parseTests(t *testing.T, rules, body string) *File {
+	t.Helper()
+	f, err := Parse("t.yaml", []byte("ruleFiles: ["+rules+"]\ninterval: 30s\n"+body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+const hotTests = `tests:
+  - name: passes
+    nodes: [{name: n1}, {name: n2}]
+    pods: [{name: p, node: n1}]
+    series:
+      n1: {cpuUtilizationPercent: "50 95x2 50x5"}
+      n2: {cpuUtilizationPercent: "50x8"}
+    expect:
+      - at: 0s
+        rules: {hot: {n1: Healthy, n2: Healthy}}
+        nodes: {n1: {unschedulable: false}}
+        alerts: []
+      - at: 1m
+        rules: {hot: {n1: Firing, n2: Healthy}}
+        nodes: {n1: {unschedulable: true, labels: {hot: "true"}, taints: []}}
+        alerts: [{rule: hot, node: n1, event: firing}]
+        evictions: []
+      - at: 2m
+        rules: {hot: {n1: Healthy}}
+        nodes: {n1: {unschedulable: false, absentLabels: [hot]}}
+        alerts: [{rule: hot, node: n1, event: recovered}]
+  - name: fails
+    nodes: [{name: n1}]
+    series:
+      n1: {cpuUtilizationPercent: "95x8"}
+    expect:
+      - at: 30s
+        rules: {hot: {n1: Pending}}
+        nodes: {n1: {unschedulable: false, labels: {hot: "false"}, annotations: {note: x}}}
+        alerts: []
+  - name: names a rule that is not loaded
+    nodes: [{name: n1}]
+    expect:
+      - at: 0s
+        rules: {cold: {n1: Healthy}}
+        alerts: [{rule: colder, node: n1, event: firing}]
+`
+
+func TestRun(t *testing.T) {
+	f := parseTests(t, writeRules(t), hotTests)
+	rep := Run(context.Background(), f)
+	if rep.Err != nil {
+		t.Fatal(rep.Err)
+	}
+	want := []TestResult{
+		{Name: "passes", Line: 4},
+		{Name: "fails", Line: 24, Failures: []string{
+			"at 30s: rule hot on n1: want Pending, got Firing",
+			"at 30s: node n1 label hot: want \"false\", got \"true\"",
+			`at 30s: node n1 annotation note: want "x", got none`,
+			"at 30s: node n1 unschedulable: want false, got true",
+			"at 30s: alerts: want [] got [{rule: hot, node: n1, event: firing}]",
+		}},
+		{Name: "names a rule that is not loaded", Line: 33, Failures: []string{
+			`rule "cold" is not in the rule files`,
+			`rule "colder" is not in the rule files`,
+		}},
+	}
+	if !reflect.DeepEqual(rep.Tests, want) {
+		t.Fatalf("got\n%#v\nwant\n%#v", rep.Tests, want)
+	}
+	if rep.Passed() != 1 || rep.Failed() != 2 {
+		t.Fatalf("passed %d failed %d", rep.Passed(), rep.Failed())
+	}
+}
+
+func TestRunEvictions(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "drain.yaml")
+	drain := strings.Replace(hotRule, "    - type: cordon\n", "    - type: drain\n", 1)
+	if err := os.WriteFile(rules, []byte(drain), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := parseTests(t, rules, `tests:
+  - name: drains
+    nodes: [{name: n1}, {name: n2}]
+    pods:
+      - {name: a, node: n1}
+      - {name: b, namespace: shop, node: n1, labels: {app: b}}
+      - {name: ds, node: n1, daemonSet: true}
+      - {name: c, node: n2}
+    podDisruptionBudgets:
+      - {name: b, namespace: shop, matchLabels: {app: b}}
+    series:
+      n1: {cpuUtilizationPercent: "50 95x4"}
+    expect:
+      - at: 30s
+        evictions: [a]
+        nodes: {n1: {unschedulable: true}}
+      - at: 2m
+        evictions: []
+`)
+	rep := Run(context.Background(), f)
+	if rep.Err != nil || rep.Failed() != 0 {
+		t.Fatalf("err %v, tests %+v", rep.Err, rep.Tests)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	dir := t.TempDir()
+	templates := filepath.Join(dir, "templates.yaml")
+	tmpl := "apiVersion: nodeguardian.k8s.io/v1\nkind: AlertTemplate\nmetadata: {name: t}\nspec: {subject: s}\n"
+	if err := os.WriteFile(templates, []byte(tmpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	body := "tests:\n  - name: t\n    nodes: [{name: n}]\n    expect: [{at: 0s, alerts: []}]\n"
+	tests := []struct {
+		name, rules, want string
+	}{
+		{"missing rule file", filepath.Join(dir, "nope.yaml"), "rule files: " + filepath.Join(dir, "nope.yaml") + ": error: cannot read"},
+		{"no rules", templates, "rule files: no NodeGuardianRule in"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := Run(context.Background(), parseTests(t, tt.rules, body))
+			if rep.Err == nil || !strings.Contains(rep.Err.Error(), tt.want) {
+				t.Fatalf("error %v, want %q", rep.Err, tt.want)
+			}
+			if rep.Failed() != 1 || rep.Passed() != 0 || len(rep.Tests) != 0 {
+				t.Fatalf("report %+v", rep)
+			}
+		})
+	}
+}
+
+func TestRunCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep := Run(ctx, parseTests(t, writeRules(t), hotTests))
+	if len(rep.Tests) == 0 || !reflect.DeepEqual(rep.Tests[0].Failures, []string{"at 0s: interrupted: context canceled"}) {
+		t.Fatalf("tests %+v", rep.Tests)
+	}
+}
