@@ -37,6 +37,7 @@ FUZZTIME ?= 5s
 fuzz:
 	$(GO) test ./internal/load -run '^$$' -fuzz '^FuzzLoadYAML$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/load -run '^$$' -fuzz '^FuzzLoadHCL$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/series -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

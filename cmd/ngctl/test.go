@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
+	"sort"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -16,15 +20,18 @@ func testCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "test",
 		Usage:     "run rule unit tests (docs/testing-rules.md)",
-		ArgsUsage: "FILE...",
+		ArgsUsage: "FILE|DIR...",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "junit", Usage: "also write the results as JUnit XML to `FILE`"},
 			&cli.StringFlag{Name: "run", Usage: "run only the tests whose name matches `REGEXP`"},
 		},
 		Action: func(c *cli.Context) error {
-			files := c.Args().Slice()
-			if len(files) == 0 {
+			if c.Args().Len() == 0 {
 				return exitf(1, "test: no test file given")
+			}
+			files, err := testFiles(c.Args().Slice())
+			if err != nil {
+				return exitf(1, "test: %v", err)
 			}
 			var filter *regexp.Regexp
 			if expr := c.String("run"); expr != "" {
@@ -56,6 +63,40 @@ func testCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// testFiles expands directories into the *.yaml and *.yml files below them (hidden
+// directories skipped), sorted; files are kept as given.
+func testFiles(args []string) ([]string, error) {
+	var out []string
+	for _, arg := range args {
+		info, err := os.Stat(arg)
+		if err != nil || !info.IsDir() {
+			out = append(out, arg) // a missing file is reported with the others
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(arg, func(p string, e fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return err
+			case e.IsDir() && p != arg && strings.HasPrefix(e.Name(), "."):
+				return filepath.SkipDir
+			case !e.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")):
+				found = append(found, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read directory %s: %w", arg, err)
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("no *.yaml or *.yml test files in %s", arg)
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
 }
 
 // runTestFiles loads and runs every test file; a file that cannot be loaded becomes a

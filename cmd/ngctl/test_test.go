@@ -20,22 +20,31 @@ func exampleTests(t *testing.T) []string {
 	return files
 }
 
-func TestTestCommand(t *testing.T) {
-	dir := t.TempDir()
+// testCommandCase is one run of `ngctl test` and what it must print.
+type testCommandCase struct {
+	name string
+	args []string
+	code int
+	want []string // substrings of stdout, in order
+}
+
+// testCommandCases are the runs of TestTestCommand; dir holds the files they write.
+func testCommandCases(t *testing.T, dir string) []testCommandCase {
 	badField := writeFile(t, dir, "bad-field.yaml", "ruleFiles: [x.yaml]\ntests:\n  - name: t\n    nodez: []\n")
 	missingRules := writeFile(t, dir, "missing-rules.yaml",
 		"ruleFiles: [nope.yaml]\ntests:\n  - name: t\n    nodes: [{name: n}]\n    expect: [{at: 0s, alerts: []}]\n")
-	tests := []struct {
-		name string
-		args []string
-		code int
-		want []string // substrings of stdout, in order
-	}{
+	return []testCommandCase{
 		{
 			name: "examples pass",
 			args: append([]string{"test"}, exampleTests(t)...),
 			code: 0,
 			want: []string{"=== ../../examples/tests/disk-space-alert.yaml\nPASS ", "PASS a node without data is never tainted\n", " passed, 0 failed\n"},
+		},
+		{
+			name: "a directory runs every file in it",
+			args: []string{"test", "../../examples/tests"},
+			code: 0,
+			want: []string{"=== ../../examples/tests/disk-space-alert.yaml\n", "=== ../../examples/tests/unknown-metrics.yaml\n", " passed, 0 failed\n"},
 		},
 		{
 			name: "broken file fails with readable differences",
@@ -72,7 +81,10 @@ func TestTestCommand(t *testing.T) {
 		},
 		{name: "missing test file", args: []string{"test", filepath.Join(dir, "nope.yaml")}, code: 1, want: []string{"ERROR ", "0 passed, 1 failed\n"}},
 	}
-	for _, tt := range tests {
+}
+
+func TestTestCommand(t *testing.T) {
+	for _, tt := range testCommandCases(t, t.TempDir()) {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out, errOut := ngctl(t, "", tt.args...)
 			if code != tt.code {
@@ -98,10 +110,23 @@ func TestTestCommandSummaryLine(t *testing.T) {
 	}
 }
 
-func TestTestCommandNoFiles(t *testing.T) {
-	code, _, errOut := ngctl(t, "", "test")
-	if code != 1 || !strings.Contains(errOut, "no test file") {
-		t.Fatalf("exit %d, stderr %q", code, errOut)
+func TestTestCommandUsageErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"no files", []string{"test"}, "no test file given"},
+		{"empty directory", []string{"test", t.TempDir()}, "no *.yaml or *.yml test files in"},
+		{"bad --run", []string{"test", "--run", "(", brokenTests}, "--run: error parsing regexp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := ngctl(t, "", tt.args...)
+			if code != 1 || !strings.Contains(errOut, tt.stderr) {
+				t.Fatalf("exit %d, stderr %q, want %q", code, errOut, tt.stderr)
+			}
+		})
 	}
 }
 

@@ -151,7 +151,9 @@ type Clock struct {
 
 // Condition evaluates one condition over one node's samples (in time order).
 // With duration D it holds when every sample in [now-D, now] satisfies it and the window
-// is covered: a sample within one interval of each end and no gap over 2 intervals.
+// is covered: a sample less than one interval after the window start (on an aligned grid:
+// at the start itself), a latest sample no older than 2 intervals, and no gap over 2
+// intervals between samples.
 func Condition(c *v1.Condition, samples []series.Sample, clk Clock) ConditionResult {
 	r := ConditionResult{Condition: c}
 	// Ignore samples after now (rule tests hold the whole future; live data never does).
@@ -215,10 +217,22 @@ func window(r ConditionResult, samples []series.Sample, d time.Duration, clk Clo
 		r.Result, r.Why = False, WhyPending
 	case gap > 0:
 		r.Why, r.Gap = WhyGap, gap
-	case first == len(samples) || samples[first].T.Sub(start) > clk.Interval:
+	case first == len(samples) || samples[first].T.Sub(start) >= clk.Interval:
 		r.Why, r.Gap = WhyNotCovered, r.HeldFor
 	default:
 		r.Result, r.Why = True, WhyHeld
+		r.HeldFor = clk.Now.Sub(heldSince(samples, first, c, clk.Interval))
 	}
 	return r
+}
+
+// heldSince follows a condition that holds over its window back in time, to the first
+// sample of the unbroken run that satisfies it, so that "held for" orders firings by
+// when they really began.
+func heldSince(samples []series.Sample, first int, c *v1.Condition, interval time.Duration) time.Time {
+	i := first
+	for i > 0 && satisfies(c.Operator, samples[i-1].V, c.Value) && samples[i].T.Sub(samples[i-1].T) <= 2*interval {
+		i--
+	}
+	return samples[i].T
 }

@@ -47,6 +47,8 @@ func TestCondition(t *testing.T) {
 		{"one sample in the window fails", gt(3 * time.Minute), "2 2 1 2 2 2 2 2", 0, False, WhyPending, "cpuLoadRatio 2 > 1.5 for 2m of 3m"},
 		{"window not covered: too little history", gt(3 * time.Minute), "2 2 2", 0, Unknown, WhyNotCovered, "only 1m of data for a 3m window"},
 		{"window start within one interval is covered", gt(45 * time.Second), "2 2", 0, True, WhyHeld, ""},
+		{"history exactly as long as the window", gt(time.Minute), "2 2 2", 0, True, WhyHeld, ""},
+		{"history one interval short of the window", gt(time.Minute), "2 2", 0, Unknown, WhyNotCovered, "only 30s of data for a 1m window"},
 		{"gap over 2 intervals", gt(3 * time.Minute), "2 2 _ _ 2 2 2", 0, Unknown, WhyGap, "gap of 1m30s"},
 		{"gap of 2 intervals is fine", gt(3 * time.Minute), "2 2 2 _ 2 2 2", 0, True, WhyHeld, ""},
 		{"no data", gt(0), "", 0, Unknown, WhyNoData, "cpuLoadRatio: no data"},

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -205,9 +206,12 @@ func (c *computer) reconcileNodes() {
 
 func (c *computer) reconcileNode(nw *nodeWork) {
 	holders := nw.holders
-	for _, d := range nw.dry { // a dry-run rule never changes its ledger entry
-		if d.old != nil {
-			holders = append(holders[:len(holders):len(holders)], holder{name: d.r.name, entry: d.old, why: "held by rule " + d.r.name + ", which is in dry-run mode"})
+	if len(nw.dry) > 0 { // a dry-run rule never changes its ledger entry: real rules leave it alone
+		holders = slices.Clone(holders)
+		for _, d := range nw.dry {
+			if d.old != nil {
+				holders = append(holders, holder{name: d.r.name, entry: d.old, why: "held by rule " + d.r.name + ", which is in dry-run mode"})
+			}
 		}
 	}
 	rp := c.newPass(nw, nw.real, holders, nil, false)

@@ -50,9 +50,9 @@ func TestComputeConflicts(t *testing.T) {
 			changes:  []string{"n1 ~state high Healthy→Firing", "n1 ~state low Healthy→Firing", "n1 +taint nodeguardian/x=high:NoSchedule (high)", "n1 +ledger"},
 			deferred: []string{"n1 low: taint nodeguardian/x:NoSchedule: rule high (priority 10) wins"}},
 		{name: "the winner takes over what the loser applied",
-			rules: []*v1.NodeGuardianRule{fxSetter(t, "high-load-isolation", 100, "label", "high-load"), fxSetter(t, "emergency-eviction", 50, "label", "emergency")},
-			nodes: []corev1.Node{fxNode("n1", fxLabel(fxLabelKey, "high-load"), fxLedger(map[string]*ledger.Entry{"high-load-isolation": owned}))},
-			changes: []string{"n1 ~state emergency-eviction Healthy→Firing", "n1 ~label nodeguardian.io/status=emergency (emergency-eviction)", "n1 ~ledger"},
+			rules:    []*v1.NodeGuardianRule{fxSetter(t, "high-load-isolation", 100, "label", "high-load"), fxSetter(t, "emergency-eviction", 50, "label", "emergency")},
+			nodes:    []corev1.Node{fxNode("n1", fxLabel(fxLabelKey, "high-load"), fxLedger(map[string]*ledger.Entry{"high-load-isolation": owned}))},
+			changes:  []string{"n1 ~state emergency-eviction Healthy→Firing", "n1 ~label nodeguardian.io/status=emergency (emergency-eviction)", "n1 ~ledger"},
 			deferred: []string{"n1 high-load-isolation: label nodeguardian.io/status: rule emergency-eviction (priority 50) wins"},
 			check: func(t *testing.T, p *Plan) {
 				if e := fxLedgerOf(t, p, "n1").Rules["high-load-isolation"]; ownsAnything(e) || e.State != ledger.Firing {
@@ -100,24 +100,7 @@ conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
 actions: [{type: label, label: {labels: {x: "y"}}}]
 maxUnhealthy: 0
 `)
-	firingOn := func(rule string) func(*corev1.Node) {
-		e := fxFiring(fxAgo(time.Hour))
-		e.Taints = []corev1.Taint{{Key: "nodeguardian/" + rule, Effect: corev1.TaintEffectNoSchedule}}
-		return func(n *corev1.Node) {
-			fxTaint("nodeguardian/"+rule, "", corev1.TaintEffectNoSchedule)(n)
-			fxLedger(map[string]*ledger.Entry{rule: e})(n)
-		}
-	}
-	tests := []struct {
-		name     string
-		rules    []*v1.NodeGuardianRule
-		n        int
-		global   *intstr.IntOrString
-		firing   map[int]string // node index → rule already Firing there
-		recover  int            // node index whose metric recovers (-1: none)
-		fire     []string       // "rule node" that fire
-		deferred string         // the reason of every other (rule, node) whose trigger holds
-	}{
+	tests := []fxBudgetCase{
 		{"20% of 10 nodes", []*v1.NodeGuardianRule{tainter("r", 100, `"20%"`, "NoSchedule")}, 10, nil, nil, -1,
 			[]string{"r n00", "r n01"}, "maxUnhealthy 20% (2 of 10 nodes) reached"},
 		{"nodes already Firing count", []*v1.NodeGuardianRule{tainter("r", 100, `"20%"`, "NoSchedule")}, 10, nil, map[int]string{3: "r", 7: "r"}, -1,
@@ -132,68 +115,84 @@ maxUnhealthy: 0
 			nil, "maxUnhealthy 0 (0 of 3 nodes) reached"},
 		{`"0%" allows none`, []*v1.NodeGuardianRule{tainter("r", 100, `"0%"`, "NoSchedule")}, 3, nil, nil, -1,
 			nil, "maxUnhealthy 0% (0 of 3 nodes) reached"},
-		{"max-disruptive over the fleet", []*v1.NodeGuardianRule{tainter("r", 100, `"100%"`, "NoSchedule")}, 12, ptr(intstr.FromString("30%")), nil, -1,
+		{"max-disruptive over the fleet", []*v1.NodeGuardianRule{tainter("r", 100, `"100%"`, "NoSchedule")}, 12, fxPtr(intstr.FromString("30%")), nil, -1,
 			[]string{"r n00", "r n01", "r n02"}, "max-disruptive 30% (3 of 12 nodes) reached"},
 		{"max-disruptive defaults to 30%", []*v1.NodeGuardianRule{tainter("r", 100, `"100%"`, "NoSchedule")}, 12, &intstr.IntOrString{}, nil, -1,
 			[]string{"r n00", "r n01", "r n02"}, "max-disruptive 30% (3 of 12 nodes) reached"},
 		{"max-disruptive counts every rule's held nodes; priority first; a held node costs nothing",
-			[]*v1.NodeGuardianRule{tainter("a", 100, `"100%"`, "NoSchedule"), tainter("z", 10, `"100%"`, "NoSchedule")}, 4, ptr(intstr.FromInt32(2)), map[int]string{3: "a"}, -1,
+			[]*v1.NodeGuardianRule{tainter("a", 100, `"100%"`, "NoSchedule"), tainter("z", 10, `"100%"`, "NoSchedule")}, 4, fxPtr(intstr.FromInt32(2)), map[int]string{3: "a"}, -1,
 			[]string{"a n00", "z n00", "z n03"}, "max-disruptive 2 (2 of 4 nodes) reached"},
 		{"PreferNoSchedule is not disruptive", []*v1.NodeGuardianRule{tainter("r", 100, "0", "PreferNoSchedule")}, 3, nil, nil, -1,
 			[]string{"r n00", "r n01", "r n02"}, ""},
-		{"non-disruptive rules are not limited", []*v1.NodeGuardianRule{labeler}, 3, ptr(intstr.FromInt32(0)), nil, -1,
+		{"non-disruptive rules are not limited", []*v1.NodeGuardianRule{labeler}, 3, fxPtr(intstr.FromInt32(0)), nil, -1,
 			[]string{"lb n00", "lb n01", "lb n02"}, ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			nodes, ser := fxFleet(tt.n, "2")
-			for i, rule := range tt.firing {
-				firingOn(rule)(&nodes[i])
-			}
-			if tt.recover >= 0 {
-				ser[nodes[tt.recover].Name]["cpuLoadRatio"] = "1"
-			}
-			var deferred []string
-			fxRun(t, fxCase{rules: tt.rules, nodes: nodes, series: ser,
-				input: func(in *Input) {
-					if tt.global != nil {
-						in.MaxDisruptive = *tt.global
-					}
-				},
-				check: func(t *testing.T, p *Plan) {
-					var fired []string
-					for _, n := range p.Nodes {
-						for _, ch := range n.Changes {
-							if ch.Kind == KindState && ch.To == "Firing" {
-								fired = append(fired, ch.Rule+" "+n.Node)
-							}
-						}
-					}
-					fxEqual(t, "fired", fired, tt.fire)
-					for _, d := range p.Deferred {
-						deferred = append(deferred, d.Reason)
-						if d.Reason != tt.deferred {
-							t.Errorf("deferred %s %s: %q, want %q", d.Node, d.Rule, d.Reason, tt.deferred)
-						}
-					}
-				}})
-			triggered := 0
-			for _, r := range tt.rules {
-				triggered += tt.n
-				for _, rule := range tt.firing {
-					if rule == r.Name {
-						triggered--
-					}
-				}
-			}
-			if want := triggered - len(tt.fire); len(deferred) != want {
-				t.Errorf("%d deferred, want %d", len(deferred), want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { fxRunBudget(t, tt) })
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
+// fxBudgetCase is a fleet of n nodes where every rule triggers everywhere.
+type fxBudgetCase struct {
+	name     string
+	rules    []*v1.NodeGuardianRule
+	n        int
+	global   *intstr.IntOrString
+	firing   map[int]string // node index → rule already Firing there
+	recover  int            // node index whose metric recovers (-1: none)
+	fire     []string       // "rule node" that fire
+	deferred string         // the reason of every other (rule, node) whose trigger holds
+}
+
+func fxRunBudget(t *testing.T, tt fxBudgetCase) {
+	nodes, ser := fxFleet(tt.n, "2")
+	for i, rule := range tt.firing {
+		fxFiringOn(rule)(&nodes[i])
+	}
+	if tt.recover >= 0 {
+		ser[nodes[tt.recover].Name]["cpuLoadRatio"] = "1"
+	}
+	deferred := 0
+	fxRun(t, fxCase{rules: tt.rules, nodes: nodes, series: ser,
+		input: func(in *Input) {
+			if tt.global != nil {
+				in.MaxDisruptive = *tt.global
+			}
+		},
+		check: func(t *testing.T, p *Plan) {
+			var fired []string
+			for _, n := range p.Nodes {
+				for _, ch := range n.Changes {
+					if ch.Kind == KindState && ch.To == "Firing" {
+						fired = append(fired, ch.Rule+" "+n.Node)
+					}
+				}
+			}
+			fxEqual(t, "fired", fired, tt.fire)
+			deferred = len(p.Deferred)
+			for _, d := range p.Deferred {
+				if d.Reason != tt.deferred {
+					t.Errorf("deferred %s %s: %q, want %q", d.Node, d.Rule, d.Reason, tt.deferred)
+				}
+			}
+		}})
+	triggered := len(tt.rules)*tt.n - len(tt.firing) // every pair triggers but those already Firing
+	if want := triggered - len(tt.fire); deferred != want {
+		t.Errorf("%d deferred, want %d", deferred, want)
+	}
+}
+
+// fxFiringOn puts rule Firing on a node with its NoSchedule taint nodeguardian/<rule>.
+func fxFiringOn(rule string) func(*corev1.Node) {
+	e := fxFiring(fxAgo(time.Hour))
+	e.Taints = []corev1.Taint{{Key: "nodeguardian/" + rule, Effect: corev1.TaintEffectNoSchedule}}
+	return func(n *corev1.Node) {
+		fxTaint("nodeguardian/"+rule, "", corev1.TaintEffectNoSchedule)(n)
+		fxLedger(map[string]*ledger.Entry{rule: e})(n)
+	}
+}
+
+func fxPtr[T any](v T) *T { return &v }
 
 // Semantics: candidates over a budget go earliest-firing first (longest-held trigger),
 // then by node name.
@@ -247,10 +246,10 @@ maxUnhealthy: 100%
 		{name: "earlier pods of the plan count against the PDB", rules: []*v1.NodeGuardianRule{evicting("")}, pods: pods, pdbs: []policyv1.PodDisruptionBudget{pdbBC},
 			changes: []string{"n1 +evict (ev) default/c,apps/e,default/b[blocked default/pdb-bc]"}},
 		{name: "PDBs count across nodes", rules: []*v1.NodeGuardianRule{evicting("")},
-			nodes:  []corev1.Node{fxNode("n1"), fxNode("n2")},
-			series: map[string]map[string]string{"n1": {"cpuLoadRatio": "2"}, "n2": {"cpuLoadRatio": "2"}},
-			pods:   []corev1.Pod{fxPod("default", "web1", "n1", fxLabelPod("web")), fxPod("default", "web2", "n2", fxLabelPod("web"))},
-			pdbs:   []policyv1.PodDisruptionBudget{fxPDB("default", "web", "web", 1)},
+			nodes:   []corev1.Node{fxNode("n1"), fxNode("n2")},
+			series:  map[string]map[string]string{"n1": {"cpuLoadRatio": "2"}, "n2": {"cpuLoadRatio": "2"}},
+			pods:    []corev1.Pod{fxPod("default", "web1", "n1", fxLabelPod("web")), fxPod("default", "web2", "n2", fxLabelPod("web"))},
+			pdbs:    []policyv1.PodDisruptionBudget{fxPDB("default", "web", "web", 1)},
 			changes: []string{"n1 +evict (ev) default/web1", "n2 +evict (ev) default/web2[blocked default/web]"}},
 	}
 	for _, tt := range tests {

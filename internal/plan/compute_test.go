@@ -108,7 +108,7 @@ func TestComputeStateMachine(t *testing.T) {
 			deferred: []string{"n1 hl: firing waits for the next evaluation: recovered at this instant (2026-11-29T12:00:00Z)"}},
 		{name: "pending: not yet for the whole duration", nodes: []corev1.Node{fxNode("n1")}, changes: []string{},
 			series: fxCPU("1 1 2 2"),
-			rules: []*v1.NodeGuardianRule{fxRule(t, "hl", strings.Replace(fxHighLoad, "value: 1.5}", "value: 1.5, duration: 3m}", 1))},
+			rules:  []*v1.NodeGuardianRule{fxRule(t, "hl", strings.Replace(fxHighLoad, "value: 1.5}", "value: 1.5, duration: 3m}", 1))},
 			check: func(t *testing.T, p *Plan) {
 				if s := fxStatus(p, "hl"); strings.Join(s.Pending, ",") != "n1" {
 					t.Errorf("pending = %v", s.Pending)
@@ -278,12 +278,12 @@ maxUnhealthy: 100%
 		{name: "an empty ledger is removed", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("1"),
 			nodes: []corev1.Node{fxNode("n1", fxAnnotation(ledger.Annotation, `{"version":1}`))}, changes: []string{"n1 -ledger"}},
 		{name: "shared ownership: a taint two rules applied stays while one fires", rules: []*v1.NodeGuardianRule{shared("a", "cpuLoadRatio"), shared("b", "memoryUtilizationPercent")},
-			series: map[string]map[string]string{"n1": {"cpuLoadRatio": "1", "memoryUtilizationPercent": "2"}},
-			nodes:  []corev1.Node{fxNode("n1", fxTaint("shared", "yes", corev1.TaintEffectNoSchedule), fxLedger(map[string]*ledger.Entry{"a": sharedEntry(), "b": sharedEntry()}))},
+			series:  map[string]map[string]string{"n1": {"cpuLoadRatio": "1", "memoryUtilizationPercent": "2"}},
+			nodes:   []corev1.Node{fxNode("n1", fxTaint("shared", "yes", corev1.TaintEffectNoSchedule), fxLedger(map[string]*ledger.Entry{"a": sharedEntry(), "b": sharedEntry()}))},
 			changes: []string{"n1 ~state a Firing→Healthy", "n1 ~ledger"}},
 		{name: "shared ownership: a second rule firing shares what the first applied", rules: []*v1.NodeGuardianRule{shared("a", "cpuLoadRatio"), shared("b", "memoryUtilizationPercent")},
-			series: map[string]map[string]string{"n1": {"cpuLoadRatio": "2", "memoryUtilizationPercent": "2"}},
-			nodes:  []corev1.Node{fxNode("n1", fxTaint("shared", "yes", corev1.TaintEffectNoSchedule), fxLedger(map[string]*ledger.Entry{"a": sharedEntry()}))},
+			series:  map[string]map[string]string{"n1": {"cpuLoadRatio": "2", "memoryUtilizationPercent": "2"}},
+			nodes:   []corev1.Node{fxNode("n1", fxTaint("shared", "yes", corev1.TaintEffectNoSchedule), fxLedger(map[string]*ledger.Entry{"a": sharedEntry()}))},
 			changes: []string{"n1 ~state b Healthy→Firing", "n1 ~ledger"},
 			check: func(t *testing.T, p *Plan) {
 				if e := fxLedgerOf(t, p, "n1").Rules["b"]; len(e.Taints) != 1 {

@@ -73,6 +73,9 @@ func (d *decoder) err() error { return errors.Join(d.errs...) }
 func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {
 		if d.aliases++; d.aliases > maxAliasExpansions {
+			if d.aliases == maxAliasExpansions+1 { // reported even past maxErrors
+				d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Err: fmt.Errorf("more than %d alias expansions", maxAliasExpansions)})
+			}
 			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line}
 		}
 		n = n.Alias

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,16 +33,16 @@ const (
 
 // Load reads a test file. Rule file paths are resolved against the file's directory;
 // the rule files themselves are read by Run. Errors are *Error values (joined when
-// there are several) naming the file, line and field.
+// there are several) naming the file and, for problems in it, the line and field.
 func Load(file string) (*File, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return nil, fmt.Errorf("ruletest: %w", err)
+		return nil, &Error{File: file, Err: fmt.Errorf("cannot read: %w", unwrapPath(err))}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("ruletest: read %s: %w", file, err)
+		return nil, &Error{File: file, Err: fmt.Errorf("cannot read: %w", unwrapPath(err))}
 	}
 	if len(data) > maxFileSize {
 		return nil, &Error{File: file, Err: fmt.Errorf("larger than %d MiB", maxFileSize>>20)}
@@ -57,6 +58,15 @@ func Load(file string) (*File, error) {
 		}
 	}
 	return out, nil
+}
+
+// unwrapPath drops the operation and path of an *fs.PathError, which Error already names.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Parse decodes a test file's content (file names it in errors). Rule file paths are

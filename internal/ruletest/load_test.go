@@ -103,11 +103,15 @@ func TestParseValid(t *testing.T) {
 	}
 }
 
-func TestParseErrors(t *testing.T) {
+// parseErrorCase is an invalid test file and a part of the error it must give.
+type parseErrorCase struct {
+	name, in, want string
+}
+
+// parseErrorCases are the invalid files of TestParseErrors.
+func parseErrorCases() []parseErrorCase {
 	const head = "ruleFiles: [r.yaml]\ntests:\n  - name: t\n    nodes: [{name: n}]\n"
-	tests := []struct {
-		name, in, want string
-	}{
+	return []parseErrorCase{
 		{"empty", "", "f.yaml: empty file"},
 		{"syntax", "ruleFiles: [\n", "f.yaml:2: YAML syntax error"},
 		{"two documents", head + "---\nx: 1\n", "f.yaml:5: more than one YAML document"},
@@ -155,7 +159,10 @@ func TestParseErrors(t *testing.T) {
 		{"unknown pod evicted", head + "    expect: [{at: 1m, evictions: [default/q]}]\n", `tests[0].expect[0].evictions[0]: pod "default/q" is not in the test's pods`},
 		{"labels not strings", head + "    expect: [{at: 1m, nodes: {n: {labels: {a: [1]}}}}]\n", "tests[0].expect[0].nodes.n.labels.a: expected a string, found a list"},
 	}
-	for _, tt := range tests {
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tt := range parseErrorCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("f.yaml", []byte(tt.in))
 			if err == nil {
@@ -184,6 +191,18 @@ func TestParseAliases(t *testing.T) {
 	}
 }
 
+func TestParseAliasBomb(t *testing.T) {
+	// 200 aliases of a test whose pods are 200 aliases of one pod: 40000 expansions.
+	var b strings.Builder
+	b.WriteString("ruleFiles: [r.yaml]\npod: &p {name: p, node: n}\nbase: &t\n  name: t\n  nodes: [{name: n}]\n")
+	b.WriteString("  expect: [{at: 0s, alerts: []}]\n  pods: [*p" + strings.Repeat(", *p", 199) + "]\n")
+	b.WriteString("tests: [*t" + strings.Repeat(", *t", 199) + "]\n")
+	_, err := Parse("f.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "more than 10000 alias expansions") {
+		t.Fatalf("error %v, want one about alias expansions", err)
+	}
+}
+
 func TestLoadResolvesRuleFiles(t *testing.T) {
 	dir := t.TempDir()
 	abs := filepath.Join(dir, "abs.yaml")
@@ -202,8 +221,9 @@ func TestLoadResolvesRuleFiles(t *testing.T) {
 	if want := []string{filepath.Join(dir, "rules"), abs}; !reflect.DeepEqual(f.RuleFiles, want) {
 		t.Fatalf("rule files %v, want %v", f.RuleFiles, want)
 	}
-	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil {
-		t.Fatal("missing file: want error")
+	missing := filepath.Join(dir, "missing.yaml")
+	if _, err := Load(missing); err == nil || err.Error() != missing+": cannot read: no such file or directory" {
+		t.Fatalf("missing file: error %v", err)
 	}
 }
 

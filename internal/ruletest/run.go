@@ -47,6 +47,10 @@ func Run(ctx context.Context, f *File) Report {
 // runTest steps one test through time.
 func runTest(ctx context.Context, set *load.Set, t Test) TestResult {
 	res := TestResult{Name: t.Name, Line: t.Line}
+	if len(t.Expect) == 0 {
+		res.Failures = []string{"the test expects nothing"}
+		return res
+	}
 	if res.Failures = unknownRules(set, t); len(res.Failures) > 0 {
 		return res
 	}
