@@ -72,13 +72,43 @@ func Evaluate(rules []*v1.NodeGuardianRule, nodes []corev1.Node, data *series.Da
 		clk.Interval = 30 * time.Second
 	}
 	out := make([]RuleResult, 0, len(rules))
+	sel := selections{}
 	for _, r := range rules {
-		out = append(out, evaluateRule(r, nodes, data, clk))
+		out = append(out, evaluateRule(r, nodes, data, clk, sel))
 	}
 	return out
 }
 
-func evaluateRule(r *v1.NodeGuardianRule, nodes []corev1.Node, data *series.Data, clk Clock) RuleResult {
+// nodeSet is which nodes one node selector selects and which it excludes.
+type nodeSet struct {
+	selected []int
+	excluded []Exclusion
+}
+
+// selections caches selections by selector: rules often share one, and matching every
+// node once per selector instead of once per rule keeps large fleets linear.
+type selections map[string]*nodeSet
+
+func (ss selections) of(s *Selector, nodes []corev1.Node) *nodeSet {
+	key := s.Key()
+	if got, ok := ss[key]; ok {
+		return got
+	}
+	out := &nodeSet{}
+	for i := range nodes {
+		ok, why := s.Match(&nodes[i])
+		switch {
+		case ok:
+			out.selected = append(out.selected, i)
+		case why != "":
+			out.excluded = append(out.excluded, Exclusion{Node: nodes[i].Name, Reason: why})
+		}
+	}
+	ss[key] = out
+	return out
+}
+
+func evaluateRule(r *v1.NodeGuardianRule, nodes []corev1.Node, data *series.Data, clk Clock, cache selections) RuleResult {
 	res := RuleResult{Rule: r, Active: r.Spec.Active()}
 	if !res.Active {
 		res.Inactive = "disabled"
@@ -92,16 +122,9 @@ func evaluateRule(r *v1.NodeGuardianRule, nodes []corev1.Node, data *series.Data
 		res.Err = err.Error()
 		return res
 	}
-	var selected []int
-	for i := range nodes {
-		ok, why := sel.Match(&nodes[i])
-		switch {
-		case ok:
-			selected = append(selected, i)
-		case why != "":
-			res.Excluded = append(res.Excluded, Exclusion{Node: nodes[i].Name, Reason: why})
-		}
-	}
+	picked := cache.of(sel, nodes)
+	selected := picked.selected
+	res.Excluded = append([]Exclusion(nil), picked.excluded...)
 	// One allocation for all verdicts and one for all their condition results.
 	per := len(r.Spec.Conditions) + len(r.Spec.RecoveryConditions)
 	slab := make([]ConditionResult, len(selected)*per)

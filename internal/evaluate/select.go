@@ -21,6 +21,7 @@ const (
 
 // Selector decides which nodes a rule watches.
 type Selector struct {
+	key       string
 	labels    labels.Selector
 	names     map[string]bool
 	namesCP   bool // the selector names a control-plane label explicitly
@@ -65,8 +66,14 @@ func NewSelector(ns *v1.NodeSelector) (*Selector, error) {
 		}
 	}
 	s.hasFilter = len(reqs) > 0 || s.names != nil
+	names := append([]string(nil), ns.NodeNames...)
+	slices.Sort(names)
+	s.key = fmt.Sprintf("%s|%v|%s", s.labels.String(), s.namesCP, strings.Join(names, ","))
 	return s, nil
 }
+
+// Key identifies what the selector selects: equal keys select equal nodes.
+func (s *Selector) Key() string { return s.key }
 
 func isControlPlaneKey(k string) bool { return k == LabelControlPlane || k == LabelMaster }
 
