@@ -24,9 +24,10 @@ generate:
 envtest-assets:
 	hack/envtest-assets.sh
 
-## test: every test, including the real kube-apiserver + etcd ones.
+## test: every test, including those on a real kube-apiserver + etcd and a real Prometheus
+## (Debian's prometheus package: apt-get install --no-install-recommends prometheus).
 test: envtest-assets
-	NODEGUARDIAN_REQUIRE_ENVTEST=1 $(GO) test -count=1 $(PKGS)
+	NODEGUARDIAN_REQUIRE_ENVTEST=1 NODEGUARDIAN_REQUIRE_PROMETHEUS=1 $(GO) test -count=1 $(PKGS)
 
 ## unit: tests without building the control plane (envtest tests skip when it is absent).
 unit:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/nodeguardian/nodeguardian/internal/engine"
 	"github.com/nodeguardian/nodeguardian/internal/fleet"
+	"github.com/nodeguardian/nodeguardian/internal/live"
 	"github.com/nodeguardian/nodeguardian/internal/load"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 )
@@ -24,15 +26,15 @@ const (
 )
 
 func planFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		rulesFlag,
-		&cli.StringFlag{Name: "snapshot", Usage: "plan against a FleetSnapshot file", Required: true},
+		&cli.StringFlag{Name: "snapshot", Usage: "plan against a FleetSnapshot file instead of the live cluster"},
 		&cli.StringFlag{Name: "rule", Usage: "plan only this rule"},
 		&cli.StringFlag{Name: "node", Usage: "show only this node's changes"},
 		&cli.DurationFlag{Name: "staleness", Value: 5 * time.Minute, Usage: "a metric whose latest sample is older than this is Unknown"},
 		&cli.StringFlag{Name: "max-disruptive", Value: "30%", Usage: "at most this many (or percent) of all nodes under disruptive effects at once"},
 		&cli.BoolFlag{Name: "no-color", Usage: "never color the text output"},
-	}
+	}, clusterFlags()...)
 }
 
 func planCommand() *cli.Command {
@@ -70,37 +72,63 @@ func planCommand() *cli.Command {
 	}
 }
 
-// planInputs is everything a plan is computed from.
+// planInputs is everything a plan is computed from: rules and either a snapshot file or
+// the live cluster with a metric source.
 type planInputs struct {
 	set      *load.Set
-	snapshot *fleet.Snapshot
+	snapshot *fleet.Snapshot // offline
 	file     string
+	src      *live.Sources // live
+	state    *live.State   // live, after plan()
 	opts     engine.Options
+	ctx      context.Context
 }
 
 func readPlanInputs(c *cli.Context) (*planInputs, error) {
-	set, diags := load.Paths(c.StringSlice("filename"), c.App.Reader)
-	if diags.HasErrors() {
-		return nil, exitf(1, "%s", strings.TrimRight(diags.Errors().Error(), "\n"))
-	}
-	file := c.String("snapshot")
-	snap, err := fleet.Load(file)
+	set, err := loadRules(c)
 	if err != nil {
-		return nil, exitf(1, "%v", err)
+		return nil, err
 	}
-	opts := engine.Options{
-		Now:           snap.Time.Time,
-		Interval:      snap.Interval.Duration,
+	in := &planInputs{set: set, ctx: c.Context, opts: engine.Options{
 		Staleness:     c.Duration("staleness"),
 		MaxDisruptive: intstr.Parse(c.String("max-disruptive")),
 		Rule:          c.String("rule"),
 		Node:          c.String("node"),
-		Source:        "snapshot " + file,
+	}}
+	if kind := metricsSource(c); c.String("snapshot") != "" || kind == sourceSnapshot {
+		if kind != sourceSnapshot {
+			return nil, exitf(1, "--snapshot holds its own metrics; --metrics-source %s needs the live cluster", kind)
+		}
+		in.file = c.String("snapshot")
+		if in.file == "" {
+			return nil, exitf(1, "--metrics-source snapshot needs --snapshot FILE")
+		}
+		if in.snapshot, err = fleet.Load(in.file); err != nil {
+			return nil, exitf(1, "%v", err)
+		}
+		in.opts.Now, in.opts.Interval = in.snapshot.Time.Time, in.snapshot.Interval.Duration
+		in.opts.Source = "snapshot " + in.file
+		return in, nil
 	}
-	return &planInputs{set: set, snapshot: snap, file: file, opts: opts}, nil
+	src, err := liveSources(c)
+	if err != nil {
+		return nil, exitf(1, "%v", err)
+	}
+	in.src = &src
+	in.opts.Now = time.Now().UTC().Truncate(time.Second)
+	if t := c.Timestamp("now"); t != nil {
+		in.opts.Now = t.UTC()
+	}
+	in.opts.Source = "cluster"
+	return in, nil
 }
 
 func (in *planInputs) plan() (*plan.Plan, error) {
+	if in.src != nil {
+		p, st, err := live.Plan(in.ctx, *in.src, in.set.Rules, in.set.Templates, in.opts)
+		in.state = st
+		return p, err
+	}
 	f, err := engine.FromSnapshot(in.snapshot)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.file, err)

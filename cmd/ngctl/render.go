@@ -16,6 +16,9 @@ func renderCommand() *cli.Command {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "yaml", Usage: "yaml or hcl"},
 		},
 		Action: func(c *cli.Context) error {
+			if len(c.StringSlice("filename")) == 0 {
+				return exitf(1, "render needs -f PATH")
+			}
 			set, diags := load.Paths(c.StringSlice("filename"), c.App.Reader)
 			if diags.HasErrors() {
 				return exitf(1, "%s", diags.Errors().Error())

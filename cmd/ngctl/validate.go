@@ -14,7 +14,7 @@ var rulesFlag = &cli.StringSliceFlag{
 	Name:     "filename",
 	Aliases:  []string{"f"},
 	Usage:    "rule files or directories (recursive: *.yaml, *.yml, *.hcl); - reads YAML from stdin",
-	Required: true,
+	Required: false,
 }
 
 func validateCommand() *cli.Command {
@@ -29,6 +29,9 @@ func validateCommand() *cli.Command {
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say what was skipped"},
 		},
 		Action: func(c *cli.Context) error {
+			if len(c.StringSlice("filename")) == 0 {
+				return exitf(1, "validate needs -f PATH")
+			}
 			set, diags := load.Paths(c.StringSlice("filename"), c.App.Reader)
 			failed := diags.HasErrors() || (c.Bool("strict") && len(diags.Warnings()) > 0)
 			var err error

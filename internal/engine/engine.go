@@ -32,6 +32,12 @@ type Options struct {
 	Rule          string             // plan only this rule ("" = all)
 	Node          string             // show only this node's changes ("" = all)
 	Source        string             // where the fleet came from, for the plan's inputs
+	// NodeVersions are the nodes' resourceVersions (live clusters), so that a saved plan
+	// can be refused when a node changed.
+	NodeVersions map[string]string
+	// Warnings about the inputs as a whole (a metric source that failed, ...), listed
+	// first among the plan's warnings.
+	Warnings []string
 }
 
 // Fleet is the state the engine plans against.
@@ -74,9 +80,18 @@ func Plan(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, f *Fleet,
 		Now: opts.Now, Results: results, Templates: tmpl,
 		Nodes: nodes, Pods: f.Pods, PDBs: f.PDBs,
 		MaxDisruptive: opts.MaxDisruptive, TTL: opts.TTL,
-		Inputs:       plan.Inputs{RulesHash: RulesHash(rs, templates), FleetHash: f.Hash, Source: opts.Source},
+		Inputs: plan.Inputs{RulesHash: RulesHash(rs, templates), FleetHash: f.Hash, Source: opts.Source,
+			NodeVersions: opts.NodeVersions},
 		PartialRules: opts.Rule != "",
 	})
+	if len(opts.Warnings) > 0 {
+		global := make([]plan.Warning, 0, len(opts.Warnings)+len(p.Warnings))
+		for _, w := range opts.Warnings {
+			global = append(global, plan.Warning{Message: w})
+		}
+		p.Warnings = append(global, p.Warnings...)
+		p.Summary.Warnings = len(p.Warnings)
+	}
 	if opts.Node != "" {
 		plan.KeepNode(p, opts.Node)
 	}

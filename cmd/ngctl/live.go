@@ -1,0 +1,180 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"k8s.io/client-go/rest"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/cluster"
+	"github.com/nodeguardian/nodeguardian/internal/live"
+	"github.com/nodeguardian/nodeguardian/internal/load"
+	"github.com/nodeguardian/nodeguardian/internal/metrics"
+)
+
+// Metric sources.
+const (
+	sourcePrometheus    = "prometheus"
+	sourceMetricsServer = "metrics-server"
+	sourceSnapshot      = "snapshot"
+)
+
+func clusterFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)"},
+		&cli.StringFlag{Name: "context", Usage: "kubeconfig context"},
+		&cli.Float64Flag{Name: "qps", Value: 50, Usage: "Kubernetes client queries per second"},
+		&cli.IntFlag{Name: "burst", Value: 100, Usage: "Kubernetes client burst"},
+		&cli.BoolFlag{Name: "from-cluster", Usage: "also load NodeGuardianRule and AlertTemplate objects from the cluster"},
+		&cli.StringFlag{Name: "metrics-source", Usage: "prometheus, metrics-server or snapshot (default: snapshot with --snapshot, else prometheus when $PROMETHEUS_URL is set, else metrics-server when $METRICS_SERVER_URL is set)"},
+		&cli.StringFlag{Name: "prometheus-url", EnvVars: []string{"PROMETHEUS_URL"}, Usage: "Prometheus base URL"},
+		&cli.StringFlag{Name: "prometheus-bearer-token-file", Usage: "file holding a bearer token for Prometheus"},
+		&cli.StringFlag{Name: "prometheus-username", Usage: "basic-auth user for Prometheus"},
+		&cli.StringFlag{Name: "prometheus-password-file", Usage: "file holding the basic-auth password for Prometheus"},
+		&cli.StringFlag{Name: "prometheus-ca-file", Usage: "CA bundle for Prometheus' TLS certificate"},
+		&cli.BoolFlag{Name: "prometheus-insecure-skip-verify", Usage: "do not verify Prometheus' TLS certificate"},
+		&cli.DurationFlag{Name: "prometheus-timeout", Value: 30 * time.Second, Usage: "timeout of one Prometheus query"},
+		&cli.StringFlag{Name: "config", Usage: "metrics config file: node label and built-in query overrides (docs/metrics.md)"},
+		&cli.BoolFlag{Name: "assume-sustained", Usage: "metrics-server: treat the latest value as held for a condition's whole duration"},
+		&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "evaluate as of this time (RFC 3339) instead of the clock, to reproduce a plan"},
+	}
+}
+
+// restConfig is the client configuration the flags name.
+func restConfig(c *cli.Context) (*rest.Config, error) {
+	cfg, err := cluster.RESTConfig(cluster.Options{
+		Kubeconfig: c.String("kubeconfig"), Context: c.String("context"),
+		QPS: float32(c.Float64("qps")), Burst: c.Int("burst"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	return cfg, nil
+}
+
+// clusterClient connects to the cluster the flags name.
+func clusterClient(c *cli.Context) (*cluster.Client, error) {
+	cfg, err := restConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	return cluster.New(cfg)
+}
+
+// liveSources builds the cluster client and the metric source the flags choose.
+func liveSources(c *cli.Context) (live.Sources, error) {
+	rc, err := restConfig(c)
+	if err != nil {
+		return live.Sources{}, err
+	}
+	cl, err := cluster.New(rc)
+	if err != nil {
+		return live.Sources{}, err
+	}
+	cfg := metrics.DefaultConfig()
+	if f := c.String("config"); f != "" {
+		if cfg, err = metrics.LoadConfig(f); err != nil {
+			return live.Sources{}, err
+		}
+	}
+	src := live.Sources{Cluster: cl, Config: cfg}
+	switch kind := metricsSource(c); kind {
+	case sourcePrometheus:
+		if c.String("prometheus-url") == "" {
+			return src, fmt.Errorf("--metrics-source prometheus needs --prometheus-url or $PROMETHEUS_URL")
+		}
+		src.Metrics, err = metrics.NewPrometheus(metrics.PrometheusOptions{
+			URL: c.String("prometheus-url"), BearerTokenFile: c.String("prometheus-bearer-token-file"),
+			Username: c.String("prometheus-username"), PasswordFile: c.String("prometheus-password-file"),
+			CAFile: c.String("prometheus-ca-file"), InsecureSkipVerify: c.Bool("prometheus-insecure-skip-verify"),
+			Timeout: c.Duration("prometheus-timeout"),
+		}, cfg)
+	case sourceMetricsServer:
+		src.Metrics, err = metrics.NewMetricsServer(rc, metrics.MetricsServerOptions{AssumeSustained: c.Bool("assume-sustained")})
+	case "":
+		err = fmt.Errorf("no metric source: set --metrics-source, or $PROMETHEUS_URL or $METRICS_SERVER_URL")
+	default:
+		err = fmt.Errorf("unknown --metrics-source %q (want prometheus, metrics-server or snapshot)", kind)
+	}
+	return src, err
+}
+
+func metricsSource(c *cli.Context) string {
+	if s := c.String("metrics-source"); s != "" {
+		return s
+	}
+	switch {
+	case c.String("snapshot") != "":
+		return sourceSnapshot
+	case c.String("prometheus-url") != "":
+		return sourcePrometheus
+	case os.Getenv("METRICS_SERVER_URL") != "":
+		return sourceMetricsServer
+	}
+	return ""
+}
+
+// loadRules loads -f files and, with --from-cluster, the cluster's objects; a name
+// defined in both is an error.
+func loadRules(c *cli.Context) (*load.Set, error) {
+	paths := c.StringSlice("filename")
+	if len(paths) == 0 && !c.Bool("from-cluster") {
+		return nil, exitf(1, "no rules: give -f PATH or --from-cluster")
+	}
+	set := &load.Set{}
+	if len(paths) > 0 {
+		var diags load.Diagnostics
+		set, diags = load.Paths(paths, c.App.Reader)
+		if diags.HasErrors() {
+			return nil, exitf(1, "%s", trimNL(diags.Errors().Error()))
+		}
+	}
+	if !c.Bool("from-cluster") {
+		return set, nil
+	}
+	cl, err := clusterClient(c)
+	if err != nil {
+		return nil, exitf(1, "%v", err)
+	}
+	rules, tmpls, err := cl.Rules(c.Context)
+	if err != nil {
+		return nil, exitf(1, "%v", err)
+	}
+	if err := merge(set, rules, tmpls); err != nil {
+		return nil, exitf(1, "%v", err)
+	}
+	return set, nil
+}
+
+func merge(set *load.Set, rules []*v1.NodeGuardianRule, tmpls []*v1.AlertTemplate) error {
+	seen := map[string]bool{}
+	for _, r := range set.Rules {
+		seen["rule/"+r.Name] = true
+	}
+	for _, t := range set.Templates {
+		seen["template/"+t.Name] = true
+	}
+	for _, r := range rules {
+		if seen["rule/"+r.Name] {
+			return fmt.Errorf("rule %q is both in the files and in the cluster", r.Name)
+		}
+		set.Rules = append(set.Rules, r)
+	}
+	for _, t := range tmpls {
+		if seen["template/"+t.Name] {
+			continue // a file's template overrides the cluster's
+		}
+		set.Templates = append(set.Templates, t)
+	}
+	return nil
+}
+
+func trimNL(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '\n' {
+		s = s[:len(s)-1]
+	}
+	return s
+}

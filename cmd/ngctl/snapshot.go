@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nodeguardian/nodeguardian/internal/engine"
+	"github.com/nodeguardian/nodeguardian/internal/fleet"
+	"github.com/nodeguardian/nodeguardian/internal/live"
+)
+
+func snapshotCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "snapshot",
+		Usage: "write the live fleet and the metric windows the rules need as a FleetSnapshot, to reproduce a live plan offline",
+		Flags: append([]cli.Flag{
+			rulesFlag,
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the snapshot file to write", Required: true},
+		}, clusterFlags()...),
+		Action: func(c *cli.Context) error {
+			set, err := loadRules(c)
+			if err != nil {
+				return err
+			}
+			src, err := liveSources(c)
+			if err != nil {
+				return exitf(1, "%v", err)
+			}
+			now := time.Now().UTC().Truncate(time.Second)
+			if t := c.Timestamp("now"); t != nil {
+				now = t.UTC()
+			}
+			// The same reads as a live plan, pods and PDBs included where evictions are planned.
+			_, st, err := live.Plan(c.Context, src, set.Rules, set.Templates, engine.Options{Now: now, Source: "cluster"})
+			if err != nil {
+				return exitf(1, "%v", err)
+			}
+			for _, w := range st.Opts.Warnings {
+				fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
+			}
+			if err := fleet.Write(c.String("output"), st.Snapshot); err != nil {
+				return exitf(1, "%v", err)
+			}
+			fmt.Fprintf(c.App.Writer, "Wrote %s: %s, %s, %d metric series at %s.\n", c.String("output"),
+				plural(len(st.Snapshot.Nodes), "node"), plural(len(st.Snapshot.Pods), "pod"),
+				countSeries(st.Snapshot), now.Format(time.RFC3339))
+			return nil
+		},
+	}
+}
+
+func countSeries(s *fleet.Snapshot) int {
+	n := 0
+	for _, m := range s.Series {
+		n += len(m)
+	}
+	return n
+}

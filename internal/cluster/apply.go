@@ -1,0 +1,293 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/nodeguardian/nodeguardian/internal/apply"
+	"github.com/nodeguardian/nodeguardian/internal/plan"
+)
+
+// Apply defaults.
+const (
+	// DefaultEvictionTimeout bounds the eviction of one pod when
+	// ApplyOptions.EvictionTimeout is 0.
+	DefaultEvictionTimeout = 30 * time.Second
+	// DefaultEvictionRetryDelay is the pause between refused eviction attempts when
+	// ApplyOptions.EvictionRetryDelay is 0 (kubectl drain's default).
+	DefaultEvictionRetryDelay = 5 * time.Second
+	// DefaultConcurrency is how many nodes Apply works on at once when
+	// ApplyOptions.Concurrency is 0.
+	DefaultConcurrency = 4
+	// MaxConflictRetries is how many times Apply re-reads and re-plans a node that
+	// changed under it before it gives up on the node.
+	MaxConflictRetries = 5
+)
+
+// ReplanFunc plans one node again from its current state, after it changed between the
+// plan and the apply. It returns the node's changes now; nil or no changes means there
+// is nothing left to do. Apply never calls it concurrently.
+type ReplanFunc func(ctx context.Context, node *corev1.Node) (*plan.NodePlan, error)
+
+// ApplyOptions tune Apply.
+type ApplyOptions struct {
+	// EvictionTimeout bounds the eviction of each pod: an eviction the API server
+	// refuses with 429 Too Many Requests (a PodDisruptionBudget allows no disruption
+	// now) is retried until it passes; the pod is then reported in
+	// ApplyResult.Blocked, never deleted. Default DefaultEvictionTimeout.
+	EvictionTimeout time.Duration
+	// EvictionRetryDelay is the pause between refused eviction attempts. Default
+	// DefaultEvictionRetryDelay.
+	EvictionRetryDelay time.Duration
+	// Concurrency is how many nodes are applied at once. Default DefaultConcurrency.
+	Concurrency int
+	// Progress, when set, is called once per node when it is done, with the node's
+	// error (nil when it succeeded). Calls never overlap.
+	Progress func(node string, err error)
+}
+
+func (o ApplyOptions) withDefaults() ApplyOptions {
+	if o.EvictionTimeout <= 0 {
+		o.EvictionTimeout = DefaultEvictionTimeout
+	}
+	if o.EvictionRetryDelay <= 0 {
+		o.EvictionRetryDelay = DefaultEvictionRetryDelay
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	return o
+}
+
+// ApplyResult is what Apply did.
+type ApplyResult struct {
+	// NodesChanged counts the nodes that were patched.
+	NodesChanged int
+	// PodsEvicted counts the evictions the API server accepted.
+	PodsEvicted int
+	// Blocked lists the pods not evicted because a PodDisruptionBudget allowed no
+	// disruption — already in the plan, or until the eviction timeout — as
+	// "ns/pod: blocked by PDB ns/pdb".
+	Blocked []string
+	// Failed holds the nodes that failed, with why: their patch, or an eviction. The
+	// other nodes are applied all the same; applying again converges.
+	Failed map[string]error
+	// Alerts are the alerts of the nodes whose changes were written, in plan order, to
+	// be sent by the caller.
+	Alerts []apply.SentAlert
+	// Skipped lists the changes that could not be applied, as apply.Result.Skipped, and
+	// the planned pods that were no longer there to evict.
+	Skipped []string
+	// Replanned lists the nodes that changed after they were planned and were planned
+	// again, by name.
+	Replanned []string
+}
+
+// nodeOutcome is what applying one node did.
+type nodeOutcome struct {
+	changed   bool
+	replanned bool
+	evicted   int
+	blocked   []string
+	skipped   []string
+	alerts    []apply.SentAlert
+	err       error
+}
+
+// applier holds one Apply call.
+type applier struct {
+	c        *Client
+	p        *plan.Plan
+	replan   ReplanFunc
+	o        ApplyOptions
+	replanMu sync.Mutex // replan is not safe for concurrent use
+}
+
+// Apply executes the plan's changes that are not dry-run, node by node (a few at once):
+// one merge PATCH per node carrying its taints, labels, annotations (the ledger
+// included) and spec.unschedulable, guarded by the resourceVersion the node was planned
+// at (NodePlan.ResourceVersion, else p.Inputs.NodeVersions; a node without one is not
+// applied: the plan was not made against a live cluster). A node that changed since
+// — found on reading it, or by a 409 Conflict — is re-read and planned again with
+// replan, at most MaxConflictRetries times. Once a node's patch is written, its planned
+// evictions go through the Eviction API (see ApplyOptions.EvictionTimeout) and its
+// alerts are collected.
+//
+// Nodes are independent: a node that fails is recorded in ApplyResult.Failed and the
+// others are applied all the same. Applying again (a new plan) converges. The error is
+// for a plan that cannot be applied at all.
+func (c *Client) Apply(ctx context.Context, p *plan.Plan, replan ReplanFunc, o ApplyOptions) (ApplyResult, error) {
+	if p == nil {
+		return ApplyResult{}, errors.New("apply: no plan")
+	}
+	a := &applier{c: c, p: p, replan: replan, o: o.withDefaults()}
+	var todo []int
+	for i, np := range p.Nodes {
+		if slices.ContainsFunc(np.Changes, func(ch plan.Change) bool { return !ch.DryRun }) {
+			todo = append(todo, i)
+		}
+	}
+	outcomes := make([]*nodeOutcome, len(p.Nodes))
+	var progressMu sync.Mutex
+	forEach(len(todo), a.o.Concurrency, func(k int) {
+		i := todo[k]
+		out := a.node(ctx, p.Nodes[i])
+		outcomes[i] = &out
+		if a.o.Progress != nil {
+			progressMu.Lock()
+			defer progressMu.Unlock()
+			a.o.Progress(p.Nodes[i].Node, out.err)
+		}
+	})
+	return collect(p, outcomes), nil
+}
+
+// collect sums the nodes' outcomes, in plan order.
+func collect(p *plan.Plan, outcomes []*nodeOutcome) ApplyResult {
+	r := ApplyResult{Failed: map[string]error{}}
+	for i, out := range outcomes {
+		if out == nil {
+			continue
+		}
+		name := p.Nodes[i].Node
+		if out.changed {
+			r.NodesChanged++
+		}
+		if out.replanned {
+			r.Replanned = append(r.Replanned, name)
+		}
+		if out.err != nil {
+			r.Failed[name] = out.err
+		}
+		r.PodsEvicted += out.evicted
+		r.Blocked = append(r.Blocked, out.blocked...)
+		r.Skipped = append(r.Skipped, out.skipped...)
+		r.Alerts = append(r.Alerts, out.alerts...)
+	}
+	return r
+}
+
+// node applies one node: its patch, then its evictions and alerts.
+func (a *applier) node(ctx context.Context, np plan.NodePlan) nodeOutcome {
+	final, out := a.patch(ctx, np)
+	if out.err != nil {
+		return out
+	}
+	out.alerts = alerts(final)
+	ev := a.c.evictOnNode(ctx, final.Node, plannedEvictions(final), a.o)
+	out.evicted, out.blocked = ev.evicted, ev.blocked
+	out.skipped = append(out.skipped, ev.skipped...)
+	out.err = ev.err
+	return out
+}
+
+// patch writes one node's object changes; it returns the node plan it applied, which is
+// a new one when the node had to be planned again.
+func (a *applier) patch(ctx context.Context, np plan.NodePlan) (plan.NodePlan, nodeOutcome) {
+	var out nodeOutcome
+	node, err := a.c.Node(ctx, np.Node)
+	if err != nil {
+		out.err = err
+		return np, out
+	}
+	rv := plannedVersion(a.p, np)
+	if rv == "" {
+		out.err = fmt.Errorf("node %s: the plan does not record the node's resourceVersion (it was not made against a live cluster)", np.Node)
+		return np, out
+	}
+	var conflict error
+	for replans := 0; ; {
+		if node.ResourceVersion != rv || conflict != nil {
+			if replans == MaxConflictRetries {
+				out.err = fmt.Errorf("node %s: changed again after %d re-plans; giving up: %w", np.Node, replans, conflict)
+				return np, out
+			}
+			replans++
+			out.replanned = true
+			if np, err = a.replanNode(ctx, node, rv); err != nil {
+				out.err = err
+				return np, out
+			}
+			rv = node.ResourceVersion
+		}
+		out.changed, out.skipped, conflict = a.write(ctx, node, np)
+		if conflict == nil || !apierrors.IsConflict(conflict) {
+			out.err = conflict
+			return np, out
+		}
+		if node, err = a.c.Node(ctx, np.Node); err != nil {
+			out.err = err
+			return np, out
+		}
+	}
+}
+
+// write applies a node plan's object changes to node (as read) and sends the difference
+// as one merge PATCH guarded by node's resourceVersion. It reports whether it sent one.
+func (a *applier) write(ctx context.Context, node *corev1.Node, np plan.NodePlan) (bool, []string, error) {
+	desired := node.DeepCopy()
+	skipped := apply.ToNode(desired, np, a.c.now().UTC().Truncate(time.Second))
+	body, err := nodePatch(node, desired, node.ResourceVersion)
+	if err != nil || body == nil {
+		return false, skipped, err
+	}
+	_, err = a.c.kube.CoreV1().Nodes().Patch(ctx, node.Name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: fieldManager})
+	if err != nil {
+		return false, skipped, fmt.Errorf("patch node %s: %w", node.Name, err)
+	}
+	return true, skipped, nil
+}
+
+// plannedVersion is the resourceVersion a node was planned at ("" when the plan does not
+// say).
+func plannedVersion(p *plan.Plan, np plan.NodePlan) string {
+	if np.ResourceVersion != "" {
+		return np.ResourceVersion
+	}
+	return p.Inputs.NodeVersions[np.Node]
+}
+
+// replanNode plans node again after it changed from planned (its resourceVersion when
+// it was planned).
+func (a *applier) replanNode(ctx context.Context, node *corev1.Node, planned string) (plan.NodePlan, error) {
+	if a.replan == nil {
+		return plan.NodePlan{}, fmt.Errorf("node %s: changed since it was planned (resourceVersion %s, now %s) and cannot be planned again here; plan again",
+			node.Name, planned, node.ResourceVersion)
+	}
+	a.replanMu.Lock()
+	np, err := a.replan(ctx, node.DeepCopy())
+	a.replanMu.Unlock()
+	if err != nil {
+		return plan.NodePlan{}, fmt.Errorf("node %s: changed since it was planned; plan it again: %w", node.Name, err)
+	}
+	if np == nil {
+		return plan.NodePlan{Node: node.Name, ResourceVersion: node.ResourceVersion}, nil
+	}
+	if np.Node != node.Name {
+		return plan.NodePlan{}, fmt.Errorf("node %s: planned again, the plan is for node %q", node.Name, np.Node)
+	}
+	return *np, nil
+}
+
+// alerts returns the alerts a node plan sends (not dry-run), in order.
+func alerts(np plan.NodePlan) []apply.SentAlert {
+	var out []apply.SentAlert
+	for _, ch := range np.Changes {
+		if ch.DryRun || ch.Kind != plan.KindAlert || ch.Alert == nil {
+			continue
+		}
+		a := apply.SentAlert{Node: np.Node, Rule: ch.Rule, Alert: *ch.Alert}
+		a.Channels = slices.Clone(ch.Alert.Channels)
+		out = append(out, a)
+	}
+	return out
+}

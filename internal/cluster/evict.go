@@ -1,0 +1,302 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/kubectl/pkg/drain"
+
+	"github.com/nodeguardian/nodeguardian/internal/plan"
+)
+
+// evictWorkers bounds the concurrent evictions on one node.
+const evictWorkers = 8
+
+// evictResult is what evicting the planned pods of one node did.
+type evictResult struct {
+	evicted int
+	blocked []string
+	skipped []string
+	err     error
+}
+
+// podOutcome is what evicting one pod did: evicted, blocked by a PodDisruptionBudget
+// (blockedBy: "ns/pdb", or "" when it could not be named), gone, or failed.
+type podOutcome struct {
+	evicted, gone bool
+	blocked       bool
+	blockedBy     string
+	err           error
+}
+
+// plannedEvictions returns the pods a node plan evicts (not dry-run), in plan order,
+// each once.
+func plannedEvictions(np plan.NodePlan) []plan.PodEviction {
+	seen := map[string]bool{}
+	var out []plan.PodEviction
+	for _, ch := range np.Changes {
+		if ch.DryRun || ch.Kind != plan.KindEvict {
+			continue
+		}
+		for _, pe := range ch.Pods {
+			if id := podID(pe.Namespace, pe.Name); !seen[id] {
+				seen[id] = true
+				out = append(out, pe)
+			}
+		}
+	}
+	return out
+}
+
+// evictOnNode evicts the planned pods of one node through kubectl's drain package: the
+// pods still on the node are listed and filtered by drain (DaemonSet and mirror pods are
+// never evicted), then each is evicted through the Eviction API — never deleted — with
+// refusals retried until o.EvictionTimeout. Pods the plan already found blocked by a
+// PodDisruptionBudget are reported, not tried.
+func (c *Client) evictOnNode(ctx context.Context, node string, pods []plan.PodEviction, o ApplyOptions) evictResult {
+	var res evictResult
+	want := map[string]bool{}
+	var order []string
+	for _, pe := range pods {
+		id := podID(pe.Namespace, pe.Name)
+		if pe.BlockedBy != "" {
+			res.blocked = append(res.blocked, blockedMessage(id, qualifyPDB(pe.Namespace, pe.BlockedBy)))
+			continue
+		}
+		want[id] = true
+		order = append(order, id)
+	}
+	if len(order) == 0 {
+		return res
+	}
+	h := c.drainHelper(ctx, want)
+	// Errors beside a list concern DaemonSet pods drain could not check; those are never
+	// evicted (plannedOnly).
+	list, errs := h.GetPodsForDeletion(node)
+	if list == nil {
+		res.err = fmt.Errorf("node %s: list pods to evict: %w", node, errors.Join(errs...))
+		return res
+	}
+	onNode := map[string]corev1.Pod{}
+	for _, p := range list.Pods() {
+		onNode[podID(p.Namespace, p.Name)] = p
+	}
+	var queue []corev1.Pod
+	for _, id := range order {
+		if p, ok := onNode[id]; ok {
+			queue = append(queue, p)
+		} else {
+			res.skipped = append(res.skipped, fmt.Sprintf("%s: evict %s: not evicted: no longer on the node, terminating, finished, or a DaemonSet or mirror pod", node, id))
+		}
+	}
+	outcomes := make([]podOutcome, len(queue))
+	forEach(len(queue), evictWorkers, func(i int) { outcomes[i] = c.evictPod(ctx, h, queue[i], o) })
+	var failed []error
+	for i, out := range outcomes {
+		id := podID(queue[i].Namespace, queue[i].Name)
+		switch {
+		case out.evicted:
+			res.evicted++
+		case out.blocked:
+			res.blocked = append(res.blocked, blockedMessage(id, out.blockedBy))
+		case out.err != nil:
+			failed = append(failed, fmt.Errorf("evict %s: %w", id, out.err))
+		}
+	}
+	if len(failed) > 0 {
+		res.err = fmt.Errorf("node %s: %w", node, errors.Join(failed...))
+	}
+	return res
+}
+
+// drainHelper is the kubectl drain configuration Apply evicts with. Force only lets
+// pods without a controller through drain's filters (the plan chose them); it forces
+// nothing: every pod goes through the Eviction API, which honours PodDisruptionBudgets.
+func (c *Client) drainHelper(ctx context.Context, want map[string]bool) *drain.Helper {
+	return &drain.Helper{
+		Ctx:                 ctx,
+		Client:              c.evict,
+		Force:               true,
+		IgnoreAllDaemonSets: true,
+		DeleteEmptyDirData:  true,
+		GracePeriodSeconds:  -1, // the pod's own terminationGracePeriodSeconds
+		ChunkSize:           PageSize,
+		AdditionalFilters:   []drain.PodFilter{plannedOnly(want)},
+		Out:                 io.Discard,
+		ErrOut:              io.Discard,
+	}
+}
+
+// plannedOnly is a drain filter that keeps the planned pods only, and of those neither
+// DaemonSet pods (drain lets an orphaned one through when forced), terminating pods nor
+// finished ones — as the planner chooses pods.
+func plannedOnly(want map[string]bool) drain.PodFilter {
+	return func(p corev1.Pod) drain.PodDeleteStatus {
+		ref := metav1.GetControllerOf(&p)
+		switch {
+		case !want[podID(p.Namespace, p.Name)],
+			ref != nil && ref.Kind == "DaemonSet" && strings.HasPrefix(ref.APIVersion, appsv1.GroupName+"/"),
+			p.DeletionTimestamp != nil,
+			p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
+			return drain.MakePodDeleteStatusSkip()
+		}
+		return drain.MakePodDeleteStatusOkay()
+	}
+}
+
+// evictPod evicts one pod through drain's EvictPod (the policy/v1 Eviction API),
+// retrying refusals (429) every o.EvictionRetryDelay until o.EvictionTimeout.
+func (c *Client) evictPod(ctx context.Context, base *drain.Helper, pod corev1.Pod, o ApplyOptions) podOutcome {
+	deadline := time.Now().Add(o.EvictionTimeout)
+	pctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	h := *base
+	h.Ctx = pctx
+	var refused error
+	for {
+		err := h.EvictPod(pod, policyv1.SchemeGroupVersion)
+		switch {
+		case err == nil:
+			return podOutcome{evicted: true}
+		case apierrors.IsNotFound(err):
+			return podOutcome{gone: true}
+		case apierrors.IsTooManyRequests(err):
+			refused = err
+		case ctx.Err() != nil:
+			return podOutcome{err: ctx.Err()}
+		case pctx.Err() != nil && refused != nil:
+			return timedOut(pod.Namespace, refused, o.EvictionTimeout)
+		default:
+			return podOutcome{err: err}
+		}
+		wait := min(o.EvictionRetryDelay, time.Until(deadline))
+		if wait <= 0 {
+			return timedOut(pod.Namespace, refused, o.EvictionTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return podOutcome{err: ctx.Err()}
+		case <-time.After(wait):
+		}
+		if time.Until(deadline) <= 0 {
+			return timedOut(pod.Namespace, refused, o.EvictionTimeout)
+		}
+	}
+}
+
+// timedOut is the outcome of a pod whose evictions were refused until the timeout:
+// blocked when a PodDisruptionBudget refused it, an error otherwise.
+func timedOut(namespace string, refused error, timeout time.Duration) podOutcome {
+	if pdb, ok := blockingPDB(refused, namespace); ok {
+		return podOutcome{blocked: true, blockedBy: pdb}
+	}
+	return podOutcome{err: fmt.Errorf("refused until the %s timeout: %w", timeout, refused)}
+}
+
+// budgetName finds the PodDisruptionBudget's name in the API server's eviction refusals:
+// "The disruption budget web needs 2 healthy pods and has 2 currently", "The disruption
+// budget web is still being processed by the server."
+var budgetName = regexp.MustCompile(`(?i)disruption budget (\S+?)\.?(?:\s|$)`)
+
+// blockingPDB reports whether err is an eviction refused because of a
+// PodDisruptionBudget, and names it "ns/pdb" ("" when the refusal does not say which).
+func blockingPDB(err error, namespace string) (string, bool) {
+	var st apierrors.APIStatus
+	if !errors.As(err, &st) || st.Status().Code != http.StatusTooManyRequests {
+		return "", false
+	}
+	s := st.Status()
+	pdb := false
+	var texts []string
+	if s.Details != nil {
+		for _, cause := range s.Details.Causes {
+			if cause.Type == policyv1.DisruptionBudgetCause {
+				pdb = true
+				texts = append(texts, cause.Message)
+			}
+		}
+	}
+	if strings.Contains(strings.ToLower(s.Message), "disruption budget") {
+		pdb = true
+		texts = append(texts, s.Message)
+	}
+	if !pdb {
+		return "", false
+	}
+	for _, t := range texts {
+		if m := budgetName.FindStringSubmatch(t); m != nil {
+			return namespace + "/" + m[1], true
+		}
+	}
+	return "", true
+}
+
+// blockedMessage is an ApplyResult.Blocked entry.
+func blockedMessage(pod, pdb string) string {
+	if pdb == "" {
+		return pod + ": blocked by a PodDisruptionBudget"
+	}
+	return pod + ": blocked by PDB " + pdb
+}
+
+// qualifyPDB returns the plan's BlockedBy as "ns/pdb" (the planner writes it so; a bare
+// name is taken to be in the pod's namespace).
+func qualifyPDB(namespace, blockedBy string) string {
+	if strings.Contains(blockedBy, "/") || blockedBy == "PodDisruptionBudget" {
+		return blockedBy
+	}
+	return namespace + "/" + blockedBy
+}
+
+// podID is "namespace/name", an empty namespace being "default".
+func podID(namespace, name string) string {
+	if namespace == "" {
+		namespace = metav1.NamespaceDefault
+	}
+	return namespace + "/" + name
+}
+
+// forEach runs f(0..n-1) on at most workers goroutines and waits for them.
+func forEach(n, workers int, f func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for i := range next {
+				f(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// dropRetryAfter removes Retry-After from 429 answers to eviction requests. client-go
+// would otherwise sleep and retry inside the call (up to 10 times): Apply and
+// SimulateEvictions need the refusal at once, to retry on their own deadline and to
+// name the PodDisruptionBudget.
+type dropRetryAfter struct{ next http.RoundTripper }
+
+// RoundTrip implements http.RoundTripper.
+func (d dropRetryAfter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := d.next.RoundTrip(req)
+	if err == nil && resp.StatusCode == http.StatusTooManyRequests && strings.HasSuffix(req.URL.Path, "/eviction") {
+		resp.Header.Del("Retry-After")
+	}
+	return resp, err
+}

@@ -1,0 +1,54 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+)
+
+// PodsOn lists the pods bound to the given nodes — one paginated LIST per node with the
+// field selector spec.nodeName=NODE, a few nodes at a time — sorted by namespace and
+// name. It is meant for the few nodes where an eviction is planned, not for the fleet.
+func (c *Client) PodsOn(ctx context.Context, nodes []string) ([]corev1.Pod, error) {
+	names := slices.Clone(nodes)
+	slices.Sort(names)
+	names = slices.Compact(names)
+
+	results := make([][]corev1.Pod, len(names))
+	errs := make([]error, len(names))
+	forEach(len(names), podListWorkers, func(i int) { results[i], errs[i] = c.podsOn(ctx, names[i]) })
+
+	var out []corev1.Pod
+	for i := range names {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		out = append(out, results[i]...)
+	}
+	slices.SortFunc(out, func(a, b corev1.Pod) int {
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	return out, nil
+}
+
+// podsOn lists the pods bound to one node.
+func (c *Client) podsOn(ctx context.Context, node string) ([]corev1.Pod, error) {
+	selector := fields.OneTermEqualSelector("spec.nodeName", node).String()
+	pods, err := listAll(ctx, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Pod, string, error) {
+		o.FieldSelector = selector
+		l, err := c.kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, o)
+		if err != nil {
+			return nil, "", err
+		}
+		return l.Items, l.Continue, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list pods on node %s: %w", node, err)
+	}
+	return pods, nil
+}

@@ -1,0 +1,187 @@
+// Package live plans against a running cluster: it reads the fleet through
+// internal/cluster and the metric windows through internal/metrics, builds the same
+// FleetSnapshot an offline plan reads, and runs the one engine on it. A live plan and a
+// plan of the snapshot `ngctl snapshot` writes are therefore the same plan.
+package live
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/cluster"
+	"github.com/nodeguardian/nodeguardian/internal/engine"
+	"github.com/nodeguardian/nodeguardian/internal/fleet"
+	"github.com/nodeguardian/nodeguardian/internal/metrics"
+	"github.com/nodeguardian/nodeguardian/internal/plan"
+)
+
+// Sources are where a live plan reads from.
+type Sources struct {
+	Cluster *cluster.Client
+	Metrics metrics.Source
+	Config  metrics.Config
+}
+
+// State is what a live plan was computed from; it is kept to re-plan single nodes on a
+// write conflict.
+type State struct {
+	Snapshot *fleet.Snapshot
+	Rules    []*v1.NodeGuardianRule
+	Tmpls    []*v1.AlertTemplate
+	Opts     engine.Options
+	Errors   map[string]string // metric → source error
+}
+
+// Read reads nodes and metric windows at now into a snapshot. Pods and PDBs are read
+// later, only for nodes where an eviction is planned.
+func Read(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, now time.Time) (*fleet.Snapshot, []string, map[string]string, error) {
+	nodes, err := src.Cluster.Nodes(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defaulted := make([]*v1.NodeGuardianRule, 0, len(rules))
+	for _, r := range rules {
+		c := r.DeepCopy()
+		c.Default()
+		defaulted = append(defaulted, c)
+	}
+	needs, step, err := metrics.NeedsFor(defaulted, src.Config)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	names := make([]string, len(nodes))
+	for i := range nodes {
+		names[i] = nodes[i].Name
+		clean(&nodes[i].ObjectMeta)
+	}
+	res, err := src.Metrics.Fetch(ctx, metrics.Request{Needs: needs, Now: now, Step: step, Nodes: names})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("fetch metrics: %w", err)
+	}
+	snap := &fleet.Snapshot{
+		APIVersion: fleet.APIVersion, Kind: fleet.Kind,
+		Time: metav1.NewTime(now.UTC()), Interval: metav1.Duration{Duration: step},
+		Nodes: nodes, Series: fleet.Encode(res.Data, now, step),
+	}
+	var errs map[string]string
+	if res.Data != nil {
+		errs = res.Data.Errors
+	}
+	return snap, res.Warnings, errs, nil
+}
+
+// clean drops what makes a snapshot large and says nothing to the engine.
+func clean(m *metav1.ObjectMeta) {
+	m.ManagedFields = nil
+	delete(m.Annotations, corev1.LastAppliedConfigAnnotation)
+}
+
+// Plan computes a live plan: nodes and metrics first, then pods and PDBs for the nodes
+// where an eviction is planned, then server-side dry-run evictions so that the plan
+// names the PodDisruptionBudget that blocks.
+func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls []*v1.AlertTemplate, opts engine.Options) (*plan.Plan, *State, error) {
+	snap, warnings, errs, err := Read(ctx, src, rules, opts.Now)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := &State{Snapshot: snap, Rules: rules, Tmpls: tmpls, Opts: opts, Errors: errs}
+	st.Opts.Interval = snap.Interval.Duration
+	st.Opts.Warnings = append(append([]string(nil), opts.Warnings...), warnings...)
+	st.Opts.NodeVersions = map[string]string{}
+	for _, n := range snap.Nodes {
+		st.Opts.NodeVersions[n.Name] = n.ResourceVersion
+	}
+	p, err := st.plan()
+	if err != nil {
+		return nil, nil, err
+	}
+	if evicting := evictingNodes(p, rules); len(evicting) > 0 {
+		if snap.Pods, err = src.Cluster.PodsOn(ctx, evicting); err != nil {
+			return nil, nil, err
+		}
+		if snap.PodDisruptionBudgets, err = src.Cluster.PDBs(ctx); err != nil {
+			return nil, nil, err
+		}
+		if p, err = st.plan(); err != nil {
+			return nil, nil, err
+		}
+		if err := src.Cluster.SimulateEvictions(ctx, p); err != nil {
+			return nil, nil, err
+		}
+	}
+	// A saved plan is refused when a node it changes changed since; other nodes' status
+	// updates (kubelets write them every few minutes) do not make it stale.
+	p.Inputs.NodeVersions = map[string]string{}
+	for _, n := range p.Nodes {
+		p.Inputs.NodeVersions[n.Node] = st.Opts.NodeVersions[n.Node]
+	}
+	return p, st, nil
+}
+
+func (st *State) plan() (*plan.Plan, error) {
+	f, err := engine.FromSnapshot(st.Snapshot)
+	if err != nil {
+		return nil, err
+	}
+	for m, e := range st.Errors {
+		f.Data.Errors[m] = e
+	}
+	return engine.Plan(st.Rules, st.Tmpls, f, st.Opts)
+}
+
+// Replan plans one node again after it changed under us (a write conflict), with the
+// same metrics; it returns the node's changes now (an empty NodePlan when none).
+func (st *State) Replan(_ context.Context, node *corev1.Node) (*plan.NodePlan, error) {
+	n := node.DeepCopy()
+	clean(&n.ObjectMeta)
+	replaced := false
+	for i := range st.Snapshot.Nodes {
+		if st.Snapshot.Nodes[i].Name == n.Name {
+			st.Snapshot.Nodes[i] = *n
+			replaced = true
+		}
+	}
+	if !replaced {
+		return nil, fmt.Errorf("replan: node %s is not in the fleet", n.Name)
+	}
+	st.Opts.NodeVersions[n.Name] = n.ResourceVersion
+	p, err := st.plan()
+	if err != nil {
+		return nil, fmt.Errorf("replan node %s: %w", n.Name, err)
+	}
+	for i := range p.Nodes {
+		if p.Nodes[i].Node == n.Name {
+			return &p.Nodes[i], nil
+		}
+	}
+	return &plan.NodePlan{Node: n.Name, ResourceVersion: n.ResourceVersion}, nil
+}
+
+// evictingNodes lists the nodes where a rule with an evict or drain action starts firing.
+func evictingNodes(p *plan.Plan, rules []*v1.NodeGuardianRule) []string {
+	evicts := map[string]bool{}
+	for _, r := range rules {
+		for _, a := range r.Spec.Actions {
+			if a.Type == v1.ActionEvict || a.Type == v1.ActionDrain {
+				evicts[r.Name] = true
+			}
+		}
+	}
+	var out []string
+	for _, n := range p.Nodes {
+		for _, c := range n.Changes {
+			if c.Kind == plan.KindState && c.To == "Firing" && evicts[c.Rule] {
+				out = append(out, n.Node)
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}

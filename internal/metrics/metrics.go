@@ -1,0 +1,46 @@
+// Package metrics fetches the metric windows the rules need from a live source —
+// Prometheus or metrics-server — as series.Data for the engine. A failed or partial fetch
+// never reads as 0: the affected metrics are recorded in Data.Errors and their conditions
+// are Unknown.
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/nodeguardian/nodeguardian/internal/series"
+)
+
+// MinStep is the smallest query step.
+const MinStep = 15 * time.Second
+
+// Need is one metric the rules need: its query and the longest window any rule reads.
+type Need struct {
+	Metric string        // metric name as rules write it (built-in or custom)
+	Query  string        // PromQL: the custom query, or the built-in one from Config
+	Window time.Duration // the longest condition duration on this metric (0 = latest sample only)
+	URL    string        // Prometheus URL override of the rules that need it ("" = the default)
+	// MetricsServer is set when the rules that need it read their metrics from
+	// metrics-server (monitoring.metricsSource.useMetricsServer); such Needs go to a
+	// MetricsServer source, the others to Prometheus.
+	MetricsServer bool
+}
+
+// Request is everything one fetch needs.
+type Request struct {
+	Needs []Need
+	Now   time.Time     // end of every window
+	Step  time.Duration // sample spacing: the smallest checkInterval, at least MinStep
+	Nodes []string      // the nodes of the fleet (results for other nodes are dropped)
+}
+
+// Result is the fetched samples plus what went wrong, for the plan's warnings.
+type Result struct {
+	Data     *series.Data
+	Warnings []string
+}
+
+// Source fetches metric windows.
+type Source interface {
+	Fetch(ctx context.Context, req Request) (Result, error)
+}
