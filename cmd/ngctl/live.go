@@ -90,7 +90,7 @@ func liveSources(c *cli.Context) (live.Sources, error) {
 			URL: c.String("prometheus-url"), BearerTokenFile: c.String("prometheus-bearer-token-file"),
 			Username: c.String("prometheus-username"), PasswordFile: c.String("prometheus-password-file"),
 			CAFile: c.String("prometheus-ca-file"), InsecureSkipVerify: c.Bool("prometheus-insecure-skip-verify"),
-			Timeout: c.Duration("prometheus-timeout"),
+			Timeout: c.Duration("prometheus-timeout"), MinRange: staleness(c),
 		}, cfg)
 	case sourceMetricsServer:
 		src.Metrics, err = metrics.NewMetricsServer(rc, metrics.MetricsServerOptions{AssumeSustained: c.Bool("assume-sustained")})
@@ -177,4 +177,12 @@ func trimNL(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// staleness is --staleness where the command has it (snapshot does not), else the default.
+func staleness(c *cli.Context) time.Duration {
+	if d := c.Duration("staleness"); d > 0 {
+		return d
+	}
+	return 5 * time.Minute
 }

@@ -17,13 +17,13 @@ func TestEncodeRoundTrip(t *testing.T) {
 		samples []series.Sample
 		want    string
 	}{
-		{"runs compact", []series.Sample{{at(3), 1}, {at(2), 1}, {at(1), 2.5}, {at(0), 2.5}}, "1x1 2.5x1"},
-		{"gaps become _", []series.Sample{{at(5), 1}, {at(1), 3}}, "1 _x3 3 _"},
-		{"missing latest", []series.Sample{{at(2), 1}}, "1 _x2"},
-		{"full precision", []series.Sample{{at(0), 1.0 / 3}}, "0.3333333333333333"},
-		{"off-grid snaps to nearest", []series.Sample{{at(1).Add(4 * time.Second), 7}, {at(0).Add(-3 * time.Second), 8}}, "7 8"},
-		{"future dropped", []series.Sample{{at(0), 1}, {end.Add(time.Minute), 9}}, "1"},
-		{"negative and huge", []series.Sample{{at(1), -2}, {at(0), math.MaxFloat64}}, "-2 1.7976931348623157e+308"},
+		{"runs compact", []series.Sample{{T: at(3), V: 1}, {T: at(2), V: 1}, {T: at(1), V: 2.5}, {T: at(0), V: 2.5}}, "1x1 2.5x1"},
+		{"gaps become _", []series.Sample{{T: at(5), V: 1}, {T: at(1), V: 3}}, "1 _x3 3 _"},
+		{"missing latest", []series.Sample{{T: at(2), V: 1}}, "1 _x2"},
+		{"full precision", []series.Sample{{T: at(0), V: 1.0 / 3}}, "0.3333333333333333"},
+		{"off-grid snaps to nearest", []series.Sample{{T: at(1).Add(4 * time.Second), V: 7}, {T: at(0).Add(-3 * time.Second), V: 8}}, "7 8"},
+		{"future dropped", []series.Sample{{T: at(0), V: 1}, {T: end.Add(time.Minute), V: 9}}, "1"},
+		{"negative and huge", []series.Sample{{T: at(1), V: -2}, {T: at(0), V: math.MaxFloat64}}, "-2 1.7976931348623157e+308"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,8 @@ package live
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/nodeguardian/nodeguardian/internal/fleet"
 	"github.com/nodeguardian/nodeguardian/internal/metrics"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
+	"github.com/nodeguardian/nodeguardian/internal/series"
 )
 
 // Sources are where a live plan reads from.
@@ -36,14 +39,16 @@ type State struct {
 	Tmpls    []*v1.AlertTemplate
 	Opts     engine.Options
 	Errors   map[string]string // metric → source error
+
+	data *series.Data // the snapshot's samples, expanded once
 }
 
 // Read reads nodes and metric windows at now into a snapshot. Pods and PDBs are read
 // later, only for nodes where an eviction is planned.
-func Read(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, now time.Time) (*fleet.Snapshot, []string, map[string]string, error) {
+func Read(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, now time.Time) (*fleet.Snapshot, metrics.Result, error) {
 	nodes, err := src.Cluster.Nodes(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, metrics.Result{}, err
 	}
 	defaulted := make([]*v1.NodeGuardianRule, 0, len(rules))
 	for _, r := range rules {
@@ -53,7 +58,7 @@ func Read(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, now ti
 	}
 	needs, step, err := metrics.NeedsFor(defaulted, src.Config)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, metrics.Result{}, err
 	}
 	names := make([]string, len(nodes))
 	for i := range nodes {
@@ -62,18 +67,20 @@ func Read(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, now ti
 	}
 	res, err := src.Metrics.Fetch(ctx, metrics.Request{Needs: needs, Now: now, Step: step, Nodes: names})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("fetch metrics: %w", err)
+		return nil, metrics.Result{}, fmt.Errorf("fetch metrics: %w", err)
+	}
+	if res.Data == nil {
+		res.Data = &series.Data{}
+	}
+	if res.Data.Errors == nil {
+		res.Data.Errors = map[string]string{}
 	}
 	snap := &fleet.Snapshot{
 		APIVersion: fleet.APIVersion, Kind: fleet.Kind,
 		Time: metav1.NewTime(now.UTC()), Interval: metav1.Duration{Duration: step},
 		Nodes: nodes, Series: fleet.Encode(res.Data, now, step),
 	}
-	var errs map[string]string
-	if res.Data != nil {
-		errs = res.Data.Errors
-	}
-	return snap, res.Warnings, errs, nil
+	return snap, res, nil
 }
 
 // clean drops what makes a snapshot large and says nothing to the engine.
@@ -86,11 +93,14 @@ func clean(m *metav1.ObjectMeta) {
 // where an eviction is planned, then server-side dry-run evictions so that the plan
 // names the PodDisruptionBudget that blocks.
 func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls []*v1.AlertTemplate, opts engine.Options) (*plan.Plan, *State, error) {
-	snap, warnings, errs, err := Read(ctx, src, rules, opts.Now)
+	snap, res, err := Read(ctx, src, rules, opts.Now)
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &State{Snapshot: snap, Rules: rules, Tmpls: tmpls, Opts: opts, Errors: errs}
+	warnings := res.Warnings
+	// The fetched samples are exactly what the snapshot's series expand to (fleet.Encode
+	// is lossless on the query grid); using them saves parsing the notation back.
+	st := &State{Snapshot: snap, Rules: rules, Tmpls: tmpls, Opts: opts, Errors: res.Data.Errors, data: res.Data}
 	st.Opts.Interval = snap.Interval.Duration
 	st.Opts.Warnings = append(append([]string(nil), opts.Warnings...), warnings...)
 	st.Opts.NodeVersions = map[string]string{}
@@ -125,14 +135,51 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 }
 
 func (st *State) plan() (*plan.Plan, error) {
-	f, err := engine.FromSnapshot(st.Snapshot)
-	if err != nil {
-		return nil, err
+	if st.data == nil {
+		d, err := st.Snapshot.Data()
+		if err != nil {
+			return nil, err
+		}
+		for m, e := range st.Errors {
+			d.Errors[m] = e
+		}
+		st.data = d
 	}
-	for m, e := range st.Errors {
-		f.Data.Errors[m] = e
-	}
+	s := st.Snapshot
+	f := &engine.Fleet{Nodes: s.Nodes, Pods: s.Pods, PDBs: s.PodDisruptionBudgets, Data: st.data, Hash: hash(s)}
 	return engine.Plan(st.Rules, st.Tmpls, f, st.Opts)
+}
+
+// hash identifies a live fleet by what a live object's resourceVersion already
+// identifies, plus the metric series: far cheaper than hashing whole objects.
+func hash(s *fleet.Snapshot) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s\n", s.Time.UTC().Format(time.RFC3339Nano), s.Interval.Duration)
+	for _, n := range s.Nodes {
+		fmt.Fprintf(h, "node %s %s\n", n.Name, n.ResourceVersion)
+	}
+	for _, p := range s.Pods {
+		fmt.Fprintf(h, "pod %s/%s %s\n", p.Namespace, p.Name, p.ResourceVersion)
+	}
+	for _, p := range s.PodDisruptionBudgets {
+		fmt.Fprintf(h, "pdb %s/%s %s\n", p.Namespace, p.Name, p.ResourceVersion)
+	}
+	nodes := make([]string, 0, len(s.Series))
+	for n := range s.Series {
+		nodes = append(nodes, n)
+	}
+	sort.Strings(nodes)
+	for _, n := range nodes {
+		ms := make([]string, 0, len(s.Series[n]))
+		for m := range s.Series[n] {
+			ms = append(ms, m)
+		}
+		sort.Strings(ms)
+		for _, m := range ms {
+			fmt.Fprintf(h, "series %s %s %s\n", n, m, s.Series[n][m])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Replan plans one node again after it changed under us (a write conflict), with the

@@ -20,10 +20,6 @@ type Need struct {
 	Query  string        // PromQL: the custom query, or the built-in one from Config
 	Window time.Duration // the longest condition duration on this metric (0 = latest sample only)
 	URL    string        // Prometheus URL override of the rules that need it ("" = the default)
-	// MetricsServer is set when the rules that need it read their metrics from
-	// metrics-server (monitoring.metricsSource.useMetricsServer); such Needs go to a
-	// MetricsServer source, the others to Prometheus.
-	MetricsServer bool
 }
 
 // Request is everything one fetch needs.

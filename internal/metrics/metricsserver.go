@@ -53,8 +53,23 @@ type MetricsServer struct {
 	opts    MetricsServerOptions
 }
 
-// NewMetricsServer builds the metrics-server source from a client configuration.
+// Client-side rate limits used when the configuration sets none (client-go's defaults,
+// 5 QPS and a burst of 10, would take minutes for the summaries of a large fleet).
+const (
+	defaultQPS   = 50
+	defaultBurst = 100
+)
+
+// NewMetricsServer builds the metrics-server source from a client configuration. A
+// configuration without rate limits (QPS, Burst) gets 50 QPS and a burst of 100.
 func NewMetricsServer(cfg *rest.Config, opts MetricsServerOptions) (*MetricsServer, error) {
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS == 0 {
+		cfg.QPS = defaultQPS
+	}
+	if cfg.Burst == 0 {
+		cfg.Burst = defaultBurst
+	}
 	core, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("metrics-server: %w", err)
@@ -79,9 +94,8 @@ func NewMetricsServerFromClients(core kubernetes.Interface, mc metricsclient.Int
 
 // msPlan sorts the Needs of one fetch by what serves them.
 type msPlan struct {
-	usage   []Need // cpu and memory: metrics.k8s.io
-	disk    *Need  // kubelet Summary API
-	windows map[string]time.Duration
+	usage []Need // cpu and memory: metrics.k8s.io
+	disk  *Need  // kubelet Summary API
 }
 
 // Fetch reads the latest values. Metrics it cannot serve, Needs with a window (unless
@@ -91,6 +105,8 @@ func (m *MetricsServer) Fetch(ctx context.Context, req Request) (Result, error) 
 	if err := checkRequest(req); err != nil {
 		return Result{}, err
 	}
+	// One source: Needs of one metric (rules with different Prometheus URLs) are one.
+	req.Needs, _ = mergeNeeds(req.Needs, func(Need) string { return "" }, func(Need) string { return "metrics-server" })
 	res := Result{Data: &series.Data{Samples: map[string]map[string][]series.Sample{}, Errors: map[string]string{}}}
 	plan := m.plan(req, &res)
 	var nodes []corev1.Node
@@ -123,7 +139,7 @@ func (m *MetricsServer) Fetch(ctx context.Context, req Request) (Result, error) 
 
 // plan records the Needs metrics-server cannot serve and sorts the others.
 func (m *MetricsServer) plan(req Request, res *Result) msPlan {
-	p := msPlan{windows: map[string]time.Duration{}}
+	var p msPlan
 	var sustained []string
 	for _, n := range req.Needs {
 		switch n.Metric {
@@ -142,9 +158,7 @@ func (m *MetricsServer) plan(req Request, res *Result) msPlan {
 		if n.Window > 0 {
 			sustained = append(sustained, n.Metric)
 		}
-		p.windows[n.Metric] = n.Window
 		if n.Metric == v1.MetricDiskUtilization {
-			n := n
 			p.disk = &n
 		} else {
 			p.usage = append(p.usage, n)

@@ -22,15 +22,11 @@ func (d queryDef) origin() string {
 	return fmt.Sprintf("rule %q", d.rule)
 }
 
-// needKey identifies one Need: a metric from one source.
-type needKey struct {
-	metric        string
-	url           string
-	metricsServer bool
-}
+// needKey identifies one Need: a metric from one Prometheus.
+type needKey struct{ metric, url string }
 
 // NeedsFor lists what the rules need from the metric sources: one Need per distinct
-// (metric, Prometheus URL, metrics-server) among the conditions and recovery conditions
+// (metric, monitoring.metricsSource.prometheusURL) among the conditions and recovery conditions
 // of the active rules (rules are defaulted on a copy; disabled and suspended rules need
 // nothing). A Need's Window is the longest duration any of those conditions has; its
 // Query is the rule's query, else the built-in one from cfg. A metric given two
@@ -55,7 +51,7 @@ func NeedsFor(rules []*v1.NodeGuardianRule, cfg Config) (needs []Need, step time
 		if ci := r.Spec.Monitoring.CheckInterval.Duration; step == 0 || ci < step {
 			step = ci
 		}
-		url, ms := ruleSource(r)
+		url := ruleURL(r)
 		conds := append(append([]v1.Condition(nil), r.Spec.Conditions...), r.Spec.RecoveryConditions...)
 		for i := range conds {
 			c := &conds[i]
@@ -63,12 +59,12 @@ func NeedsFor(rules []*v1.NodeGuardianRule, cfg Config) (needs []Need, step time
 			if err != nil {
 				return nil, 0, err
 			}
-			k := needKey{metric: c.Metric, url: url, metricsServer: ms}
+			k := needKey{metric: c.Metric, url: url}
 			j, ok := idx[k]
 			if !ok {
 				j = len(needs)
 				idx[k] = j
-				needs = append(needs, Need{Metric: c.Metric, Query: q, URL: url, MetricsServer: ms})
+				needs = append(needs, Need{Metric: c.Metric, Query: q, URL: url})
 			}
 			if d := c.Duration.Duration; d > needs[j].Window {
 				needs[j].Window = d
@@ -84,20 +80,17 @@ func NeedsFor(rules []*v1.NodeGuardianRule, cfg Config) (needs []Need, step time
 		if a.Metric != b.Metric {
 			return a.Metric < b.Metric
 		}
-		if a.URL != b.URL {
-			return a.URL < b.URL
-		}
-		return !a.MetricsServer && b.MetricsServer
+		return a.URL < b.URL
 	})
 	return needs, step, nil
 }
 
-// ruleSource is where a rule's metrics come from.
-func ruleSource(r *v1.NodeGuardianRule) (url string, metricsServer bool) {
+// ruleURL is the rule's Prometheus URL override ("" = the default).
+func ruleURL(r *v1.NodeGuardianRule) string {
 	if s := r.Spec.Monitoring.MetricsSource; s != nil {
-		return strings.TrimSpace(s.PrometheusURL), s.UseMetricsServer
+		return strings.TrimSpace(s.PrometheusURL)
 	}
-	return "", false
+	return ""
 }
 
 // conditionQuery is the PromQL of a condition's metric, checked against the query other

@@ -45,22 +45,28 @@ func source(url string, ms bool) func(*v1.NodeGuardianRule) {
 	}
 }
 
-func disabled(r *v1.NodeGuardianRule) { f := false; r.Spec.Metadata.Enabled = &f }
+func disabled(r *v1.NodeGuardianRule)  { f := false; r.Spec.Metadata.Enabled = &f }
 func suspended(r *v1.NodeGuardianRule) { r.Spec.Suspend = true }
 
-func TestNeedsFor(t *testing.T) {
+// needsCase is one case of TestNeedsFor.
+type needsCase struct {
+	name     string
+	rules    []*v1.NodeGuardianRule
+	cfg      *Config
+	want     []Need
+	wantStep time.Duration
+	wantErr  []string // substrings
+}
+
+// needsCases are the cases of TestNeedsFor.
+func needsCases() []needsCase { return append(windowCases(), queryCases()...) }
+
+// windowCases are the cases of TestNeedsFor about windows, steps and active rules.
+func windowCases() []needsCase {
 	cfg := DefaultConfig()
 	load := cfg.Query(v1.MetricCPULoadRatio)
 	mem := cfg.Query(v1.MetricMemoryUtilization)
-	const other = "http://other:9090"
-	tests := []struct {
-		name     string
-		rules    []*v1.NodeGuardianRule
-		cfg      *Config
-		want     []Need
-		wantStep time.Duration
-		wantErr  []string // substrings
-	}{
+	return []needsCase{
 		{
 			name: "longest duration over triggers and recoveries",
 			rules: []*v1.NodeGuardianRule{
@@ -91,6 +97,15 @@ func TestNeedsFor(t *testing.T) {
 			want:     []Need{{Metric: "cpuLoadRatio", Query: load}},
 			wantStep: MinStep,
 		},
+	}
+}
+
+// queryCases are the cases of TestNeedsFor about queries and sources.
+func queryCases() []needsCase {
+	cfg := DefaultConfig()
+	load := cfg.Query(v1.MetricCPULoadRatio)
+	const other = "http://other:9090"
+	return []needsCase{
 		{
 			name: "a custom metric shared by two rules with the same query",
 			rules: []*v1.NodeGuardianRule{
@@ -138,21 +153,25 @@ func TestNeedsFor(t *testing.T) {
 			wantErr: []string{`"nope" is not a built-in metric`},
 		},
 		{
-			name: "one Need per metric and source",
+			name: "one Need per metric and Prometheus URL",
 			rules: []*v1.NodeGuardianRule{
 				rule("default", []v1.Condition{cond("cpuLoadRatio", time.Minute, "")}),
 				rule("elsewhere", []v1.Condition{cond("cpuLoadRatio", 2*time.Minute, "")}, source(other, false)),
 				rule("elsewhere-too", []v1.Condition{cond("cpuLoadRatio", 3*time.Minute, "")}, source(" "+other+" ", false)),
-				rule("ms", []v1.Condition{cond("cpuLoadRatio", 0, "")}, source("", true)),
+				rule("ms", []v1.Condition{cond("cpuLoadRatio", 4*time.Minute, "")}, source("", true)),
 			},
 			want: []Need{
-				{Metric: "cpuLoadRatio", Query: load, Window: time.Minute},
-				{Metric: "cpuLoadRatio", Query: load, MetricsServer: true},
+				{Metric: "cpuLoadRatio", Query: load, Window: 4 * time.Minute},
 				{Metric: "cpuLoadRatio", Query: load, Window: 3 * time.Minute, URL: other},
 			},
 			wantStep: time.Minute,
 		},
 	}
+}
+
+func TestNeedsFor(t *testing.T) {
+	cfg := DefaultConfig()
+	tests := needsCases()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := cfg

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -130,42 +131,59 @@ func (p *Prometheus) Fetch(ctx context.Context, req Request) (Result, error) {
 			want[n] = true
 		}
 	}
-	outs := make([]needResult, len(req.Needs))
+	needs, conflicts := mergeNeeds(req.Needs, p.needKey, func(n Need) string { return p.shownURL(n.URL) })
+	outs := make([]needResult, len(needs))
 	sem := make(chan struct{}, maxParallelQueries)
 	var wg sync.WaitGroup
-	for i := range req.Needs {
+	for i := range needs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			outs[i] = p.fetchNeed(ctx, req.Needs[i], req, want)
+			outs[i] = p.fetchNeed(ctx, needs[i], req, want)
 		}()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("prometheus: fetch: %w", err)
 	}
-	return mergeResults(req.Needs, outs), nil
+	res := mergeResults(needs, outs)
+	for _, m := range sortedKeys(conflicts) {
+		res.Data.Errors[m] = "prometheus: " + conflicts[m]
+		res.Warnings = append(res.Warnings, fmt.Sprintf("prometheus: %s: %s; its conditions are Unknown", m, conflicts[m]))
+	}
+	return res, nil
 }
 
-// checkRequest rejects requests no source can answer.
-func checkRequest(req Request) error {
-	if req.Now.IsZero() {
-		return errors.New("metrics request: no evaluation time (Now)")
+// needKey is the Prometheus and query a Need reads: an override naming the default
+// Prometheus is the default.
+func (p *Prometheus) needKey(n Need) string {
+	u := n.URL
+	if u == "" {
+		u = p.opts.URL
 	}
-	if req.Step <= 0 {
-		return errors.New("metrics request: step must be positive")
+	return strings.TrimRight(u, "/") + "\x00" + strings.TrimSpace(n.Query)
+}
+
+// shownURL is a Prometheus URL ("" = the default) as messages show it.
+func (p *Prometheus) shownURL(raw string) string {
+	if raw == "" {
+		raw = p.opts.URL
 	}
-	seen := map[string]bool{}
-	for _, n := range req.Needs {
-		if seen[n.Metric] {
-			return fmt.Errorf("metrics request: metric %q is needed twice (from different sources); "+
-				"samples are keyed by metric name, so fetch each source's Needs in a request of its own", n.Metric)
-		}
-		seen[n.Metric] = true
+	if u, err := url.Parse(raw); err == nil {
+		raw = u.Redacted()
 	}
-	return nil
+	return p.auth.scrub(raw)
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // mergeResults puts the per-Need results into one Result, in Need order.
@@ -218,7 +236,11 @@ func (p *Prometheus) fetchNeed(ctx context.Context, n Need, req Request, want ma
 	}
 	m, ok := val.(model.Matrix)
 	if !ok {
-		f := p.failed(n, shown, fmt.Sprintf("query returned a %s, want a range vector", val.Type()))
+		got := "no result"
+		if val != nil {
+			got = "a " + val.Type().String()
+		}
+		f := p.failed(n, shown, fmt.Sprintf("query returned %s, want a range vector", got))
 		f.warnings = append(out.warnings, f.warnings...)
 		return f
 	}

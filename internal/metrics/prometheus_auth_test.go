@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,9 +106,12 @@ func TestPrometheusAuthAgainstPrometheus(t *testing.T) {
 // Authorization header, like a careless proxy, and records the header.
 func echoServer(t *testing.T, got *[]string) *httptest.Server {
 	t.Helper()
+	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
+		mu.Lock()
 		*got = append(*got, h)
+		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprintf(w, `{"status":"error","errorType":"bad_data","error":"you sent %s"}`, h)

@@ -79,115 +79,144 @@ func TestPrometheusFleet(t *testing.T) {
 	for i := range all {
 		all[i] = f.name(i)
 	}
-	req := Request{Needs: needs, Now: f.now, Step: step, Nodes: all}
+	env := fleetEnv{f: f, srv: srv, req: Request{Needs: needs, Now: f.now, Step: step, Nodes: all}}
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T, fleetEnv)
+	}{
+		{"one range query per metric for all nodes", testOneQueryPerMetric},
+		{"exact node match: node-1 is not node-10", testExactNodeMatch},
+		{"instance label with port", testInstanceLabel},
+		{"bad PromQL fails only its metric", testBadPromQL},
+		{"two series for a node and series without the label", testDuplicateSeries},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, env) })
+	}
+}
 
-	t.Run("one range query per metric for all nodes", func(t *testing.T) {
-		srv.ResetCounts()
-		res, err := newProm(t, PrometheusOptions{URL: srv.URL}, DefaultConfig()).Fetch(context.Background(), req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := srv.QueryCount(queryRangePath); n != 5 {
-			t.Errorf("%d range queries, want 5 (one per metric)", n)
-		}
-		if n := srv.QueryCount("/api/v1/query"); n != 0 {
-			t.Errorf("%d instant queries, want 0", n)
-		}
-		if len(res.Warnings) != 0 || len(res.Data.Errors) != 0 {
-			t.Errorf("warnings %q, errors %v", res.Warnings, res.Data.Errors)
-		}
-		if len(res.Data.Samples) != f.nodes {
-			t.Fatalf("%d nodes with samples, want %d", len(res.Data.Samples), f.nodes)
-		}
-		checkFleet(t, f, res.Data, step, func(i int) string { return f.name(i) })
-	})
+// fleetEnv is the Prometheus of TestPrometheusFleet and the request of its rules.
+type fleetEnv struct {
+	f   fleet
+	srv *promtest.Server
+	req Request
+}
 
-	t.Run("exact node match: node-1 is not node-10", func(t *testing.T) {
-		one := req
-		one.Nodes = []string{"node-1"}
-		res, err := newProm(t, PrometheusOptions{URL: srv.URL}, DefaultConfig()).Fetch(context.Background(), one)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(res.Data.Samples) != 1 || res.Data.Get("node-1", v1.MetricDiskUtilization) == nil {
-			t.Fatalf("nodes %v, want node-1 only", keys(res.Data.Samples))
-		}
-		got := res.Data.Get("node-1", v1.MetricDiskUtilization)
-		if v := got[len(got)-1].V; !near(v, f.wantDisk(1)) || near(v, f.wantDisk(10)) {
-			t.Errorf("node-1 disk = %v, want %v (node-10 has %v)", v, f.wantDisk(1), f.wantDisk(10))
-		}
-	})
+// testOneQueryPerMetric: one range query per metric for all nodes.
+func testOneQueryPerMetric(t *testing.T, e fleetEnv) {
+	f, srv, req, step := e.f, e.srv, e.req, e.req.Step
+	srv.ResetCounts()
+	res, err := newProm(t, PrometheusOptions{URL: srv.URL}, DefaultConfig()).Fetch(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.QueryCount(queryRangePath); n != 5 {
+		t.Errorf("%d range queries, want 5 (one per metric)", n)
+	}
+	if n := srv.QueryCount("/api/v1/query"); n != 0 {
+		t.Errorf("%d instant queries, want 0", n)
+	}
+	if len(res.Warnings) != 0 || len(res.Data.Errors) != 0 {
+		t.Errorf("warnings %q, errors %v", res.Warnings, res.Data.Errors)
+	}
+	if len(res.Data.Samples) != f.nodes {
+		t.Fatalf("%d nodes with samples, want %d", len(res.Data.Samples), f.nodes)
+	}
+	checkFleet(t, f, res.Data, step, func(i int) string { return f.name(i) })
+}
 
-	t.Run("instance label with port", func(t *testing.T) {
-		cfg := Config{NodeLabel: LabelInstance}
-		ineeds, _, err := NeedsFor(fleetRules(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ireq := req
-		ireq.Needs = ineeds
-		srv.ResetCounts()
-		res, err := newProm(t, PrometheusOptions{URL: srv.URL}, cfg).Fetch(context.Background(), ireq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// gpuTemp's custom query aggregates by node, not instance: no series has the label.
-		if len(res.Data.Errors) != 0 || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], `gpuTemp: 200 series without the node label "instance" ignored`) {
-			t.Errorf("errors %v, warnings %q", res.Data.Errors, res.Warnings)
-		}
-		if n := srv.QueryCount(queryRangePath); n != 5 {
-			t.Errorf("%d range queries, want 5", n)
-		}
-		checkFleet(t, f, res.Data, step, func(i int) string {
-			if i%50 == 0 {
-				return f.name(i)
-			}
-			return ""
-		}, v1.MetricCPULoadRatio, v1.MetricMemoryUtilization, v1.MetricDiskUtilization, v1.MetricCPUUtilization)
-	})
+// testExactNodeMatch: exact node match: node-1 is not node-10.
+func testExactNodeMatch(t *testing.T, e fleetEnv) {
+	f, srv, req := e.f, e.srv, e.req
+	one := req
+	one.Nodes = []string{"node-1"}
+	res, err := newProm(t, PrometheusOptions{URL: srv.URL}, DefaultConfig()).Fetch(context.Background(), one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Data.Samples) != 1 || res.Data.Get("node-1", v1.MetricDiskUtilization) == nil {
+		t.Fatalf("nodes %v, want node-1 only", keys(res.Data.Samples))
+	}
+	got := res.Data.Get("node-1", v1.MetricDiskUtilization)
+	if v := got[len(got)-1].V; !near(v, f.wantDisk(1)) || near(v, f.wantDisk(10)) {
+		t.Errorf("node-1 disk = %v, want %v (node-10 has %v)", v, f.wantDisk(1), f.wantDisk(10))
+	}
+}
 
-	t.Run("bad PromQL fails only its metric", func(t *testing.T) {
-		bad := append(append([]Need(nil), needs...), Need{Metric: "broken", Query: "max by (node) ("})
-		breq := req
-		breq.Needs = bad
-		res, err := newProm(t, PrometheusOptions{URL: srv.URL}, DefaultConfig()).Fetch(context.Background(), breq)
-		if err != nil {
-			t.Fatal(err)
+// testInstanceLabel: instance label with port.
+func testInstanceLabel(t *testing.T, e fleetEnv) {
+	f, srv, req, step := e.f, e.srv, e.req, e.req.Step
+	cfg := Config{NodeLabel: LabelInstance}
+	ineeds, _, err := NeedsFor(fleetRules(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ireq := req
+	ireq.Needs = ineeds
+	srv.ResetCounts()
+	res, err := newProm(t, PrometheusOptions{URL: srv.URL}, cfg).Fetch(context.Background(), ireq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// gpuTemp's custom query aggregates by node, not instance: no series has the label.
+	if len(res.Data.Errors) != 0 || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], `gpuTemp: 200 series without the node label "instance" ignored`) {
+		t.Errorf("errors %v, warnings %q", res.Data.Errors, res.Warnings)
+	}
+	if n := srv.QueryCount(queryRangePath); n != 5 {
+		t.Errorf("%d range queries, want 5", n)
+	}
+	checkFleet(t, f, res.Data, step, func(i int) string {
+		if i%50 == 0 {
+			return f.name(i)
 		}
-		if len(res.Data.Errors) != 1 || !strings.Contains(res.Data.Errors["broken"], "query failed: bad_data") {
-			t.Errorf("errors = %v, want only broken (bad_data)", res.Data.Errors)
-		}
-		want := fmt.Sprintf("prometheus %s: broken: query failed: bad_data: ", srv.URL)
-		if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], want) || !strings.HasSuffix(res.Warnings[0], "; its conditions are Unknown") {
-			t.Errorf("warnings = %q, want one starting %q", res.Warnings, want)
-		}
-		if len(res.Data.Samples) != f.nodes || res.Data.Get("node-7", "broken") != nil {
-			t.Errorf("the other metrics must still be there")
-		}
-		checkFleet(t, f, res.Data, step, func(i int) string { return map[bool]string{true: f.name(i)}[i == 7] })
-	})
+		return ""
+	}, v1.MetricCPULoadRatio, v1.MetricMemoryUtilization, v1.MetricDiskUtilization, v1.MetricCPUUtilization)
+}
 
-	t.Run("two series for a node and series without the label", func(t *testing.T) {
-		rreq := Request{Needs: []Need{{Metric: "raw", Query: "raw_metric"}}, Now: f.now, Step: step}
-		res, err := newProm(t, PrometheusOptions{URL: srv.URL}, DefaultConfig()).Fetch(context.Background(), rreq)
-		if err != nil {
-			t.Fatal(err)
+// testBadPromQL: bad PromQL fails only its metric.
+func testBadPromQL(t *testing.T, e fleetEnv) {
+	f, srv, req, step, needs := e.f, e.srv, e.req, e.req.Step, e.req.Needs
+	bad := append(append([]Need(nil), needs...), Need{Metric: "broken", Query: "max by (node) ("})
+	breq := req
+	breq.Needs = bad
+	res, err := newProm(t, PrometheusOptions{URL: srv.URL}, DefaultConfig()).Fetch(context.Background(), breq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Data.Errors) != 1 || !strings.Contains(res.Data.Errors["broken"], "query failed: bad_data") {
+		t.Errorf("errors = %v, want only broken (bad_data)", res.Data.Errors)
+	}
+	want := fmt.Sprintf("prometheus %s: broken: query failed: bad_data: ", srv.URL)
+	if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], want) || !strings.HasSuffix(res.Warnings[0], "; its conditions are Unknown") {
+		t.Errorf("warnings = %q, want one starting %q", res.Warnings, want)
+	}
+	if len(res.Data.Samples) != f.nodes || res.Data.Get("node-7", "broken") != nil {
+		t.Errorf("the other metrics must still be there")
+	}
+	checkFleet(t, f, res.Data, step, func(i int) string { return map[bool]string{true: f.name(i)}[i == 7] })
+}
+
+// testDuplicateSeries: two series for a node and series without the label.
+func testDuplicateSeries(t *testing.T, e fleetEnv) {
+	f, srv, step := e.f, e.srv, e.req.Step
+	rreq := Request{Needs: []Need{{Metric: "raw", Query: "raw_metric"}}, Now: f.now, Step: step}
+	res, err := newProm(t, PrometheusOptions{URL: srv.URL}, DefaultConfig()).Fetch(context.Background(), rreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Data.Get("node-5", "raw") != nil {
+		t.Errorf("node-5 has two series: it must have no samples (Unknown), got %v", res.Data.Get("node-5", "raw"))
+	}
+	for i := 0; i < 3; i++ {
+		if s := res.Data.Get(f.name(i), "raw"); len(s) == 0 || s[len(s)-1].V != float64(i) {
+			t.Errorf("%s: %v", f.name(i), s)
 		}
-		if res.Data.Get("node-5", "raw") != nil {
-			t.Errorf("node-5 has two series: it must have no samples (Unknown), got %v", res.Data.Get("node-5", "raw"))
+	}
+	joined := strings.Join(res.Warnings, "\n")
+	for _, w := range []string{"raw: several series for node node-5", `raw: 1 series without the node label "node" ignored, e.g. raw_metric{job="orphan"}`} {
+		if !strings.Contains(joined, w) {
+			t.Errorf("warnings %q lack %q", res.Warnings, w)
 		}
-		for i := 0; i < 3; i++ {
-			if s := res.Data.Get(f.name(i), "raw"); len(s) == 0 || s[len(s)-1].V != float64(i) {
-				t.Errorf("%s: %v", f.name(i), s)
-			}
-		}
-		joined := strings.Join(res.Warnings, "\n")
-		for _, w := range []string{"raw: several series for node node-5", `raw: 1 series without the node label "node" ignored, e.g. raw_metric{job="orphan"}`} {
-			if !strings.Contains(joined, w) {
-				t.Errorf("warnings %q lack %q", res.Warnings, w)
-			}
-		}
-	})
+	}
 }
 
 // checkFleet checks every metric of every node that node(i) names ("" skips node i).
@@ -279,6 +308,7 @@ func TestPrometheusDown(t *testing.T) {
 }
 
 func TestPrometheusLiveScrape(t *testing.T) {
+	t.Parallel() // mostly waits for Prometheus' first scrape (service discovery updates every 5s)
 	exp := promtest.NewExporter(t, `node_memory_MemTotal_bytes{node="live-1"} 1000
 node_memory_MemAvailable_bytes{node="live-1"} 250
 `)

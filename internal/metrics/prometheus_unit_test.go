@@ -16,15 +16,20 @@ import (
 // the client gives up when body is "".
 func fakeProm(t *testing.T, body string) string {
 	t.Helper()
+	stop := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if body == "" {
-			<-r.Context().Done()
+			select {
+			case <-r.Context().Done():
+			case <-stop:
+			}
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(body))
 	}))
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(stop) }) // runs first: releases a hanging handler
 	return srv.URL
 }
 
@@ -103,8 +108,6 @@ func TestFetchRequestChecks(t *testing.T) {
 	}{
 		{"no time", Request{Step: MinStep}, "no evaluation time"},
 		{"no step", Request{Now: now}, "step must be positive"},
-		{"a metric twice", Request{Now: now, Step: MinStep, Needs: []Need{{Metric: "a", Query: "x"}, {Metric: "a", Query: "x", URL: "http://127.0.0.1:2"}}},
-			`metric "a" is needed twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,5 +175,61 @@ func TestMapSeriesDuplicates(t *testing.T) {
 	}
 	if len(m.dups) != 1 || m.dups[0] != "a" || m.foreign != 1 {
 		t.Errorf("dups %v, foreign %d", m.dups, m.foreign)
+	}
+}
+
+func TestPrometheusSameMetricTwice(t *testing.T) {
+	var queries []string // one query at a time: each case needs at most one
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		queries = append(queries, r.Form.Get("query")+" from "+r.Form.Get("start"))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[]}}`))
+	}))
+	t.Cleanup(srv.Close)
+	other := closedURL(t)
+	now := time.Unix(1700000000, 0)
+	tests := []struct {
+		name        string
+		needs       []Need
+		wantQueries []string
+		wantError   string
+	}{
+		{
+			name:        "an override naming the default Prometheus is the default",
+			needs:       []Need{{Metric: "m", Query: "q", Window: time.Minute}, {Metric: "m", Query: "q ", URL: srv.URL + "/", Window: 10 * time.Minute}},
+			wantQueries: []string{"q from 1699999400"},
+		},
+		{
+			name:        "two Prometheus servers",
+			needs:       []Need{{Metric: "m", Query: "q"}, {Metric: "m", Query: "q", URL: other}, {Metric: "n", Query: "q"}},
+			wantQueries: []string{"q from 1699999700"},
+			wantError:   "prometheus: rules read it from " + min(srv.URL, other) + " and " + max(srv.URL, other) + "; samples are keyed by metric name",
+		},
+		{
+			name:        "two queries",
+			needs:       []Need{{Metric: "m", Query: "q"}, {Metric: "m", Query: "r"}},
+			wantError:   "prometheus: rules read it with two different queries",
+			wantQueries: nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			queries = nil
+			p := newProm(t, PrometheusOptions{URL: srv.URL}, DefaultConfig())
+			res, err := p.Fetch(context.Background(), Request{Needs: tt.needs, Now: now, Step: MinStep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(queries, "|") != strings.Join(tt.wantQueries, "|") {
+				t.Errorf("queries %q, want %q", queries, tt.wantQueries)
+			}
+			if e := res.Data.Errors["m"]; !strings.HasPrefix(e, tt.wantError) || (tt.wantError == "") != (e == "") {
+				t.Errorf("Errors[m] = %q, want %q…", e, tt.wantError)
+			}
+			if tt.wantError != "" && (len(res.Warnings) != 1 || !strings.HasSuffix(res.Warnings[0], "; its conditions are Unknown")) {
+				t.Errorf("warnings %q", res.Warnings)
+			}
+		})
 	}
 }

@@ -85,10 +85,12 @@ func (m *MetricsServer) fetchDisk(ctx context.Context, req Request, n Need, node
 func (m *MetricsServer) nodeDisk(ctx context.Context, node string) (series.Sample, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.opts.Timeout)
 	defer cancel()
-	raw, err := m.core.CoreV1().RESTClient().Get().
+	result := m.core.CoreV1().RESTClient().Get().
 		Resource("nodes").Name(node).SubResource("proxy").Suffix("stats", "summary").
-		Do(ctx).Raw()
+		Do(ctx)
+	raw, err := result.Raw()
 	if err != nil {
+		err = result.Error() // the API server's Status message, when it sent one
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 			return series.Sample{}, fmt.Errorf("%s: timed out after %s", node, m.opts.Timeout)
 		}

@@ -157,6 +157,7 @@ func TestStartBackfillAndCount(t *testing.T) {
 }
 
 func TestScrapeAndAuthorization(t *testing.T) {
+	t.Parallel() // mostly waits for Prometheus' first scrape (service discovery updates every 5s)
 	exp := NewExporter(t, "node_load1{node=\"live\"} 2.5\n")
 	srv := Start(t, Options{ScrapeTargets: []string{exp.Addr()}, Authorization: "Bearer s3cret"})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

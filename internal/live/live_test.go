@@ -1,0 +1,62 @@
+package live
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/fleet"
+	"github.com/nodeguardian/nodeguardian/internal/plan"
+)
+
+func TestEvictingNodes(t *testing.T) {
+	rule := func(name string, a v1.ActionType) *v1.NodeGuardianRule {
+		return &v1.NodeGuardianRule{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.NodeGuardianRuleSpec{Actions: []v1.Action{{Type: a}}}}
+	}
+	rules := []*v1.NodeGuardianRule{rule("evict", v1.ActionEvict), rule("drain", v1.ActionDrain), rule("taint", v1.ActionTaint)}
+	state := func(r, to string) plan.Change {
+		return plan.Change{Kind: plan.KindState, Rule: r, From: "Healthy", To: to}
+	}
+	p := &plan.Plan{Nodes: []plan.NodePlan{
+		{Node: "b", Changes: []plan.Change{state("drain", "Firing")}},
+		{Node: "a", Changes: []plan.Change{state("evict", "Firing")}},
+		{Node: "c", Changes: []plan.Change{state("taint", "Firing")}},
+		{Node: "d", Changes: []plan.Change{{Kind: plan.KindState, Rule: "evict", From: "Firing", To: "Healthy"}}},
+	}}
+	if got, want := evictingNodes(p, rules), []string{"a", "b"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("evictingNodes = %v, want %v", got, want)
+	}
+}
+
+func TestHashFollowsResourceVersionsAndSeries(t *testing.T) {
+	base := func() *fleet.Snapshot {
+		return &fleet.Snapshot{
+			Time: metav1.NewTime(time.Unix(1e9, 0)), Interval: metav1.Duration{Duration: 30 * time.Second},
+			Nodes:  []corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "n", ResourceVersion: "1"}}},
+			Series: map[string]map[string]string{"n": {"m": "1x3"}},
+		}
+	}
+	a := hash(base())
+	if a != hash(base()) {
+		t.Fatal("hash is not stable")
+	}
+	s := base()
+	s.Nodes[0].ResourceVersion = "2"
+	if hash(s) == a {
+		t.Fatal("hash ignores a node's resourceVersion")
+	}
+	s = base()
+	s.Series["n"]["m"] = "1x2 2"
+	if hash(s) == a {
+		t.Fatal("hash ignores the series")
+	}
+	s = base()
+	s.Pods = []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Namespace: "d", Name: "p", ResourceVersion: "5"}}}
+	if hash(s) == a {
+		t.Fatal("hash ignores pods")
+	}
+}
