@@ -154,17 +154,9 @@ func StartShared() (env *Env, stop func(), err error) {
 	}
 
 	began := time.Now()
-	te := &envtest.Environment{Scheme: scheme, CRDs: crds}
-	te.ControlPlane.GetAPIServer().Path = filepath.Join(dir, "kube-apiserver")
-	te.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(dir, "etcd")}
-	if os.Getenv(envStartTimeout) == "" {
-		te.ControlPlaneStartTimeout = DefaultStartTimeout
-	}
-	cfg, err := te.Start()
+	te, cfg, err := startControlPlane(dir, scheme, crds)
 	if err != nil {
-		// Start may leave processes behind when it fails after the control plane is up.
-		_ = te.Stop()
-		return nil, noop, fmt.Errorf("start control plane from %s: %w", dir, err)
+		return nil, noop, err
 	}
 
 	tmp, err := os.MkdirTemp("", "nodeguardian-testenv-")
@@ -192,17 +184,7 @@ func StartShared() (env *Env, stop func(), err error) {
 		stop()
 		return nil, noop, fmt.Errorf("client: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), establishedTimeout)
-	defer cancel()
-	if err := WaitEstablished(ctx, c, crds); err != nil {
-		stop()
-		return nil, noop, err
-	}
-	if err := warmUp(ctx, c, crds); err != nil {
-		stop()
-		return nil, noop, err
-	}
-	if err := waitCreateDelay(ctx, c, crds); err != nil {
+	if err := ready(c, crds); err != nil {
 		stop()
 		return nil, noop, err
 	}
@@ -411,4 +393,34 @@ func skipOrFail(t testing.TB, err error) {
 		t.Fatalf("testenv: %v (%s=1)", err, EnvRequire)
 	}
 	t.Skipf("testenv: %v; skipping (set %s=1 to fail instead)", err, EnvRequire)
+}
+
+// startControlPlane starts kube-apiserver and etcd from dir with the CRDs installed.
+func startControlPlane(dir string, scheme *runtime.Scheme, crds []*apiextensionsv1.CustomResourceDefinition) (*envtest.Environment, *rest.Config, error) {
+	te := &envtest.Environment{Scheme: scheme, CRDs: crds}
+	te.ControlPlane.GetAPIServer().Path = filepath.Join(dir, "kube-apiserver")
+	te.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(dir, "etcd")}
+	if os.Getenv(envStartTimeout) == "" {
+		te.ControlPlaneStartTimeout = DefaultStartTimeout
+	}
+	cfg, err := te.Start()
+	if err != nil {
+		// Start may leave processes behind when it fails after the control plane is up.
+		_ = te.Stop()
+		return nil, nil, fmt.Errorf("start control plane from %s: %w", dir, err)
+	}
+	return te, cfg, nil
+}
+
+// ready waits until the CRDs are Established and their first create and list are fast.
+func ready(c client.Client, crds []*apiextensionsv1.CustomResourceDefinition) error {
+	ctx, cancel := context.WithTimeout(context.Background(), establishedTimeout)
+	defer cancel()
+	if err := WaitEstablished(ctx, c, crds); err != nil {
+		return err
+	}
+	if err := warmUp(ctx, c, crds); err != nil {
+		return err
+	}
+	return waitCreateDelay(ctx, c, crds)
 }
