@@ -5,7 +5,7 @@ NGCTL    := $(BIN)/ngctl
 PKGS     := ./...
 export KUBEBUILDER_ASSETS ?= $(CURDIR)/bin/k8s
 
-.PHONY: all build test unit lint fmt generate demo fuzz envtest-assets clean
+.PHONY: all build test unit lint fmt generate demo fuzz envtest-assets test-deps clean
 
 all: build
 
@@ -26,7 +26,11 @@ envtest-assets:
 
 ## test: every test, including those on a real kube-apiserver + etcd and a real Prometheus
 ## (Debian's prometheus package: apt-get install --no-install-recommends prometheus).
-test: envtest-assets
+## test-deps: Debian's prometheus package for the metric-source tests (apt-get, as root).
+test-deps:
+	hack/test-deps.sh
+
+test: envtest-assets test-deps
 	NODEGUARDIAN_REQUIRE_ENVTEST=1 NODEGUARDIAN_REQUIRE_PROMETHEUS=1 $(GO) test -count=1 $(PKGS)
 
 ## unit: tests without building the control plane (envtest tests skip when it is absent).
