@@ -2,38 +2,13 @@ package fleet
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/nodeguardian/nodeguardian/internal/yamlpos"
 )
 
-// Error is a problem with a snapshot file: where it is (file, line, field) and what it is.
-type Error struct {
-	File string
-	// Line is 1-based; 0 when the problem has no single line (an empty file, ...).
-	Line int
-	// Field is the path of the offending field, as in "series.node-a.cpu" or
-	// "nodes[2].metadata.name"; "" when the problem concerns the whole file.
-	Field string
-	Err   error
-}
-
-// Error formats the problem as "file:line: field: message".
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Err.Error())
-	return b.String()
-}
-
-// Unwrap returns the underlying error.
-func (e *Error) Unwrap() error { return e.Err }
+// Error is a problem with a snapshot file: where it is (file, line, field) and what it
+// is. Field is a path such as "series.node-a.cpu" or "nodes[2].metadata.name".
+type Error = yamlpos.Error
 
 // problems collects the errors of one file.
 type problems struct {

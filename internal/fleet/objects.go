@@ -12,6 +12,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 
 	"github.com/nodeguardian/nodeguardian/internal/series"
+	"github.com/nodeguardian/nodeguardian/internal/yamlpos"
 )
 
 // items returns the items of a top-level list field (nil when absent or null).
@@ -20,7 +21,7 @@ func items(p *problems, e entry) []*yaml.Node {
 		return nil
 	}
 	if e.value.Kind != yaml.SequenceNode {
-		p.add(e.value.Line, e.key.Value, "expected a list, found %s", describe(e.value))
+		p.add(e.value.Line, e.key.Value, "expected a list, found %s", yamlpos.Describe(e.value))
 		return nil
 	}
 	return e.value.Content
@@ -86,7 +87,7 @@ func checkName(p *problems, item *yaml.Node, path, namespace, name string, seen 
 func decodeObject(p *problems, item *yaml.Node, path, kind string, out any) bool {
 	item = resolveAlias(item)
 	if item.Kind != yaml.MappingNode {
-		p.add(item.Line, path, "expected a %s (a mapping), found %s", kind, describe(item))
+		p.add(item.Line, path, "expected a %s (a mapping), found %s", kind, yamlpos.Describe(item))
 		return false
 	}
 	doc, yerr := toJSON(item, path)
@@ -153,7 +154,7 @@ func parseSeries(p *problems, e entry, s *Snapshot) map[string]map[string]string
 		return nil
 	}
 	if e.value.Kind != yaml.MappingNode {
-		p.add(e.value.Line, fieldSeries, "expected a mapping of node name to metrics, found %s", describe(e.value))
+		p.add(e.value.Line, fieldSeries, "expected a mapping of node name to metrics, found %s", yamlpos.Describe(e.value))
 		return nil
 	}
 	nodes := make(map[string]bool, len(s.Nodes))
@@ -165,7 +166,7 @@ func parseSeries(p *problems, e entry, s *Snapshot) map[string]map[string]string
 		field := fieldSeries + "." + ne.key.Value
 		switch {
 		case ne.key.Kind != yaml.ScalarNode:
-			p.add(ne.key.Line, fieldSeries, "a node name must be a scalar, found %s", describe(ne.key))
+			p.add(ne.key.Line, fieldSeries, "a node name must be a scalar, found %s", yamlpos.Describe(ne.key))
 			continue
 		case out[ne.key.Value] != nil:
 			p.add(ne.key.Line, field, "duplicate node")
@@ -188,7 +189,7 @@ func parseMetrics(p *problems, ne entry, field string) map[string]string {
 		return out
 	}
 	if ne.value.Kind != yaml.MappingNode {
-		p.add(ne.value.Line, field, "expected a mapping of metric name to series, found %s", describe(ne.value))
+		p.add(ne.value.Line, field, "expected a mapping of metric name to series, found %s", yamlpos.Describe(ne.value))
 		return out
 	}
 	for _, me := range mappingEntries(ne.value) {
@@ -198,7 +199,7 @@ func parseMetrics(p *problems, ne entry, field string) map[string]string {
 			continue
 		}
 		if me.value.Kind != yaml.ScalarNode {
-			p.add(me.value.Line, mfield, "expected a series such as \"1+0x10\", found %s", describe(me.value))
+			p.add(me.value.Line, mfield, "expected a series such as \"1+0x10\", found %s", yamlpos.Describe(me.value))
 			continue
 		}
 		notation := me.value.Value

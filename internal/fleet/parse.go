@@ -9,6 +9,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/nodeguardian/nodeguardian/internal/yamlpos"
 )
 
 // Top-level fields of a snapshot file, in the order Marshal writes them.
@@ -79,7 +81,7 @@ func topLevel(p *problems, root *yaml.Node) map[string]entry {
 		k, v := root.Content[i], root.Content[i+1]
 		switch {
 		case k.Kind != yaml.ScalarNode:
-			p.add(k.Line, "", "a field name must be a scalar, found %s", describe(k))
+			p.add(k.Line, "", "a field name must be a scalar, found %s", yamlpos.Describe(k))
 		case !known[k.Value]:
 			p.add(k.Line, k.Value, "unknown field (known fields: %s)", strings.Join(topFields(), ", "))
 		case fields[k.Value].key != nil:
@@ -107,7 +109,7 @@ func scalarField(p *problems, root *yaml.Node, fields map[string]entry, name, wa
 		return "", 0, false
 	}
 	if e.value.Kind != yaml.ScalarNode || e.value.ShortTag() == "!!null" {
-		p.add(e.value.Line, name, "expected %s, found %s", want, describe(e.value))
+		p.add(e.value.Line, name, "expected %s, found %s", want, yamlpos.Describe(e.value))
 		return "", 0, false
 	}
 	return e.value.Value, e.value.Line, true

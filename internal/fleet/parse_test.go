@@ -145,6 +145,8 @@ func TestParseErrors(t *testing.T) {
 		{"syntax error", header + "nodes: [\n  {a: 1\n", []string{"snap.yaml:", "YAML syntax error"}},
 		{"bad indentation", header + "nodes:\n  - a: 1\n   b: 2\n", []string{"snap.yaml:7: YAML syntax error"}},
 		{"tab indentation", header + "nodes:\n\t- a\n", []string{"snap.yaml:6: YAML syntax error"}},
+		{"undefined tag handle", header + "nodes: !x!y []\n", []string{"snap.yaml:5: YAML syntax error: found undefined tag handle"}},
+		{"control character", header + "nodes: \x01\n", []string{"snap.yaml:5: YAML syntax error: control characters are not allowed"}},
 		{"two documents", header + "---\nkind: x\n", []string{"snap.yaml:5: more than one YAML document"}},
 		{"unknown field", header + "nodez: []\n", []string{"snap.yaml:5: nodez: unknown field"}},
 		{"duplicate field", header + "interval: 2m\n", []string{"snap.yaml:5: interval: duplicate field (first on line 4)"}},

@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nodeguardian/nodeguardian/internal/yamlpos"
 )
 
 // maxAliasExpansions bounds how many YAML aliases one object may expand (alias bombs).
@@ -24,122 +23,22 @@ func readDocument(file string, data []byte) (*yaml.Node, error) {
 	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
 		return nil, &Error{File: file, Err: errors.New("empty file: expected a " + Kind)}
 	} else if err != nil {
-		return nil, syntaxError(file, data, err)
+		return nil, yamlpos.SyntaxError(file, data, err)
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); err == nil {
 		return nil, &Error{File: file, Line: next.Line, Err: errors.New("more than one YAML document: a snapshot is one document")}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, syntaxError(file, data, err)
+		return nil, yamlpos.SyntaxError(file, data, err)
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, &Error{File: file, Line: root.Line, Err: fmt.Errorf("expected a mapping (a %s), found %s", Kind, describe(root))}
+		return nil, &Error{File: file, Line: root.Line, Err: fmt.Errorf("expected a mapping (a %s), found %s", Kind, yamlpos.Describe(root))}
 	}
 	return root, nil
-}
-
-// syntaxError turns a YAML parser error into an Error on its line.
-func syntaxError(file string, data []byte, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if n, tail, ok := strings.Cut(rest, ": "); ok {
-			if l, convErr := strconv.Atoi(n); convErr == nil {
-				line, msg = l, tail
-			}
-		}
-	}
-	switch {
-	case strings.HasPrefix(msg, "did not find expected "):
-		// yaml.v3's parser (unlike its scanner) reports the 0-based line of the
-		// construct that is not closed; the problem is at the earliest on the next line,
-		// and it is on the first line after which the input fails the same way.
-		line++
-		if l := problemLine(data, line, msg); l > 0 {
-			line = l
-		}
-	case line == 0:
-		line = badByteLine(data)
-	}
-	return &Error{File: file, Line: line, Err: fmt.Errorf("YAML syntax error: %s", msg)}
-}
-
-// Limits of the search for the line of a YAML parser error.
-const (
-	maxRefineSize  = 256 << 10 // bytes of input
-	maxRefineLines = 100       // lines after the reported one
-)
-
-// problemLine finds the first line from `from` on such that the input up to and
-// including it fails with msg; 0 if there is none within the limits.
-func problemLine(data []byte, from int, msg string) int {
-	if len(data) > maxRefineSize {
-		return 0
-	}
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	end := 0
-	for i := 0; i < from-1 && i < len(lines); i++ {
-		end += len(lines[i])
-	}
-	for k := from; k <= len(lines) && k < from+maxRefineLines; k++ {
-		end += len(lines[k-1])
-		if err := firstError(data[:end]); err != nil && strings.HasSuffix(err.Error(), ": "+msg) {
-			return k
-		}
-	}
-	return 0
-}
-
-// firstError parses every document of data and returns the first error, if any.
-func firstError(data []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var n yaml.Node
-		if err := dec.Decode(&n); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-	}
-}
-
-// badByteLine finds the line of the first byte YAML rejects (invalid UTF-8 or a control
-// character); 0 if there is none.
-func badByteLine(data []byte) int {
-	line := 1
-	for len(data) > 0 {
-		r, size := utf8.DecodeRune(data)
-		if r == utf8.RuneError && size <= 1 || r < ' ' && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
-			return line
-		}
-		if r == '\n' {
-			line++
-		}
-		data = data[size:]
-	}
-	return 0
-}
-
-// describe names the kind of a YAML node for messages.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.ScalarNode:
-		if n.ShortTag() == "!!null" {
-			return "null"
-		}
-		return fmt.Sprintf("the %s %q", strings.TrimPrefix(n.ShortTag(), "!!"), n.Value)
-	}
-	return "nothing"
 }
 
 // span is where one value of a YAML node ended up in the JSON made from it.
@@ -227,7 +126,7 @@ func (d *jsonDoc) mapping(n *yaml.Node, path string) *Error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			return &Error{Line: k.Line, Field: path, Err: fmt.Errorf("a mapping key must be a scalar, found %s", describe(k))}
+			return &Error{Line: k.Line, Field: path, Err: fmt.Errorf("a mapping key must be a scalar, found %s", yamlpos.Describe(k))}
 		}
 		if k.ShortTag() == "!!merge" {
 			return &Error{Line: k.Line, Field: path, Err: errors.New("merge keys (<<) are not supported")}

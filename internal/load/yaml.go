@@ -9,6 +9,8 @@ import (
 
 	// kyaml: yaml.v3 nodes with line and column for every field.
 	yaml "sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/nodeguardian/nodeguardian/internal/yamlpos"
 )
 
 // maxDepth bounds the nesting of values in one document.
@@ -32,6 +34,13 @@ func parseYAML(src *source, data []byte) ([]*document, Diagnostics) {
 			docs = append(docs, d)
 		}
 	}
+}
+
+// yamlErrorDiag turns a YAML syntax error into a diagnostic on the line (and, for a
+// byte YAML rejects, the column) yamlpos.Locate finds.
+func yamlErrorDiag(src *source, data []byte, err error) Diagnostic {
+	line, col, msg := yamlpos.Locate(data, err)
+	return src.diagAt(Error, pos{line: line, col: col}, "", "YAML syntax error: "+msg)
 }
 
 // yamlDocument converts one YAML document node. It returns nil for an empty document.

@@ -10,37 +10,13 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nodeguardian/nodeguardian/internal/yamlpos"
 )
 
 // Error is a problem with a test file: where it is (file, line, field) and what it is.
-type Error struct {
-	File string
-	// Line is 1-based; 0 when the problem has no single line.
-	Line int
-	// Field is the path of the offending field, as in "tests[0].expect[1].at"; "" when
-	// the problem concerns the whole file.
-	Field string
-	Err   error
-}
-
-// Error formats the problem as "file:line: field: message".
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Err.Error())
-	return b.String()
-}
-
-// Unwrap returns the underlying error.
-func (e *Error) Unwrap() error { return e.Err }
+// Field is a path such as "tests[0].expect[1].at".
+type Error = yamlpos.Error
 
 // Limits of the decoder.
 const (
@@ -88,22 +64,6 @@ func isNull(n *yaml.Node) bool {
 	return n == nil || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
-// describe names the kind of a YAML node for messages.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.ShortTag() == "!!null" {
-			return "null"
-		}
-		return fmt.Sprintf("the %s %q", strings.TrimPrefix(n.ShortTag(), "!!"), n.Value)
-	}
-	return "nothing"
-}
-
 // entry is one key of a mapping with its value.
 type entry struct {
 	key, value *yaml.Node
@@ -117,7 +77,7 @@ func (d *decoder) entries(n *yaml.Node, field, what string) []entry {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		d.failf(n, field, "expected %s, found %s", what, describe(n))
+		d.failf(n, field, "expected %s, found %s", what, yamlpos.Describe(n))
 		return nil
 	}
 	seen := map[string]int{}
@@ -126,7 +86,7 @@ func (d *decoder) entries(n *yaml.Node, field, what string) []entry {
 		k, v := n.Content[i], n.Content[i+1]
 		switch {
 		case k.Kind != yaml.ScalarNode:
-			d.failf(k, field, "a key must be a scalar, found %s", describe(k))
+			d.failf(k, field, "a key must be a scalar, found %s", yamlpos.Describe(k))
 		case k.ShortTag() == "!!merge":
 			d.failf(k, field, "merge keys (<<) are not supported")
 		case seen[k.Value] > 0:
@@ -160,7 +120,7 @@ func (d *decoder) list(n *yaml.Node, field, what string) []*yaml.Node {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.failf(n, field, "expected %s, found %s", what, describe(n))
+		d.failf(n, field, "expected %s, found %s", what, yamlpos.Describe(n))
 		return nil
 	}
 	out := make([]*yaml.Node, len(n.Content))
@@ -178,7 +138,7 @@ func (d *decoder) scalar(n *yaml.Node, field, what string) (string, bool) {
 		if n == nil {
 			n = &yaml.Node{}
 		}
-		d.failf(n, field, "expected %s, found %s", what, describe(n))
+		d.failf(n, field, "expected %s, found %s", what, yamlpos.Describe(n))
 		return "", false
 	}
 	return n.Value, true

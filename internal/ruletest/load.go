@@ -8,11 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nodeguardian/nodeguardian/internal/yamlpos"
 )
 
 // maxFileSize bounds what Load reads.
@@ -115,71 +115,22 @@ func readDocument(file string, data []byte) (*yaml.Node, error) {
 	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
 		return nil, &Error{File: file, Err: errors.New("empty file: expected a test file")}
 	} else if err != nil {
-		return nil, syntaxError(file, data, err)
+		return nil, yamlpos.SyntaxError(file, data, err)
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); err == nil {
 		return nil, &Error{File: file, Line: next.Line, Err: errors.New("more than one YAML document: a test file is one document")}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, syntaxError(file, data, err)
+		return nil, yamlpos.SyntaxError(file, data, err)
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, &Error{File: file, Line: root.Line, Err: fmt.Errorf("expected a test file (a mapping), found %s", describe(root))}
+		return nil, &Error{File: file, Line: root.Line, Err: fmt.Errorf("expected a test file (a mapping), found %s", yamlpos.Describe(root))}
 	}
 	return root, nil
-}
-
-// syntaxError turns a YAML parser error into an Error on its line.
-func syntaxError(file string, data []byte, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if n, tail, ok := strings.Cut(rest, ": "); ok {
-			if l, convErr := strconv.Atoi(n); convErr == nil {
-				line, msg = l, tail
-			}
-		}
-	}
-	if strings.HasPrefix(msg, "did not find expected ") {
-		// yaml.v3's parser reports the 0-based line of the construct that is not closed;
-		// the problem is on the first line after which the input fails the same way.
-		line++
-		if l := problemLine(data, line, msg); l > 0 {
-			line = l
-		}
-	}
-	return &Error{File: file, Line: line, Err: fmt.Errorf("YAML syntax error: %s", msg)}
-}
-
-// Limits of the search for the line of a YAML parser error.
-const (
-	maxRefineSize  = 256 << 10 // bytes of input
-	maxRefineLines = 100       // lines after the reported one
-)
-
-// problemLine finds the first line from `from` on such that the input up to and
-// including it fails with msg; 0 if there is none within the limits.
-func problemLine(data []byte, from int, msg string) int {
-	if len(data) > maxRefineSize {
-		return 0
-	}
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	end := 0
-	for i := 0; i < from-1 && i < len(lines); i++ {
-		end += len(lines[i])
-	}
-	for k := from; k <= len(lines) && k < from+maxRefineLines; k++ {
-		end += len(lines[k-1])
-		var n yaml.Node
-		if err := yaml.Unmarshal(data[:end], &n); err != nil && strings.HasSuffix(err.Error(), ": "+msg) {
-			return k
-		}
-	}
-	return 0
 }
 
 // test decodes one test case.

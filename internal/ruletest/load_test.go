@@ -114,6 +114,9 @@ func parseErrorCases() []parseErrorCase {
 	return []parseErrorCase{
 		{"empty", "", "f.yaml: empty file"},
 		{"syntax", "ruleFiles: [\n", "f.yaml:2: YAML syntax error"},
+		{"syntax in a second document", "ruleFiles: [r.yaml]\n---\nb:\n  - c: 1\n   d: 2\n", "f.yaml:5: YAML syntax error: did not find expected '-' indicator"},
+		{"undefined tag handle", "ruleFiles: [r.yaml]\ntests: !x!y []\n", "f.yaml:2: YAML syntax error: found undefined tag handle"},
+		{"control character", "ruleFiles: [r.yaml]\ntests: \x01\n", "f.yaml:2: YAML syntax error: control characters are not allowed"},
 		{"two documents", head + "---\nx: 1\n", "f.yaml:5: more than one YAML document"},
 		{"not a mapping", "- a\n", "f.yaml:1: expected a test file (a mapping), found a list"},
 		{"unknown top field", "rulefiles: [r.yaml]\n", "f.yaml:1: rulefiles: unknown field (known fields: ruleFiles, interval, tests)"},
@@ -123,6 +126,8 @@ func parseErrorCases() []parseErrorCase {
 		{"negative interval", "ruleFiles: [r.yaml]\ninterval: -1s\n", "f.yaml:2: interval: must be positive"},
 		{"duplicate key", "ruleFiles: [r.yaml]\nruleFiles: [s.yaml]\n", "f.yaml:2: ruleFiles: duplicate key (first on line 1)"},
 		{"merge key", "ruleFiles: [r.yaml]\n<<: {a: 1}\n", "f.yaml:2: merge keys (<<) are not supported"},
+		{"alias key", "ruleFiles: [r.yaml]\ntests:\n  - name: &k t\n    nodes: [{name: n, labels: {*k : v}}]\n",
+			"f.yaml:4: tests[0].nodes[0].labels: a key must be a scalar, found an alias"},
 		{"test without name", "ruleFiles: [r.yaml]\ntests:\n  - nodes: [{name: n}]\n", "f.yaml:3: tests[0].name: missing"},
 		{"duplicate test", head + "    expect: [{at: 0s, alerts: []}]\n  - name: t\n    nodes: [{name: n}]\n    expect: [{at: 0s, alerts: []}]\n",
 			`f.yaml:6: tests[1].name: duplicate test name "t" (first on line 3)`},
