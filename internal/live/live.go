@@ -97,7 +97,7 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 	if err != nil {
 		return nil, nil, err
 	}
-	warnings := res.Warnings
+	warnings := append(res.Warnings, perRuleSourceWarnings(rules, src.Metrics)...)
 	// The fetched samples are exactly what the snapshot's series expand to (fleet.Encode
 	// is lossless on the query grid); using them saves parsing the notation back.
 	st := &State{Snapshot: snap, Rules: rules, Tmpls: tmpls, Opts: opts, Errors: res.Data.Errors, data: res.Data}
@@ -230,5 +230,21 @@ func evictingNodes(p *plan.Plan, rules []*v1.NodeGuardianRule) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// perRuleSourceWarnings says which rules ask for metrics-server while the run uses
+// another source: one run reads one source, so the field cannot be honoured per rule yet.
+func perRuleSourceWarnings(rules []*v1.NodeGuardianRule, src metrics.Source) []string {
+	if _, ok := src.(*metrics.MetricsServer); ok {
+		return nil
+	}
+	var out []string
+	for _, r := range rules {
+		if ms := r.Spec.Monitoring.MetricsSource; ms != nil && ms.UseMetricsServer {
+			out = append(out, fmt.Sprintf("rule %s sets monitoring.metricsSource.useMetricsServer, but this run reads Prometheus: "+
+				"the metric source is chosen per run (--metrics-source), so its metrics come from Prometheus", r.Name))
+		}
+	}
 	return out
 }

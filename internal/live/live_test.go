@@ -2,6 +2,7 @@ package live
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/fleet"
+	"github.com/nodeguardian/nodeguardian/internal/metrics"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 )
 
@@ -58,5 +60,18 @@ func TestHashFollowsResourceVersionsAndSeries(t *testing.T) {
 	s.Pods = []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Namespace: "d", Name: "p", ResourceVersion: "5"}}}
 	if hash(s) == a {
 		t.Fatal("hash ignores pods")
+	}
+}
+
+func TestPerRuleSourceWarnings(t *testing.T) {
+	r := &v1.NodeGuardianRule{ObjectMeta: metav1.ObjectMeta{Name: "ms"}}
+	r.Spec.Monitoring.MetricsSource = &v1.MetricsSource{UseMetricsServer: true}
+	plain := &v1.NodeGuardianRule{ObjectMeta: metav1.ObjectMeta{Name: "plain"}}
+	got := perRuleSourceWarnings([]*v1.NodeGuardianRule{r, plain}, nil)
+	if len(got) != 1 || !strings.Contains(got[0], "rule ms sets monitoring.metricsSource.useMetricsServer") {
+		t.Fatalf("warnings = %q", got)
+	}
+	if got := perRuleSourceWarnings([]*v1.NodeGuardianRule{r}, &metrics.MetricsServer{}); got != nil {
+		t.Fatalf("with metrics-server as the source: %q", got)
 	}
 }
