@@ -71,12 +71,62 @@ func Evaluate(rules []*v1.NodeGuardianRule, nodes []corev1.Node, data *series.Da
 	if clk.Interval <= 0 {
 		clk.Interval = 30 * time.Second
 	}
-	out := make([]RuleResult, 0, len(rules))
+	out := make([]RuleResult, len(rules))
+	picks := make([][]int, len(rules)) // per rule: the indices of its selected nodes
 	sel := selections{}
-	for _, r := range rules {
-		out = append(out, evaluateRule(r, nodes, data, clk, sel))
+	for i, r := range rules {
+		out[i], picks[i] = prepareRule(r, nodes, sel)
+	}
+	// Evaluate node by node, every rule that selects the node in turn, so that the node's
+	// samples are read while they are in cache: on large fleets this keeps time linear.
+	type slot struct{ rule, verdict int }
+	byNode := make([][]slot, len(nodes))
+	for ri, idx := range picks {
+		for k, ni := range idx {
+			byNode[ni] = append(byNode[ni], slot{ri, k})
+		}
+	}
+	for ni, slots := range byNode {
+		if len(slots) == 0 {
+			continue
+		}
+		name := nodes[ni].Name
+		samples := nodeData(data, name)
+		for _, sl := range slots {
+			res := &out[sl.rule]
+			v := &res.Verdicts[sl.verdict]
+			*v = verdict(res.Rule, name, samples, data, clk, v.Conditions)
+		}
 	}
 	return out
+}
+
+// prepareRule selects the rule's nodes and allocates its verdicts: one allocation for all
+// verdicts and one for all their condition results (each verdict's Conditions is, until
+// evaluated, the buffer its results go into).
+func prepareRule(r *v1.NodeGuardianRule, nodes []corev1.Node, cache selections) (RuleResult, []int) {
+	res := RuleResult{Rule: r, Active: r.Spec.Active()}
+	if !res.Active {
+		res.Inactive = "disabled"
+		if r.Spec.Suspend {
+			res.Inactive = "suspended"
+		}
+		return res, nil
+	}
+	sel, err := NewSelector(r.Spec.NodeSelector)
+	if err != nil {
+		res.Err = err.Error()
+		return res, nil
+	}
+	picked := cache.of(sel, nodes)
+	res.Excluded = append([]Exclusion(nil), picked.excluded...)
+	per := len(r.Spec.Conditions) + len(r.Spec.RecoveryConditions)
+	slab := make([]ConditionResult, len(picked.selected)*per)
+	res.Verdicts = make([]Verdict, len(picked.selected))
+	for k := range res.Verdicts {
+		res.Verdicts[k].Conditions = slab[k*per : (k+1)*per : (k+1)*per]
+	}
+	return res, picked.selected
 }
 
 // nodeSet is which nodes one node selector selects and which it excludes.
@@ -106,34 +156,6 @@ func (ss selections) of(s *Selector, nodes []corev1.Node) *nodeSet {
 	}
 	ss[key] = out
 	return out
-}
-
-func evaluateRule(r *v1.NodeGuardianRule, nodes []corev1.Node, data *series.Data, clk Clock, cache selections) RuleResult {
-	res := RuleResult{Rule: r, Active: r.Spec.Active()}
-	if !res.Active {
-		res.Inactive = "disabled"
-		if r.Spec.Suspend {
-			res.Inactive = "suspended"
-		}
-		return res
-	}
-	sel, err := NewSelector(r.Spec.NodeSelector)
-	if err != nil {
-		res.Err = err.Error()
-		return res
-	}
-	picked := cache.of(sel, nodes)
-	selected := picked.selected
-	res.Excluded = append([]Exclusion(nil), picked.excluded...)
-	// One allocation for all verdicts and one for all their condition results.
-	per := len(r.Spec.Conditions) + len(r.Spec.RecoveryConditions)
-	slab := make([]ConditionResult, len(selected)*per)
-	res.Verdicts = make([]Verdict, len(selected))
-	for k, i := range selected {
-		name := nodes[i].Name
-		res.Verdicts[k] = verdict(r, name, nodeData(data, name), data, clk, slab[k*per:(k+1)*per:(k+1)*per])
-	}
-	return res
 }
 
 // nodeData returns one node's samples by metric (nil when there are none).
