@@ -141,7 +141,7 @@ func TestParseErrors(t *testing.T) {
 		want     []string // substrings of the error
 	}{
 		{"empty", "", []string{"snap.yaml: empty file"}},
-		{"not a mapping", "- a\n- b\n", []string{"snap.yaml:1: expected a mapping"}},
+		{"not a mapping", "- a\n- b\n", []string{"snap.yaml:1: expected a FleetSnapshot (a mapping), found a list"}},
 		{"syntax error", header + "nodes: [\n  {a: 1\n", []string{"snap.yaml:", "YAML syntax error"}},
 		{"bad indentation", header + "nodes:\n  - a: 1\n   b: 2\n", []string{"snap.yaml:7: YAML syntax error"}},
 		{"tab indentation", header + "nodes:\n\t- a\n", []string{"snap.yaml:6: YAML syntax error"}},

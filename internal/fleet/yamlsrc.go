@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 
 	"go.yaml.in/yaml/v3"
@@ -18,27 +17,7 @@ const maxAliasExpansions = 10000
 
 // readDocument parses the single YAML (or JSON) document of a snapshot file.
 func readDocument(file string, data []byte) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
-		return nil, &Error{File: file, Err: errors.New("empty file: expected a " + Kind)}
-	} else if err != nil {
-		return nil, yamlpos.SyntaxError(file, data, err)
-	}
-	var next yaml.Node
-	if err := dec.Decode(&next); err == nil {
-		return nil, &Error{File: file, Line: next.Line, Err: errors.New("more than one YAML document: a snapshot is one document")}
-	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlpos.SyntaxError(file, data, err)
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
-	}
-	if root.Kind != yaml.MappingNode {
-		return nil, &Error{File: file, Line: root.Line, Err: fmt.Errorf("expected a mapping (a %s), found %s", Kind, yamlpos.Describe(root))}
-	}
-	return root, nil
+	return yamlpos.Document(file, data, "a "+Kind)
 }
 
 // span is where one value of a YAML node ended up in the JSON made from it.

@@ -1,7 +1,6 @@
 package ruletest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -110,27 +109,7 @@ func Parse(file string, data []byte) (*File, error) {
 
 // readDocument parses the single YAML document of a test file into its root mapping.
 func readDocument(file string, data []byte) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
-		return nil, &Error{File: file, Err: errors.New("empty file: expected a test file")}
-	} else if err != nil {
-		return nil, yamlpos.SyntaxError(file, data, err)
-	}
-	var next yaml.Node
-	if err := dec.Decode(&next); err == nil {
-		return nil, &Error{File: file, Line: next.Line, Err: errors.New("more than one YAML document: a test file is one document")}
-	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlpos.SyntaxError(file, data, err)
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
-	}
-	if root.Kind != yaml.MappingNode {
-		return nil, &Error{File: file, Line: root.Line, Err: fmt.Errorf("expected a test file (a mapping), found %s", yamlpos.Describe(root))}
-	}
-	return root, nil
+	return yamlpos.Document(file, data, "a test file")
 }
 
 // test decodes one test case.

@@ -180,3 +180,30 @@ func Describe(n *yaml.Node) string {
 	}
 	return "nothing"
 }
+
+// Document parses data, which must hold exactly one YAML document whose root is a
+// mapping, and returns that mapping. what names the expected content in messages, e.g.
+// "a FleetSnapshot" or "a test file".
+func Document(file string, data []byte, what string) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return nil, &Error{File: file, Err: errors.New("empty file: expected " + what)}
+	} else if err != nil {
+		return nil, SyntaxError(file, data, err)
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		return nil, &Error{File: file, Line: next.Line, Err: fmt.Errorf("more than one YAML document: %s is one document", what)}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, SyntaxError(file, data, err)
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{File: file, Line: root.Line, Err: fmt.Errorf("expected %s (a mapping), found %s", what, Describe(root))}
+	}
+	return root, nil
+}

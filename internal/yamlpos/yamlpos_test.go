@@ -198,3 +198,29 @@ func TestDescribe(t *testing.T) {
 		})
 	}
 }
+
+func TestDocument(t *testing.T) {
+	tests := []struct {
+		name, in, err string
+	}{
+		{"mapping", "a: 1\n", ""},
+		{"empty", "", "f.yaml: empty file: expected a thing"},
+		{"two documents", "a: 1\n---\nb: 2\n", "f.yaml:2: more than one YAML document: a thing is one document"},
+		{"not a mapping", "- a\n", "f.yaml:1: expected a thing (a mapping), found a list"},
+		{"syntax error", "a: [\n", "f.yaml:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, err := Document("f.yaml", []byte(tt.in), "a thing")
+			if tt.err == "" {
+				if err != nil || n == nil || n.Kind != yaml.MappingNode {
+					t.Fatalf("Document = %v, %v", n, err)
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tt.err) {
+				t.Fatalf("error %v, want prefix %q", err, tt.err)
+			}
+		})
+	}
+}
