@@ -28,13 +28,9 @@ func applyCommand() *cli.Command {
 			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
 		),
 		Action: func(c *cli.Context) error {
-			in, err := readPlanInputs(c)
+			in, p, err := computePlan(c)
 			if err != nil {
 				return err
-			}
-			p, err := in.plan()
-			if err != nil {
-				return exitf(1, "%v", err)
 			}
 			if c.NArg() > 0 {
 				if p, err = checkSaved(c.Args().First(), p, in.src == nil); err != nil {

@@ -47,13 +47,9 @@ func planCommand() *cli.Command {
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 without changes, 1 on error, 2 with changes"},
 		),
 		Action: func(c *cli.Context) error {
-			in, err := readPlanInputs(c)
+			_, p, err := computePlan(c)
 			if err != nil {
 				return err
-			}
-			p, err := in.plan()
-			if err != nil {
-				return exitf(1, "%v", err)
 			}
 			if err := renderPlan(c, p, c.String("output")); err != nil {
 				return err
@@ -121,6 +117,19 @@ func readPlanInputs(c *cli.Context) (*planInputs, error) {
 	}
 	in.opts.Source = "cluster"
 	return in, nil
+}
+
+// computePlan reads the inputs the flags name and computes the plan.
+func computePlan(c *cli.Context) (*planInputs, *plan.Plan, error) {
+	in, err := readPlanInputs(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := in.plan()
+	if err != nil {
+		return nil, nil, exitf(1, "%v", err)
+	}
+	return in, p, nil
 }
 
 func (in *planInputs) plan() (*plan.Plan, error) {
