@@ -1,0 +1,97 @@
+package v1
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Control keys: NodeGuardian's own keys on nodes. No rule may set them and no ledger may
+// claim them.
+const (
+	// ExcludeLabel on a node keeps every rule away from it.
+	ExcludeLabel = "nodeguardian.k8s.io/exclude"
+	// LedgerAnnotation holds a node's ownership ledger.
+	LedgerAnnotation = "nodeguardian.k8s.io/ledger"
+)
+
+// AllowedReservedKeys are keys in a reserved domain that a rule may legitimately own:
+// node.kubernetes.io/out-of-service is the taint an operator (or a remediator) sets for
+// non-graceful node shutdown, so that stateful pods move off a node that is down.
+var AllowedReservedKeys = []string{
+	"node.kubernetes.io/out-of-service",
+}
+
+// ReservedKeyPattern is the regular expression (RE2, as CEL's matches() reads it) of keys
+// in a reserved domain: kubernetes.io and k8s.io and every subdomain of them (which
+// includes NodeGuardian's own nodeguardian.k8s.io).
+const ReservedKeyPattern = `^([^/]*\.)?(kubernetes\.io|k8s\.io)/`
+
+// IsReservedKey reports whether NodeGuardian must never set, change or remove a taint,
+// label or annotation with this key, whatever a rule or a ledger says: keys under
+// kubernetes.io/ and k8s.io/ and their subdomains (node.kubernetes.io/,
+// node-role.kubernetes.io/, nodeguardian.k8s.io/, …), except AllowedReservedKeys.
+func IsReservedKey(key string) bool {
+	prefix, _, ok := strings.Cut(key, "/")
+	if !ok {
+		return false
+	}
+	prefix = strings.ToLower(prefix)
+	reserved := false
+	for _, d := range []string{"kubernetes.io", "k8s.io"} {
+		if prefix == d || strings.HasSuffix(prefix, "."+d) {
+			reserved = true
+		}
+	}
+	if !reserved {
+		return false
+	}
+	for _, k := range AllowedReservedKeys {
+		if key == k {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseBudget parses a budget as a person writes it on the command line: a non-negative
+// integer ("3") or a whole percentage from 0% to 100% ("30%"). "0" and "0%" allow none.
+// Anything else ("-5", "abc", "2.5", "30 %", "150%") is an error.
+func ParseBudget(s string) (intstr.IntOrString, error) {
+	if num, ok := strings.CutSuffix(s, "%"); ok {
+		n, err := parseDigits(num)
+		if err != nil || n > 100 {
+			return intstr.IntOrString{}, fmt.Errorf("%q is not a percentage from 0%% to 100%%", s)
+		}
+		return intstr.FromString(s), nil
+	}
+	n, err := parseDigits(s)
+	if err != nil || n > math.MaxInt32 {
+		return intstr.IntOrString{}, fmt.Errorf("%q is not a non-negative whole number of nodes or a percentage such as \"30%%\"", s)
+	}
+	return intstr.FromInt32(int32(n)), nil
+}
+
+// ValidateBudget checks a budget read from a file (spec.maxUnhealthy): the same rules as
+// ParseBudget.
+func ValidateBudget(v intstr.IntOrString) error {
+	if v.Type == intstr.Int {
+		if v.IntVal < 0 {
+			return fmt.Errorf("%d is negative", v.IntVal)
+		}
+		return nil
+	}
+	_, err := ParseBudget(v.StrVal)
+	return err
+}
+
+// parseDigits accepts only ASCII digits (no sign, space, dot or exponent).
+func parseDigits(s string) (uint64, error) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, fmt.Errorf("not digits: %q", s)
+	}
+	return strconv.ParseUint(s, 10, 64)
+}
