@@ -4,16 +4,21 @@
 package ledger
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 )
 
 // Annotation is the node annotation that holds the ledger.
-const Annotation = "nodeguardian.k8s.io/ledger"
+const Annotation = v1.LedgerAnnotation
 
 // Version is the ledger format version.
 const Version = 1
@@ -31,6 +36,18 @@ const (
 type Ledger struct {
 	Version int               `json:"version"`
 	Rules   map[string]*Entry `json:"rules,omitempty"`
+	// Corrupt are the entries Read could not trust (an unknown state, an impossible
+	// value, a claim on a reserved key), by rule, kept verbatim: they are never acted on
+	// and Encode writes them back unchanged until a person fixes or deletes them.
+	Corrupt map[string]json.RawMessage `json:"-"`
+	// Problems say why each corrupt entry is corrupt, sorted by rule.
+	Problems []Problem `json:"-"`
+}
+
+// Problem is one corrupt ledger entry and why.
+type Problem struct {
+	Rule    string
+	Message string
 }
 
 // Entry is one rule's record on one node.
@@ -46,29 +63,100 @@ type Entry struct {
 }
 
 // Read decodes the ledger of a node. A node without the annotation has an empty ledger.
-// A ledger that cannot be decoded is an error: the caller must then treat nothing as owned.
+// A ledger that cannot be decoded at all is an error: the caller must then treat nothing
+// as owned and leave the node alone. An entry that decodes but cannot be trusted is set
+// aside in Corrupt with a Problem; the other entries are usable.
 func Read(node *corev1.Node) (*Ledger, error) {
-	l := &Ledger{Version: Version, Rules: map[string]*Entry{}}
 	raw, ok := node.Annotations[Annotation]
 	if !ok || raw == "" {
-		return l, nil
+		return &Ledger{Version: Version, Rules: map[string]*Entry{}}, nil
 	}
-	if err := json.Unmarshal([]byte(raw), l); err != nil {
+	var doc struct {
+		Version int                        `json:"version"`
+		Rules   map[string]json.RawMessage `json:"rules"`
+	}
+	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
 		return &Ledger{Version: Version, Rules: map[string]*Entry{}}, fmt.Errorf("node %s: annotation %s: %w", node.Name, Annotation, err)
 	}
-	if l.Version != Version {
-		return &Ledger{Version: Version, Rules: map[string]*Entry{}}, fmt.Errorf("node %s: annotation %s: unsupported version %d", node.Name, Annotation, l.Version)
+	if doc.Version != Version {
+		return &Ledger{Version: Version, Rules: map[string]*Entry{}}, fmt.Errorf("node %s: annotation %s: unsupported version %d", node.Name, Annotation, doc.Version)
 	}
-	if l.Rules == nil {
-		l.Rules = map[string]*Entry{}
+	l := &Ledger{Version: Version, Rules: make(map[string]*Entry, len(doc.Rules))}
+	for _, name := range slices.Sorted(maps.Keys(doc.Rules)) {
+		e, err := decodeEntry(name, doc.Rules[name])
+		if err != nil {
+			if l.Corrupt == nil {
+				l.Corrupt = map[string]json.RawMessage{}
+			}
+			var compact bytes.Buffer
+			if json.Compact(&compact, doc.Rules[name]) != nil {
+				compact.Reset()
+				compact.WriteString("null")
+			}
+			l.Corrupt[name] = compact.Bytes()
+			l.Problems = append(l.Problems, Problem{Rule: name, Message: err.Error()})
+			continue
+		}
+		l.Rules[name] = e
 	}
 	return l, nil
 }
 
+// decodeEntry decodes one entry strictly and checks that NodeGuardian could have written
+// it: a known state, a start time, well-formed taints, and no reserved key.
+func decodeEntry(name string, raw json.RawMessage) (*Entry, error) {
+	if name == "" {
+		return nil, fmt.Errorf("an entry has no rule name")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var e Entry
+	if err := dec.Decode(&e); err != nil {
+		return nil, fmt.Errorf("entry does not decode: %w", err)
+	}
+	switch {
+	case e.State != Healthy && e.State != Firing:
+		return nil, fmt.Errorf("state %q is neither %s nor %s", e.State, Healthy, Firing)
+	case e.Since.IsZero():
+		return nil, fmt.Errorf("no since time")
+	}
+	for _, t := range e.Taints {
+		switch t.Effect {
+		case corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
+		default:
+			return nil, fmt.Errorf("taint %q has unknown effect %q", t.Key, t.Effect)
+		}
+		if err := checkKey("taint", t.Key); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(e.Labels)) {
+		if err := checkKey("label", k); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(e.Annotations)) {
+		if err := checkKey("annotation", k); err != nil {
+			return nil, err
+		}
+	}
+	return &e, nil
+}
+
+func checkKey(kind, key string) error {
+	if key == "" {
+		return fmt.Errorf("a %s has an empty key", kind)
+	}
+	if v1.IsReservedKey(key) {
+		return fmt.Errorf("claims the reserved %s %s, which NodeGuardian never sets, changes or removes", kind, key)
+	}
+	return nil
+}
+
 // Encode returns the canonical JSON of the ledger ("" when it records nothing), so that
-// equal ledgers give equal annotations.
+// equal ledgers give equal annotations. Corrupt entries are written back as they were.
 func (l *Ledger) Encode() string {
-	if l == nil || len(l.Rules) == 0 {
+	if l == nil || len(l.Rules)+len(l.Corrupt) == 0 {
 		return ""
 	}
 	for _, e := range l.Rules {
@@ -82,16 +170,29 @@ func (l *Ledger) Encode() string {
 			e.Taints[i].TimeAdded = nil
 		}
 	}
-	b, err := json.Marshal(l) // map keys are sorted by encoding/json
+	rules := make(map[string]any, len(l.Rules)+len(l.Corrupt))
+	for name, raw := range l.Corrupt {
+		rules[name] = raw
+	}
+	for name, e := range l.Rules {
+		rules[name] = e
+	}
+	b, err := json.Marshal(struct {
+		Version int            `json:"version"`
+		Rules   map[string]any `json:"rules"`
+	}{l.Version, rules}) // map keys are sorted by encoding/json
 	if err != nil {
-		panic(fmt.Sprintf("ledger: encode: %v", err)) // only plain types: cannot happen
+		panic(fmt.Sprintf("ledger: encode: %v", err)) // only plain types and compacted JSON: cannot happen
 	}
 	return string(b)
 }
 
 // Clone returns a deep copy.
 func (l *Ledger) Clone() *Ledger {
-	out := &Ledger{Version: l.Version, Rules: make(map[string]*Entry, len(l.Rules))}
+	out := &Ledger{Version: l.Version, Rules: make(map[string]*Entry, len(l.Rules)), Problems: slices.Clone(l.Problems)}
+	if l.Corrupt != nil {
+		out.Corrupt = maps.Clone(l.Corrupt)
+	}
 	for name, e := range l.Rules {
 		c := *e
 		c.Taints = append([]corev1.Taint(nil), e.Taints...)

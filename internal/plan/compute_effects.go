@@ -223,6 +223,9 @@ func (c *computer) reconcileNode(nw *nodeWork) {
 	for i := range nw.real {
 		l1.Rules[nw.real[i].r.name] = c.newEntry(&nw.real[i])
 	}
+	if nw.led != nil {
+		l1.Corrupt = nw.led.Corrupt // kept verbatim until a person fixes them
+	}
 	changes := rp.changes
 	if ch, ok := ledgerChange(nw, l1); ok {
 		changes = append(changes, ch)

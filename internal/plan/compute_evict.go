@@ -2,6 +2,7 @@ package plan
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -44,11 +45,15 @@ func (c *computer) podIndex() *podIndex {
 	for i := range c.in.PDBs {
 		b := &c.in.PDBs[i]
 		sel, err := metav1.LabelSelectorAsSelector(b.Spec.Selector) // nil selects no pod
+		remaining := b.Status.DisruptionsAllowed
 		if err != nil {
-			c.warn("", "", "PodDisruptionBudget "+b.Namespace+"/"+b.Name+": selector: "+err.Error())
-			sel = labels.Nothing()
+			// Fail closed: a budget that cannot be evaluated might cover any pod of its
+			// namespace, so it covers them all and allows no disruption.
+			c.warn("", "", fmt.Sprintf("PodDisruptionBudget %s/%s: selector cannot be evaluated (%v): "+
+				"no pod in namespace %s is evicted until it is fixed", b.Namespace, b.Name, err, b.Namespace))
+			sel, remaining = labels.Everything(), 0
 		}
-		idx.pdbs[b.Namespace] = append(idx.pdbs[b.Namespace], &pdbInfo{ns: b.Namespace, name: b.Name, sel: sel, remaining: b.Status.DisruptionsAllowed})
+		idx.pdbs[b.Namespace] = append(idx.pdbs[b.Namespace], &pdbInfo{ns: b.Namespace, name: b.Name, sel: sel, remaining: remaining})
 	}
 	for _, bs := range idx.pdbs {
 		slices.SortFunc(bs, func(a, b *pdbInfo) int { return cmp.Compare(a.name, b.name) })

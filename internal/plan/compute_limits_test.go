@@ -236,7 +236,18 @@ maxUnhealthy: 100%
 	}
 	pdbBC := fxPDB("default", "pdb-bc", "", 1)
 	pdbBC.Spec.Selector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: metav1.LabelSelectorOpIn, Values: []string{"b", "c"}}}}
+	badPDB := fxPDB("default", "broken", "", 5)
+	badPDB.Spec.Selector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: "Bogus"}}}
 	tests := []fxCase{
+		{name: "a PDB whose selector cannot be evaluated blocks every pod of its namespace", rules: []*v1.NodeGuardianRule{evicting("")}, pods: pods,
+			pdbs:    []policyv1.PodDisruptionBudget{badPDB},
+			changes: []string{"n1 +evict (ev) default/c[blocked default/broken],apps/e,default/b[blocked default/broken]"},
+			check: func(t *testing.T, p *Plan) {
+				if w := fxWarnings(p); len(w) != 1 || !strings.Contains(w[0], "PodDisruptionBudget default/broken: selector cannot be evaluated") ||
+					!strings.Contains(w[0], "no pod in namespace default is evicted") {
+					t.Errorf("warnings %q", w)
+				}
+			}},
 		{name: "filters, lowest priority first, maxPods", rules: []*v1.NodeGuardianRule{evicting("")}, pods: pods,
 			changes: []string{"n1 +evict (ev) default/c,apps/e,default/b"}},
 		{name: "podSelector", rules: []*v1.NodeGuardianRule{evicting(", podSelector: {matchLabels: {app: a}}")}, pods: pods,

@@ -108,7 +108,7 @@ func (r *ruleInfo) collectActions(c *computer) {
 		a := &r.spec.Actions[i]
 		switch a.Type {
 		case v1.ActionTaint:
-			if a.Taint != nil {
+			if a.Taint != nil && !c.reserved(r, "taint", a.Taint.Key) {
 				eff := corev1.TaintEffect(a.Taint.Effect)
 				add(ruleWant{it: effectItem{kind: KindTaint, key: a.Taint.Key, effect: string(eff)}, value: a.Taint.Value})
 				r.disruptive = r.disruptive || eff == corev1.TaintEffectNoSchedule || eff == corev1.TaintEffectNoExecute
@@ -116,6 +116,9 @@ func (r *ruleInfo) collectActions(c *computer) {
 		case v1.ActionLabel:
 			if a.Label != nil {
 				for _, k := range sortedKeys(a.Label.Labels) {
+					if c.reserved(r, "label", k) {
+						continue
+					}
 					add(ruleWant{it: effectItem{kind: KindLabel, key: k}, value: a.Label.Labels[k]})
 				}
 			}
@@ -137,10 +140,19 @@ func (r *ruleInfo) collectActions(c *computer) {
 	}
 }
 
+// reserved reports (and warns) when a rule names a reserved key: the loader rejects such
+// rules, so this only guards rules that reach the engine some other way.
+func (c *computer) reserved(r *ruleInfo, kind, key string) bool {
+	if !v1.IsReservedKey(key) {
+		return false
+	}
+	c.warn(r.name, "", fmt.Sprintf("%s %s is a reserved key NodeGuardian never sets, changes or removes; the action is ignored", kind, key))
+	return true
+}
+
 func (r *ruleInfo) addAnnotations(c *computer, m map[string]string, add func(ruleWant)) {
 	for _, k := range sortedKeys(m) {
-		if k == ledger.Annotation {
-			c.warn(r.name, "", "annotation "+k+" is NodeGuardian's ownership ledger; the action is ignored")
+		if c.reserved(r, "annotation", k) {
 			continue
 		}
 		v := m[k]

@@ -104,6 +104,19 @@ func (c *computer) readLedger(nw *nodeWork) {
 		return
 	}
 	nw.led = l
+	for _, pr := range l.Problems {
+		c.warn(pr.Rule, nw.node.Name, "corrupt ledger entry: "+pr.Message+
+			"; left alone (nothing it claims is changed and the rule does not act on this node) until a person fixes or deletes it")
+	}
+}
+
+// corruptEntry reports whether the node's ledger holds a corrupt entry for the rule.
+func (nw *nodeWork) corruptEntry(rule string) bool {
+	if nw.led == nil {
+		return false
+	}
+	_, bad := nw.led.Corrupt[rule]
+	return bad
 }
 
 // decide makes every (rule, node) state decision: transitions, cooldown, flapping,
@@ -141,7 +154,7 @@ func (c *computer) decideRule(r *ruleInfo) {
 	for i := range res.Verdicts {
 		v := &res.Verdicts[i]
 		ni := c.nodeIndex(v.Node, &cursor)
-		if ni < 0 || c.nodes[ni].corrupt {
+		if ni < 0 || c.nodes[ni].corrupt || c.nodes[ni].corruptEntry(r.name) {
 			continue
 		}
 		nw := &c.nodes[ni]
@@ -303,6 +316,9 @@ func (c *computer) countHeld() {
 		for _, h := range nw.holders {
 			held = held || (h.entry.State == ledger.Firing && c.entryDisruptive(h.name, h.entry))
 		}
+		// A corrupt entry might hold the node under anything: count it, so that budgets
+		// err towards less disruption.
+		held = held || (nw.led != nil && len(nw.led.Corrupt) > 0)
 		if held {
 			g.held[i] = true
 			g.count++

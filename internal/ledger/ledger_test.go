@@ -1,0 +1,79 @@
+package ledger
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func node(raw string) *corev1.Node {
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1", Annotations: map[string]string{Annotation: raw}}}
+}
+
+func TestReadSetsAsideWhatItCannotTrust(t *testing.T) {
+	const since = `"since":"2026-11-29T11:00:00Z"`
+	tests := []struct {
+		name, entry string
+		problem     string // "" = the entry is trusted
+	}{
+		{"valid", `{"state":"Firing",` + since + `,"taints":[{"key":"a/b","value":"x","effect":"NoSchedule"}],"cordon":true}`, ""},
+		{"out-of-service is allowed", `{"state":"Firing",` + since + `,"taints":[{"key":"node.kubernetes.io/out-of-service","effect":"NoExecute"}]}`, ""},
+		{"unknown state", `{"state":"Exploded",` + since + `}`, `state "Exploded" is neither Healthy nor Firing`},
+		{"no since", `{"state":"Healthy"}`, "no since time"},
+		{"unknown field", `{"state":"Healthy",` + since + `,"x":1}`, `unknown field "x"`},
+		{"wrong type", `{"state":3}`, "entry does not decode"},
+		{"null", `null`, `state "" is neither`},
+		{"system taint", `{"state":"Firing",` + since + `,"taints":[{"key":"node.kubernetes.io/unreachable","effect":"NoExecute"}]}`, "reserved taint node.kubernetes.io/unreachable"},
+		{"hostname label", `{"state":"Firing",` + since + `,"labels":{"kubernetes.io/hostname":"x"}}`, "reserved label kubernetes.io/hostname"},
+		{"control annotation", `{"state":"Firing",` + since + `,"annotations":{"nodeguardian.k8s.io/exclude":"x"}}`, "reserved annotation nodeguardian.k8s.io/exclude"},
+		{"empty taint key", `{"state":"Firing",` + since + `,"taints":[{"key":"","effect":"NoSchedule"}]}`, "a taint has an empty key"},
+		{"unknown effect", `{"state":"Firing",` + since + `,"taints":[{"key":"a","effect":"Explode"}]}`, `unknown effect "Explode"`},
+		{"empty label key", `{"state":"Firing",` + since + `,"labels":{"":"x"}}`, "a label has an empty key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := `{"version":1,"rules":{"r":` + tt.entry + `}}`
+			l, err := Read(node(raw))
+			if err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			if tt.problem == "" {
+				if len(l.Problems) > 0 || l.Rules["r"] == nil {
+					t.Fatalf("a valid entry was set aside: %+v", l.Problems)
+				}
+				return
+			}
+			if l.Rules["r"] != nil || len(l.Problems) != 1 || l.Problems[0].Rule != "r" || !strings.Contains(l.Problems[0].Message, tt.problem) {
+				t.Fatalf("entry %s: rules %v, problems %+v; want one problem containing %q", tt.entry, l.Rules, l.Problems, tt.problem)
+			}
+			if got := l.Encode(); got != raw && !strings.Contains(raw, " ") {
+				t.Errorf("a corrupt entry is not written back verbatim:\n got %s\nwant %s", got, raw)
+			}
+		})
+	}
+}
+
+func TestReadWholeLedgerErrors(t *testing.T) {
+	for _, raw := range []string{`{`, `{"version":2,"rules":{}}`, `[]`, `{"version":1,"rules":[]}`} {
+		if l, err := Read(node(raw)); err == nil {
+			t.Errorf("Read(%s) = %+v, want an error", raw, l)
+		}
+	}
+	l, err := Read(&corev1.Node{})
+	if err != nil || len(l.Rules) != 0 || l.Encode() != "" {
+		t.Errorf("no annotation: %+v, %v", l, err)
+	}
+}
+
+func TestCloneKeepsCorruptEntries(t *testing.T) {
+	l, err := Read(node(`{"version":1,"rules":{"a":{"state":"Nope","since":"2026-11-29T11:00:00Z"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := l.Clone()
+	if c.Encode() != l.Encode() || len(c.Problems) != 1 {
+		t.Errorf("clone %s %+v, original %s", c.Encode(), c.Problems, l.Encode())
+	}
+}

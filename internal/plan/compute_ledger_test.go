@@ -1,0 +1,93 @@
+package plan
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/ledger"
+)
+
+// Semantics: a ledger is not trusted beyond what NodeGuardian could have written. An entry
+// claiming a reserved key, or with impossible content, is corrupt: it is left alone, its
+// rule does not act on the node, and the ledger keeps it verbatim.
+func TestComputeUntrustedLedger(t *testing.T) {
+	hl := fxRule(t, "hl", fxHighLoad)
+	cordon := fxRule(t, "co", `
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+actions: [{type: cordon}]
+maxUnhealthy: 100%
+`)
+	unreachable := corev1.Taint{Key: "node.kubernetes.io/unreachable", Effect: corev1.TaintEffectNoExecute}
+	forged := `{"version":1,"rules":{"hl":{"state":"Firing","since":"2026-11-29T11:00:00Z","lastFired":"2026-11-29T11:00:00Z",` +
+		`"taints":[{"key":"node.kubernetes.io/unreachable","effect":"NoExecute"}],"cordon":true}}}`
+	exploded := `{"version":1,"rules":{"hl":{"state":"Exploded","since":"2026-11-29T11:00:00Z","taints":[{"key":"nodeguardian/high-load","value":"true","effect":"NoSchedule"}]}}}`
+	hostname := `{"version":1,"rules":{"hl":{"state":"Firing","since":"2026-11-29T11:00:00Z","labels":{"kubernetes.io/hostname":"evil"}}}}`
+	unknownField := `{"version":1,"rules":{"hl":{"state":"Firing","since":"2026-11-29T11:00:00Z","owns":"everything"}}}`
+	badEffect := `{"version":1,"rules":{"hl":{"state":"Firing","since":"2026-11-29T11:00:00Z","taints":[{"key":"x","effect":"Explode"}]}}}`
+	// Another rule's valid entry next to a corrupt one keeps working.
+	mixed := `{"version":1,"rules":{"co":{"state":"Firing","since":"2026-11-29T11:00:00Z","lastFired":"2026-11-29T11:00:00Z","cordon":true},` +
+		`"hl":{"state":"Exploded","since":"2026-11-29T11:00:00Z"}}}`
+
+	corruptWarning := func(why string) string {
+		return "n1 hl: corrupt ledger entry: " + why +
+			"; left alone (nothing it claims is changed and the rule does not act on this node) until a person fixes or deletes it"
+	}
+	tests := []fxCase{
+		{name: "a forged claim on a system taint: recovery neither removes it nor uncordons", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("0.5"),
+			nodes: []corev1.Node{fxNode("n1", func(n *corev1.Node) { n.Spec.Taints = []corev1.Taint{unreachable} }, fxCordoned, fxAnnotation(ledger.Annotation, forged))},
+			changes: []string{},
+			warnings: []string{corruptWarning("claims the reserved taint node.kubernetes.io/unreachable, which NodeGuardian never sets, changes or removes")}},
+		{name: "a forged claim on kubernetes.io/hostname", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("0.5"),
+			nodes:    []corev1.Node{fxNode("n1", fxLabel("kubernetes.io/hostname", "n1"), fxAnnotation(ledger.Annotation, hostname))},
+			changes:  []string{},
+			warnings: []string{corruptWarning("claims the reserved label kubernetes.io/hostname, which NodeGuardian never sets, changes or removes")}},
+		{name: "an unknown state: nothing it claims is removed, even when the rule fires", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("2"),
+			nodes:    []corev1.Node{fxNode("n1", fxTaint(fxTaintKey, "true", corev1.TaintEffectNoSchedule), fxAnnotation(ledger.Annotation, exploded))},
+			changes:  []string{},
+			warnings: []string{corruptWarning(`state "Exploded" is neither Healthy nor Firing`)}},
+		{name: "an unknown field", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("0.5"),
+			nodes:    []corev1.Node{fxNode("n1", fxAnnotation(ledger.Annotation, unknownField))},
+			changes:  []string{},
+			warnings: []string{corruptWarning(`entry does not decode: json: unknown field "owns"`)}},
+		{name: "an unknown taint effect", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("0.5"),
+			nodes:    []corev1.Node{fxNode("n1", fxTaint("x", "", "Explode"), fxAnnotation(ledger.Annotation, badEffect))},
+			changes:  []string{},
+			warnings: []string{corruptWarning(`taint "x" has unknown effect "Explode"`)}},
+		{name: "a valid entry beside a corrupt one still recovers; the corrupt one is kept verbatim", rules: []*v1.NodeGuardianRule{hl, cordon}, series: fxCPU("0.5"),
+			nodes:   []corev1.Node{fxNode("n1", fxCordoned, fxAnnotation(ledger.Annotation, mixed))},
+			changes: []string{"n1 ~state co Firing→Healthy", "n1 -cordon (co)", "n1 ~ledger"},
+			check: func(t *testing.T, p *Plan) {
+				for _, ch := range p.Nodes[0].Changes {
+					if ch.Kind == KindLedger && !strings.Contains(ch.Value, `"hl":{"state":"Exploded","since":"2026-11-29T11:00:00Z"}`) {
+						t.Errorf("the corrupt entry was not kept verbatim: %s", ch.Value)
+					}
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { fxRun(t, tt) })
+	}
+}
+
+// A rule that names a reserved key never reaches the node, even when it slips past the
+// loader (a rule object stored before the CRD rejected it).
+func TestComputeRuleWithReservedKey(t *testing.T) {
+	r := fxRule(t, "bad", `
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+actions:
+- {type: taint, taint: {key: node.kubernetes.io/unschedulable, effect: NoSchedule}}
+- {type: label, label: {labels: {kubernetes.io/hostname: x, ok/label: "y"}}}
+- {type: annotation, annotation: {annotations: {nodeguardian.k8s.io/ledger: "{}"}}}
+maxUnhealthy: 100%
+`)
+	fxRun(t, fxCase{rules: []*v1.NodeGuardianRule{r}, series: fxCPU("2"), nodes: []corev1.Node{fxNode("n1")},
+		changes: []string{"n1 ~state bad Healthy→Firing", "n1 +label ok/label=y (bad)", "n1 +ledger"},
+		warnings: []string{
+			"bad: annotation nodeguardian.k8s.io/ledger is a reserved key NodeGuardian never sets, changes or removes; the action is ignored",
+			"bad: label kubernetes.io/hostname is a reserved key NodeGuardian never sets, changes or removes; the action is ignored",
+			"bad: taint node.kubernetes.io/unschedulable is a reserved key NodeGuardian never sets, changes or removes; the action is ignored",
+		}})
+}
