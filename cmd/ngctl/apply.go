@@ -16,6 +16,7 @@ import (
 	"github.com/nodeguardian/nodeguardian/internal/cluster"
 	"github.com/nodeguardian/nodeguardian/internal/fleet"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
+	"github.com/nodeguardian/nodeguardian/internal/savedplan"
 )
 
 func applyCommand() *cli.Command {
@@ -33,13 +34,8 @@ func applyCommand() *cli.Command {
 				return err
 			}
 			if c.NArg() > 0 {
-				if p, err = checkSaved(c.Args().First(), p, in.src == nil); err != nil {
+				if p, err = checkSaved(c.Args().First(), in, p); err != nil {
 					return exitf(1, "%v", err)
-				}
-				if in.src != nil {
-					if err := in.src.Cluster.CheckVersions(c.Context, p); err != nil {
-						return exitf(1, "plan is stale: %v", err)
-					}
 				}
 			}
 			if err := plan.RenderText(c.App.Writer, p, plan.RenderOptions{Color: useColor(c, c.App.Writer)}); err != nil {
@@ -117,46 +113,23 @@ func applyLive(c *cli.Context, in *planInputs, p *plan.Plan) error {
 	return nil
 }
 
-// checkSaved reads a saved plan and refuses it when it expired or when the plan computed
-// now from the same flags differs from it (its rules changed; offline, its fleet too —
-// live, node resourceVersions are checked by the caller, as metrics always move).
-func checkSaved(file string, now *plan.Plan, offline bool) (*plan.Plan, error) {
-	saved, err := loadPlan(file)
+// checkSaved reads a saved plan and returns the plan to apply: offline, the plan
+// computed now, when the file is that plan; live, the file's plan, when every change in
+// it is one the rules make now and the nodes it changes did not change since.
+func checkSaved(file string, in *planInputs, now *plan.Plan) (*plan.Plan, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("read saved plan: %w", err)
+	}
+	defer f.Close()
+	saved, err := savedplan.Read(f, file, in.opts.TTL)
 	if err != nil {
 		return nil, err
 	}
-	if now.CreatedAt.After(saved.ExpiresAt) {
-		return nil, fmt.Errorf("plan is stale: %s expired at %s (now %s); run ngctl plan again", file,
-			saved.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z"), now.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"))
+	if in.src == nil {
+		return now, savedplan.CheckOffline(saved, now, file, in.opts.TTL)
 	}
-	var why []string
-	if saved.Inputs.RulesHash != now.Inputs.RulesHash {
-		why = append(why, "the rules changed")
-	}
-	if offline && saved.Inputs.FleetHash != now.Inputs.FleetHash {
-		why = append(why, "the fleet changed")
-	}
-	if offline && len(why) == 0 && saved.ID != now.ID {
-		why = append(why, "the plan computed now differs")
-	}
-	if len(why) > 0 {
-		return nil, fmt.Errorf("plan is stale: %s was made from other inputs (%s); run ngctl plan again", file, joinAnd(why))
-	}
-	return saved, nil
-}
-
-func joinAnd(s []string) string {
-	switch len(s) {
-	case 0:
-		return ""
-	case 1:
-		return s[0]
-	}
-	out := s[0]
-	for _, x := range s[1 : len(s)-1] {
-		out += ", " + x
-	}
-	return out + " and " + s[len(s)-1]
+	return saved, savedplan.CheckLive(saved, now, in.state.Opts.NodeVersions, file, in.opts.TTL)
 }
 
 func isTerminal(w io.Writer) bool {

@@ -11,13 +11,14 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/engine"
 	"github.com/nodeguardian/nodeguardian/internal/fleet"
 	"github.com/nodeguardian/nodeguardian/internal/live"
 	"github.com/nodeguardian/nodeguardian/internal/load"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
+	"github.com/nodeguardian/nodeguardian/internal/savedplan"
 )
 
 // Exit codes of plan --detailed-exitcode.
@@ -85,9 +86,13 @@ func readPlanInputs(c *cli.Context) (*planInputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	maxDisruptive, err := v1.ParseBudget(c.String("max-disruptive"))
+	if err != nil {
+		return nil, exitf(1, "invalid value for --max-disruptive: %v (0 allows none)", err)
+	}
 	in := &planInputs{set: set, ctx: c.Context, opts: engine.Options{
 		Staleness:     c.Duration("staleness"),
-		MaxDisruptive: intstr.Parse(c.String("max-disruptive")),
+		MaxDisruptive: &maxDisruptive,
 		Rule:          c.String("rule"),
 		Node:          c.String("node"),
 	}}
@@ -179,17 +184,14 @@ func savePlan(file string, p *plan.Plan) error {
 	return f.Close()
 }
 
+// loadPlan reads a saved plan, refusing one whose content does not match its ID.
 func loadPlan(file string) (*plan.Plan, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	p, err := plan.ReadJSON(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	return p, nil
+	return savedplan.Read(f, file, 0)
 }
 
 // confirm asks for "yes" on the app's reader, as terraform apply does.

@@ -22,6 +22,8 @@ type livePlanner struct {
 	f     *fixture
 	rules []*v1.NodeGuardianRule
 	snap  *fleet.Snapshot
+	// refusals are the dry-run evictions' answers, planned with once known.
+	refusals map[string]plan.Refusal
 }
 
 // read reads the planner's nodes, the pods on them and the PDBs from the cluster.
@@ -45,7 +47,7 @@ func (lp *livePlanner) plan() (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return engine.Plan(lp.rules, nil, fl, engine.Options{Now: lp.snap.Time.Time, Interval: lp.snap.Interval.Duration})
+	return engine.Plan(lp.rules, nil, fl, engine.Options{Now: lp.snap.Time.Time, Interval: lp.snap.Interval.Duration, Refusals: lp.refusals})
 }
 
 // replan is the ReplanFunc: the node as it is now, the rest as read.
@@ -119,7 +121,10 @@ func TestEngineRoundTrip(t *testing.T) {
 	if len(p.Nodes) != 1 || p.Nodes[0].Node != "rt-hot" {
 		t.Fatalf("plan changes %+v, want rt-hot only", p.Nodes)
 	}
-	if err := f.c.SimulateEvictions(ctx, p); err != nil {
+	if lp.refusals, err = f.c.SimulateEvictions(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = lp.plan(); err != nil {
 		t.Fatal(err)
 	}
 	if p.Summary.Evictions != 1 {

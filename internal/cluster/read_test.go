@@ -19,7 +19,6 @@ import (
 	"k8s.io/client-go/rest"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
-	"github.com/nodeguardian/nodeguardian/internal/plan"
 )
 
 const twoContexts = `apiVersion: v1
@@ -248,39 +247,6 @@ func TestRules(t *testing.T) {
 	j := slices.IndexFunc(tmpls, func(x *v1.AlertTemplate) bool { return x.Name == tmpl.Name })
 	if j < 0 || tmpls[j].Spec.Subject != "hot {{ node_name }}" || tmpls[j].Kind != v1.KindAlertTemplate {
 		t.Errorf("template %s not read as written: %+v", tmpl.Name, tmpls)
-	}
-}
-
-func TestCheckVersions(t *testing.T) {
-	f := newFixture(t)
-	ctx := testContext(t)
-	versions := map[string]string{}
-	for _, n := range []string{"cv-a", "cv-b", "cv-c"} {
-		versions[n] = f.createNode(t, n).ResourceVersion
-	}
-	p := &plan.Plan{Inputs: plan.Inputs{NodeVersions: versions}, Nodes: []plan.NodePlan{{Node: "cv-a", ResourceVersion: versions["cv-a"]}}}
-	if err := f.c.CheckVersions(ctx, p); err != nil {
-		t.Fatalf("unchanged nodes: %v", err)
-	}
-	f.touchNode(t, "cv-a", "someone", "else")
-	if err := f.admin.CoreV1().Nodes().Delete(ctx, "cv-c", metav1.DeleteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	err := f.c.CheckVersions(ctx, p)
-	if err == nil {
-		t.Fatal("no error for a changed and a deleted node")
-	}
-	for _, want := range []string{"2 nodes changed", "cv-a (resourceVersion " + versions["cv-a"] + ", now ", "cv-c (gone)"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("err = %v, want it to contain %q", err, want)
-		}
-	}
-	if strings.Contains(err.Error(), "cv-b") {
-		t.Errorf("err = %v names the unchanged node cv-b", err)
-	}
-	snap := &plan.Plan{Nodes: []plan.NodePlan{{Node: "cv-b"}}}
-	if err := f.c.CheckVersions(ctx, snap); err == nil || !strings.Contains(err.Error(), "not made against a live cluster") {
-		t.Errorf("plan without versions: err = %v", err)
 	}
 }
 

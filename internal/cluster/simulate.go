@@ -1,13 +1,9 @@
 package cluster
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
-	"slices"
-	"sort"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -19,31 +15,29 @@ import (
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 )
 
-// evictionRef points at one planned pod eviction in a plan.
-type evictionRef struct{ node, change, pod int }
-
 // SimulateEvictions runs every planned eviction of p (dry-run rules' included) that the
 // planner did not already find blocked as a server-side dry-run Eviction (DryRun: All):
-// nothing is evicted. When the API server refuses one because of a
-// PodDisruptionBudget, the pod's BlockedBy is set to "<ns>/<pdb>" ("PodDisruptionBudget"
-// when the refusal does not name it) and p.Summary.Evictions is lowered, so that the plan
-// names the PDB that blocks. Other refusals (the pod is gone, the eviction is forbidden)
-// become warnings of the plan. The error is for a cancelled context only.
-//
-// The plan's ID is not recomputed: it identifies the plan as computed.
-func (c *Client) SimulateEvictions(ctx context.Context, p *plan.Plan) error {
+// nothing is evicted, and p is not modified. It returns the refusals by pod
+// ("namespace/name" as the plan spells it): a pod a PodDisruptionBudget protects is
+// blocked by "<ns>/<pdb>" ("PodDisruptionBudget" when the refusal does not name it);
+// other refusals (the pod is gone, the eviction is forbidden) carry a message. Planning
+// again with them (plan.Input.Refusals) gives the plan that names the PDB that blocks.
+// The error is for a cancelled context only.
+func (c *Client) SimulateEvictions(ctx context.Context, p *plan.Plan) (map[string]plan.Refusal, error) {
 	if p == nil {
-		return nil
+		return nil, nil
 	}
-	var refs []evictionRef
-	for n := range p.Nodes {
-		for ci, ch := range p.Nodes[n].Changes {
+	var pods []plan.PodEviction
+	seen := map[string]bool{}
+	for _, np := range p.Nodes {
+		for _, ch := range np.Changes {
 			if ch.Kind != plan.KindEvict {
 				continue
 			}
-			for pi, pe := range ch.Pods {
-				if pe.BlockedBy == "" {
-					refs = append(refs, evictionRef{n, ci, pi})
+			for _, pe := range ch.Pods {
+				if id := pe.Namespace + "/" + pe.Name; pe.BlockedBy == "" && !seen[id] {
+					seen[id] = true
+					pods = append(pods, pe)
 				}
 			}
 		}
@@ -52,59 +46,37 @@ func (c *Client) SimulateEvictions(ctx context.Context, p *plan.Plan) error {
 		Ctx: ctx, Client: c.evict, GracePeriodSeconds: -1,
 		DryRunStrategy: cmdutil.DryRunServer, Out: io.Discard, ErrOut: io.Discard,
 	}
-	errs := make([]error, len(refs))
-	forEach(len(refs), evictWorkers, func(i int) {
-		pe := p.Nodes[refs[i].node].Changes[refs[i].change].Pods[refs[i].pod]
-		pod := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: podNamespace(pe.Namespace), Name: pe.Name}}
+	errs := make([]error, len(pods))
+	forEach(len(pods), evictWorkers, func(i int) {
+		pod := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: podNamespace(pods[i].Namespace), Name: pods[i].Name}}
 		errs[i] = h.EvictPod(pod, policyv1.SchemeGroupVersion)
 	})
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("simulate evictions: %w", err)
+		return nil, fmt.Errorf("simulate evictions: %w", err)
 	}
+	refusals := map[string]plan.Refusal{}
 	for i, err := range errs {
 		if err != nil {
-			recordRefusal(p, refs[i], err)
+			refusals[pods[i].Namespace+"/"+pods[i].Name] = refusal(pods[i], err)
 		}
 	}
-	return nil
+	return refusals, nil
 }
 
-// recordRefusal writes a refused dry-run eviction into the plan: BlockedBy for a
-// PodDisruptionBudget, else a warning.
-func recordRefusal(p *plan.Plan, ref evictionRef, err error) {
-	np := &p.Nodes[ref.node]
-	ch := &np.Changes[ref.change]
-	pe := &ch.Pods[ref.pod]
+// refusal turns a refused dry-run eviction into what the planner needs: the blocking
+// PodDisruptionBudget, else a message.
+func refusal(pe plan.PodEviction, err error) plan.Refusal {
 	id := podID(pe.Namespace, pe.Name)
 	if pdb, ok := blockingPDB(err, podNamespace(pe.Namespace)); ok {
 		if pdb == "" {
 			pdb = "PodDisruptionBudget"
 		}
-		pe.BlockedBy = pdb
-		if !ch.DryRun {
-			p.Summary.Evictions--
-		}
-		return
+		return plan.Refusal{BlockedBy: pdb}
 	}
-	msg := fmt.Sprintf("dry-run eviction of pod %s failed: %v", id, err)
 	if apierrors.IsNotFound(err) {
-		msg = fmt.Sprintf("pod %s to evict is gone", id)
+		return plan.Refusal{Message: fmt.Sprintf("pod %s to evict is gone", id)}
 	}
-	addWarning(p, plan.Warning{Rule: ch.Rule, Node: np.Node, Message: msg})
-}
-
-// addWarning inserts w among the plan's warnings, which are sorted by node, rule and
-// message, and counts it.
-func addWarning(p *plan.Plan, w plan.Warning) {
-	i := sort.Search(len(p.Warnings), func(i int) bool {
-		o := p.Warnings[i]
-		return cmp.Or(strings.Compare(o.Node, w.Node), strings.Compare(o.Rule, w.Rule), strings.Compare(o.Message, w.Message)) > 0
-	})
-	if i > 0 && p.Warnings[i-1] == w {
-		return
-	}
-	p.Warnings = slices.Insert(p.Warnings, i, w)
-	p.Summary.Warnings = len(p.Warnings)
+	return plan.Refusal{Message: fmt.Sprintf("dry-run eviction of pod %s failed: %v", id, err)}
 }
 
 // podNamespace is namespace, "default" when empty.

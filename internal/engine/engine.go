@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -24,17 +25,19 @@ import (
 
 // Options tune one planning run.
 type Options struct {
-	Now           time.Time          // evaluation instant (required)
-	Interval      time.Duration      // sample spacing (snapshot interval or query step)
-	Staleness     time.Duration      // default evaluate.DefaultStaleness
-	MaxDisruptive intstr.IntOrString // global disruptive cap; zero value = "30%"
-	TTL           time.Duration      // how long a saved plan stays valid; default 10m
-	Rule          string             // plan only this rule ("" = all)
-	Node          string             // show only this node's changes ("" = all)
-	Source        string             // where the fleet came from, for the plan's inputs
+	Now           time.Time           // evaluation instant (required)
+	Interval      time.Duration       // sample spacing (snapshot interval or query step)
+	Staleness     time.Duration       // default evaluate.DefaultStaleness
+	MaxDisruptive *intstr.IntOrString // global disruptive cap; nil = plan.DefaultMaxDisruptive
+	TTL           time.Duration       // how long a saved plan stays valid; default 10m
+	Rule          string              // plan only this rule ("" = all)
+	Node          string              // show only this node's changes ("" = all)
+	Source        string              // where the fleet came from, for the plan's inputs
 	// NodeVersions are the nodes' resourceVersions (live clusters), so that a saved plan
-	// can be refused when a node changed.
+	// can be refused when a node it changes changed.
 	NodeVersions map[string]string
+	// Refusals are the answers of server-side dry-run evictions (live clusters), by pod.
+	Refusals map[string]plan.Refusal
 	// Warnings about the inputs as a whole (a metric source that failed, ...), listed
 	// first among the plan's warnings.
 	Warnings []string
@@ -67,6 +70,9 @@ func Plan(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, f *Fleet,
 	if err != nil {
 		return nil, err
 	}
+	if opts.Node != "" && !slices.ContainsFunc(f.Nodes, func(n corev1.Node) bool { return n.Name == opts.Node }) {
+		return nil, fmt.Errorf("engine: no node named %q in the fleet", opts.Node)
+	}
 	nodes := append([]corev1.Node(nil), f.Nodes...)
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
 	results := evaluate.Evaluate(rs, nodes, f.Data, evaluate.Options{
@@ -83,18 +89,10 @@ func Plan(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, f *Fleet,
 		Inputs: plan.Inputs{RulesHash: RulesHash(rs, templates), FleetHash: f.Hash, Source: opts.Source,
 			NodeVersions: opts.NodeVersions},
 		PartialRules: opts.Rule != "",
+		Refusals:     opts.Refusals,
+		Warnings:     opts.Warnings,
+		Node:         opts.Node,
 	})
-	if len(opts.Warnings) > 0 {
-		global := make([]plan.Warning, 0, len(opts.Warnings)+len(p.Warnings))
-		for _, w := range opts.Warnings {
-			global = append(global, plan.Warning{Message: w})
-		}
-		p.Warnings = append(global, p.Warnings...)
-		p.Summary.Warnings = len(p.Warnings)
-	}
-	if opts.Node != "" {
-		plan.KeepNode(p, opts.Node)
-	}
 	return p, nil
 }
 

@@ -103,7 +103,7 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 	st := &State{Snapshot: snap, Rules: rules, Tmpls: tmpls, Opts: opts, Errors: res.Data.Errors, data: res.Data}
 	st.Opts.Interval = snap.Interval.Duration
 	st.Opts.Warnings = append(append([]string(nil), opts.Warnings...), warnings...)
-	st.Opts.NodeVersions = map[string]string{}
+	st.Opts.NodeVersions = make(map[string]string, len(snap.Nodes))
 	for _, n := range snap.Nodes {
 		st.Opts.NodeVersions[n.Name] = n.ResourceVersion
 	}
@@ -121,16 +121,21 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 		if p, err = st.plan(); err != nil {
 			return nil, nil, err
 		}
-		if err := src.Cluster.SimulateEvictions(ctx, p); err != nil {
+		// The API server has the last word on PodDisruptionBudgets: plan once more with
+		// its answers, so that the plan is complete when the engine returns it.
+		refusals, err := src.Cluster.SimulateEvictions(ctx, p)
+		if err != nil {
 			return nil, nil, err
 		}
+		if len(refusals) > 0 {
+			st.Opts.Refusals = refusals
+			if p, err = st.plan(); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
-	// A saved plan is refused when a node it changes changed since; other nodes' status
-	// updates (kubelets write them every few minutes) do not make it stale.
-	p.Inputs.NodeVersions = map[string]string{}
-	for _, n := range p.Nodes {
-		p.Inputs.NodeVersions[n.Node] = st.Opts.NodeVersions[n.Node]
-	}
+	// The plan records the versions of the nodes it changes: a saved plan is refused when
+	// one of them changed since; other nodes' status updates do not make it stale.
 	return p, st, nil
 }
 

@@ -31,12 +31,33 @@ type Input struct {
 	Nodes         []corev1.Node // current state, sorted by name
 	Pods          []corev1.Pod
 	PDBs          []policyv1.PodDisruptionBudget
-	MaxDisruptive intstr.IntOrString // global cap over all rules; zero value means DefaultMaxDisruptive
-	TTL           time.Duration      // ExpiresAt = Now + TTL; 0 means DefaultTTL
-	Inputs        Inputs             // copied into the plan
+	MaxDisruptive *intstr.IntOrString // global cap over all rules; nil means DefaultMaxDisruptive
+	TTL           time.Duration       // ExpiresAt = Now + TTL; 0 means DefaultTTL
+	// Inputs are copied into the plan. Inputs.NodeVersions may list every node read; the
+	// plan keeps the versions of the nodes it changes.
+	Inputs Inputs
+	// Refusals are what a server-side dry-run eviction said of pods, by "namespace/name":
+	// a pod a PodDisruptionBudget protects is listed as blocked by it.
+	Refusals map[string]Refusal
+	// Warnings about the inputs as a whole (a metric source that failed, ...) are listed
+	// first among the plan's warnings, in this order.
+	Warnings []string
+	// Node, when set, keeps only this node's changes, deferrals and warnings in the plan
+	// (budgets still count the whole fleet).
+	Node string
 	// PartialRules says only some rules were loaded: ledger entries of rules that are not
 	// loaded are then not warned about.
 	PartialRules bool
+}
+
+// Refusal is the API server's answer to a dry-run eviction of one pod.
+type Refusal struct {
+	// BlockedBy names the PodDisruptionBudget ("namespace/name", or "PodDisruptionBudget"
+	// when the refusal does not name it) that refused the eviction; "" for other refusals.
+	BlockedBy string
+	// Message says why the eviction was refused for other reasons (the pod is gone, ...):
+	// it becomes a warning.
+	Message string
 }
 
 // Compute turns verdicts, the current nodes and their ownership ledgers into a Plan. It
@@ -126,8 +147,8 @@ func (c *computer) assemble() *Plan {
 	}
 	p := &Plan{
 		FormatVersion: FormatVersion,
-		CreatedAt:     c.now,
-		ExpiresAt:     c.now.Add(ttl),
+		CreatedAt:     c.now.UTC(),
+		ExpiresAt:     c.now.Add(ttl).UTC(),
 		Inputs:        c.in.Inputs,
 		Nodes:         c.out,
 		Deferred:      sortDeferred(c.deferred),
@@ -138,21 +159,38 @@ func (c *computer) assemble() *Plan {
 		p.Nodes = []NodePlan{}
 	}
 	slices.SortStableFunc(p.Nodes, func(a, b NodePlan) int { return cmp.Compare(a.Node, b.Node) })
+	if len(c.in.Warnings) > 0 {
+		global := make([]Warning, 0, len(c.in.Warnings)+len(p.Warnings))
+		for _, w := range c.in.Warnings {
+			global = append(global, Warning{Message: w})
+		}
+		p.Warnings = append(global, p.Warnings...)
+	}
+	if c.in.Node != "" {
+		keepNode(p, c.in.Node)
+	}
 	for _, r := range c.inOrder {
 		p.Rules = append(p.Rules, *r.status)
 	}
+	if c.in.Inputs.NodeVersions != nil { // the versions of the nodes the plan changes
+		p.Inputs.NodeVersions = make(map[string]string, len(p.Nodes))
+		for _, n := range p.Nodes {
+			p.Inputs.NodeVersions[n.Node] = c.in.Inputs.NodeVersions[n.Node]
+		}
+	}
 	p.Summary = countSummary(p)
-	p.ID = planID(p)
+	p.ID = ID(p)
 	return p
 }
 
-// planID is the hex SHA-256 of the inputs, the node changes and the deferred items.
-func planID(p *Plan) string {
-	b, err := json.Marshal(struct {
-		Inputs   Inputs     `json:"inputs"`
-		Nodes    []NodePlan `json:"nodes"`
-		Deferred []Deferred `json:"deferred"`
-	}{p.Inputs, p.Nodes, p.Deferred})
+// ID is the hex SHA-256 of the plan's content as RenderJSON writes it, without the ID
+// itself and without Inputs.Source, which is a label for people (where the fleet was
+// read; the fleet hash identifies what was read). Any other edit of a saved plan changes
+// its ID.
+func ID(p *Plan) string {
+	c := canonical(p)
+	c.ID, c.Inputs.Source = "", ""
+	b, err := json.Marshal(c)
 	if err != nil {
 		panic("plan: marshal for the plan ID: " + err.Error()) // plain types only: cannot happen
 	}

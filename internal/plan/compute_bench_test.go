@@ -6,7 +6,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/evaluate"
@@ -66,7 +65,7 @@ actions: [`+action+`, {type: alert, alert: {template: high-load-alert}}]
 		}
 		results[ri] = res
 	}
-	return Input{Now: fxNow, Results: results, Templates: fxTemplates(), Nodes: nodes, Pods: pods, MaxDisruptive: intstr.FromString("30%")}
+	return Input{Now: fxNow, Results: results, Templates: fxTemplates(), Nodes: nodes, Pods: pods, MaxDisruptive: fxBudget("30%")}
 }
 
 func BenchmarkCompute(b *testing.B) {

@@ -62,10 +62,11 @@ func (c *computer) podIndex() *podIndex {
 	return idx
 }
 
-// evictPods lists the pods an evict or drain would evict from the node, lowest priority
-// first, then by namespace and name; evict stops at maxPods, drain takes every evictable
-// pod. A pod already listed by an earlier eviction on the node is not listed again.
-func (p *reconcilePass) evictPods(es evictSpec) []PodEviction {
+// evictPods lists the pods an evict or drain of the rule would evict from the node,
+// lowest priority first, then by namespace and name; evict stops at maxPods, drain takes
+// every evictable pod. A pod a dry-run eviction found protected (Input.Refusals) is
+// listed as blocked. A pod already listed by an earlier eviction on the node is not listed again.
+func (p *reconcilePass) evictPods(rule string, es evictSpec) []PodEviction {
 	idx := p.c.podIndex()
 	var pods []*corev1.Pod
 	for _, pod := range idx.byNode[p.node()] {
@@ -85,7 +86,17 @@ func (p *reconcilePass) evictPods(es evictSpec) []PodEviction {
 			p.listed = map[string]bool{}
 		}
 		p.listed[pod.Namespace+"/"+pod.Name] = true
-		out = append(out, PodEviction{Namespace: pod.Namespace, Name: pod.Name, Priority: podPriority(pod), BlockedBy: p.blockedBy(idx, pod)})
+		blocked := ""
+		if rf, ok := p.c.in.Refusals[pod.Namespace+"/"+pod.Name]; ok {
+			blocked = rf.BlockedBy
+			if rf.Message != "" {
+				p.c.warn(rule, p.node(), rf.Message)
+			}
+		}
+		if blocked == "" {
+			blocked = p.blockedBy(idx, pod)
+		}
+		out = append(out, PodEviction{Namespace: pod.Namespace, Name: pod.Name, Priority: podPriority(pod), BlockedBy: blocked})
 	}
 	return out
 }

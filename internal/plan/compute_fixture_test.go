@@ -152,7 +152,7 @@ func fxInput(t testing.TB, rules []*v1.NodeGuardianRule, nodes []corev1.Node, se
 	rules = slices.Clone(rules)
 	slices.SortFunc(rules, func(a, b *v1.NodeGuardianRule) int { return strings.Compare(a.Name, b.Name) })
 	res := evaluate.Evaluate(rules, nodes, &data, evaluate.Options{Now: fxNow, Interval: fxStep})
-	return Input{Now: fxNow, Results: res, Templates: fxTemplates(), Nodes: nodes, MaxDisruptive: intstr.FromString("100%"),
+	return Input{Now: fxNow, Results: res, Templates: fxTemplates(), Nodes: nodes, MaxDisruptive: fxBudget("100%"),
 		Inputs: Inputs{RulesHash: "r", FleetHash: "f", Source: "test"}}
 }
 
@@ -342,4 +342,10 @@ func fxStatus(p *Plan, rule string) RuleStatus {
 // fxLedgerEntries puts a ledger with one entry on a node.
 func fxLedgerEntries(rule string, e *ledger.Entry) func(*corev1.Node) {
 	return fxLedger(map[string]*ledger.Entry{rule: e})
+}
+
+// fxBudget is a budget such as "30%".
+func fxBudget(s string) *intstr.IntOrString {
+	v := intstr.Parse(s)
+	return &v
 }

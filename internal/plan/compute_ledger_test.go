@@ -37,8 +37,8 @@ maxUnhealthy: 100%
 	}
 	tests := []fxCase{
 		{name: "a forged claim on a system taint: recovery neither removes it nor uncordons", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("0.5"),
-			nodes: []corev1.Node{fxNode("n1", func(n *corev1.Node) { n.Spec.Taints = []corev1.Taint{unreachable} }, fxCordoned, fxAnnotation(ledger.Annotation, forged))},
-			changes: []string{},
+			nodes:    []corev1.Node{fxNode("n1", func(n *corev1.Node) { n.Spec.Taints = []corev1.Taint{unreachable} }, fxCordoned, fxAnnotation(ledger.Annotation, forged))},
+			changes:  []string{},
 			warnings: []string{corruptWarning("claims the reserved taint node.kubernetes.io/unreachable, which NodeGuardian never sets, changes or removes")}},
 		{name: "a forged claim on kubernetes.io/hostname", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("0.5"),
 			nodes:    []corev1.Node{fxNode("n1", fxLabel("kubernetes.io/hostname", "n1"), fxAnnotation(ledger.Annotation, hostname))},

@@ -117,8 +117,12 @@ maxUnhealthy: 0
 			nil, "maxUnhealthy 0% (0 of 3 nodes) reached"},
 		{"max-disruptive over the fleet", []*v1.NodeGuardianRule{tainter("r", 100, `"100%"`, "NoSchedule")}, 12, fxPtr(intstr.FromString("30%")), nil, -1,
 			[]string{"r n00", "r n01", "r n02"}, "max-disruptive 30% (3 of 12 nodes) reached"},
-		{"max-disruptive defaults to 30%", []*v1.NodeGuardianRule{tainter("r", 100, `"100%"`, "NoSchedule")}, 12, &intstr.IntOrString{}, nil, -1,
+		{"max-disruptive defaults to 30%", []*v1.NodeGuardianRule{tainter("r", 100, `"100%"`, "NoSchedule")}, 12, fxPtr(intstr.FromString("unset")), nil, -1,
 			[]string{"r n00", "r n01", "r n02"}, "max-disruptive 30% (3 of 12 nodes) reached"},
+		{"max-disruptive 0 allows none", []*v1.NodeGuardianRule{tainter("r", 100, `"100%"`, "NoSchedule")}, 3, fxPtr(intstr.FromInt32(0)), nil, -1,
+			nil, "max-disruptive 0 (0 of 3 nodes) reached"},
+		{"max-disruptive 0% allows none", []*v1.NodeGuardianRule{tainter("r", 100, `"100%"`, "NoSchedule")}, 3, fxPtr(intstr.FromString("0%")), nil, -1,
+			nil, "max-disruptive 0% (0 of 3 nodes) reached"},
 		{"max-disruptive counts every rule's held nodes; priority first; a held node costs nothing",
 			[]*v1.NodeGuardianRule{tainter("a", 100, `"100%"`, "NoSchedule"), tainter("z", 10, `"100%"`, "NoSchedule")}, 4, fxPtr(intstr.FromInt32(2)), map[int]string{3: "a"}, -1,
 			[]string{"a n00", "z n00", "z n03"}, "max-disruptive 2 (2 of 4 nodes) reached"},
@@ -155,8 +159,12 @@ func fxRunBudget(t *testing.T, tt fxBudgetCase) {
 	deferred := 0
 	fxRun(t, fxCase{rules: tt.rules, nodes: nodes, series: ser,
 		input: func(in *Input) {
-			if tt.global != nil {
-				in.MaxDisruptive = *tt.global
+			switch {
+			case tt.global == nil: // the fixture's 100%
+			case tt.global.StrVal == "unset": // the default
+				in.MaxDisruptive = nil
+			default:
+				in.MaxDisruptive = tt.global
 			}
 		},
 		check: func(t *testing.T, p *Plan) {
@@ -210,7 +218,7 @@ maxUnhealthy: 2
 		res.Verdicts = append(res.Verdicts, evaluate.Verdict{Rule: "r", Node: name, Trigger: evaluate.True, Recovery: evaluate.False,
 			Conditions: []evaluate.ConditionResult{{Condition: &r.Spec.Conditions[0], Result: evaluate.True, Why: evaluate.WhyHeld, Last: 2, Worst: 2, HeldFor: held[name]}}})
 	}
-	p := Compute(Input{Now: fxNow, Results: []evaluate.RuleResult{res}, Nodes: nodes, MaxDisruptive: intstr.FromString("100%")})
+	p := Compute(Input{Now: fxNow, Results: []evaluate.RuleResult{res}, Nodes: nodes, MaxDisruptive: fxBudget("100%")})
 	fxEqual(t, "firing", fxStatus(p, "r").Firing, []string{"n2", "n4"})
 	fxEqual(t, "deferred", fxDeferred(p), []string{"n1 r: maxUnhealthy 2 (2 of 4 nodes) reached", "n3 r: maxUnhealthy 2 (2 of 4 nodes) reached"})
 }

@@ -240,7 +240,7 @@ func (p *reconcilePass) transition(d *decision) {
 	case actFire:
 		p.emit(Change{Op: OpChange, Kind: KindState, Rule: d.r.name, From: string(ledger.Healthy), To: string(ledger.Firing), Reason: p.reason(d)})
 		for _, es := range d.r.evicts {
-			p.emit(Change{Op: OpAdd, Kind: KindEvict, Rule: d.r.name, Reason: p.reason(d), Pods: p.evictPods(es)})
+			p.emit(Change{Op: OpAdd, Kind: KindEvict, Rule: d.r.name, Reason: p.reason(d), Pods: p.evictPods(d.r.name, es)})
 		}
 		for i := range d.r.spec.Actions {
 			if a := &d.r.spec.Actions[i]; a.Type == v1.ActionAlert {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/evaluate"
@@ -104,7 +103,7 @@ func fxRandomInput(rng *rand.Rand, rules []*v1.NodeGuardianRule, nodes []corev1.
 		}
 	}
 	res := evaluate.Evaluate(rules, nodes, data, evaluate.Options{Now: now, Interval: fxStep})
-	in := Input{Now: now, Results: res, Templates: fxTemplates(), Nodes: nodes, MaxDisruptive: intstr.FromString("50%"),
+	in := Input{Now: now, Results: res, Templates: fxTemplates(), Nodes: nodes, MaxDisruptive: fxBudget("50%"),
 		Pods: []corev1.Pod{fxPod("default", "p", "n0")}}
 	return in, data
 }

@@ -211,9 +211,10 @@ type budget struct {
 	dryCount     int
 }
 
-func newGlobalBudget(c *computer, v intstr.IntOrString, total int) budget {
-	if v.Type == intstr.Int && v.IntVal == 0 && v.StrVal == "" {
-		v = intstr.FromString(DefaultMaxDisruptive)
+func newGlobalBudget(c *computer, cap *intstr.IntOrString, total int) budget {
+	v := intstr.FromString(DefaultMaxDisruptive)
+	if cap != nil {
+		v = *cap
 	}
 	n, err := scaledLimit(v, total)
 	if err != nil {

@@ -1,11 +1,11 @@
 package plan
 
-// KeepNode narrows a plan to one node (`ngctl plan --node`): other nodes' changes,
+// keepNode narrows a plan to one node (`ngctl plan --node`): other nodes' changes,
 // deferred items and warnings are dropped and the summary is recounted. Budgets were
 // computed over the whole fleet, so what remains is exactly what a full plan would do
 // on that node.
-func KeepNode(p *Plan, node string) {
-	var nodes []NodePlan
+func keepNode(p *Plan, node string) {
+	nodes := []NodePlan{}
 	for _, n := range p.Nodes {
 		if n.Node == node {
 			nodes = append(nodes, n)
@@ -24,7 +24,6 @@ func KeepNode(p *Plan, node string) {
 		}
 	}
 	p.Nodes, p.Deferred, p.Warnings = nodes, deferred, warnings
-	p.Summary = countSummary(p)
 }
 
 // countSummary counts a plan's changes; dry-run changes are counted apart.
