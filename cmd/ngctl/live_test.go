@@ -194,8 +194,36 @@ func TestLiveScenarios(t *testing.T) {
 		}
 	})
 
-	t.Run("b+d: apply taints and evicts, PDB-blocked pod reported not forced; then no changes", func(t *testing.T) {
-		code, out, errOut := f.at(t, t1, "", "apply", "--auto-approve", "-f", rules)
+	t.Run("h: a saved plan with a change the rules do not make is refused, edited or not", func(t *testing.T) {
+		saved := filepath.Join(t.TempDir(), "plan.json")
+		if code, _, errOut := f.at(t, t1, "", "plan", "-out", saved, "-f", rules); code != 0 {
+			t.Fatal(errOut)
+		}
+		for _, tt := range []struct {
+			rehash bool
+			want   string
+		}{{false, "plan was modified"}, {true, "the plan file would add taint evil/taint=x:NoExecute, the rules now would not"}} {
+			edited := edit(t, saved, tt.rehash, injectTaint)
+			code, _, errOut := f.at(t, t1, "", "apply", "--auto-approve", "-f", rules, edited)
+			if code != 1 || !strings.Contains(errOut, tt.want) {
+				t.Fatalf("rehash %v: exit %d: %s", tt.rehash, code, errOut)
+			}
+		}
+		if n := f.node(t, "worker-1"); hasTaint(n, "nodeguardian/high-load", "true") || hasTaint(n, "evil/taint", "x") {
+			t.Fatalf("a refused plan was applied: %v", n.Spec.Taints)
+		}
+		// Past its 10 minutes, the plan is stale.
+		if code, _, errOut := f.at(t, t1+11*time.Minute, "", "apply", "--auto-approve", "-f", rules, saved); code != 1 || !strings.Contains(errOut, "expired") {
+			t.Fatalf("expired plan: exit %d: %s", code, errOut)
+		}
+	})
+
+	t.Run("b+d: apply a saved plan a little later: taints and evicts, PDB-blocked pod reported not forced; then no changes", func(t *testing.T) {
+		saved := filepath.Join(t.TempDir(), "plan.json")
+		if code, _, errOut := f.at(t, t1, "", "plan", "-out", saved, "-f", rules); code != 0 {
+			t.Fatal(errOut)
+		}
+		code, out, errOut := f.at(t, t1+30*time.Second, "", "apply", "--auto-approve", "-f", rules, saved)
 		if code != 0 || !strings.Contains(out, "Apply complete: 2 nodes changed, 1 pod evicted") {
 			t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
 		}
