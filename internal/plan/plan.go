@@ -5,14 +5,17 @@ package plan
 
 import "time"
 
-// FormatVersion is the version of the plan's JSON form. It changes only when a field's
-// meaning changes or a field goes away; new fields may appear within a version.
+// FormatVersion is the version of the plan's JSON form. The form is closed: any change
+// to it — a field added, removed or changing meaning — is a new version, and readers
+// refuse a plan of another version or with a field they do not know (ReadJSON), because
+// a saved plan is applied only as the version that computed it understood it.
 const FormatVersion = "1"
 
-// Plan is everything one reconciliation would do, with why.
+// Plan is everything one reconciliation would do, with why. Its JSON form is closed:
+// unknown fields are refused, and any change to the form is a new formatVersion.
 type Plan struct {
 	FormatVersion string    `json:"formatVersion"`
-	ID            string    `json:"id"` // hash of inputs + changes
+	ID            string    `json:"id"` // SHA-256 of the plan's content (see ID)
 	CreatedAt     time.Time `json:"createdAt"`
 	ExpiresAt     time.Time `json:"expiresAt"`
 	Inputs        Inputs    `json:"inputs"`

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -100,5 +101,48 @@ func TestRenderSchemaRejects(t *testing.T) {
 				t.Errorf("the schema accepts the plan with %s", tt.name)
 			}
 		})
+	}
+}
+
+// The plan's JSON form has one compatibility rule, the same in the schema, in ReadJSON
+// and in the docs: it is closed, and any change to it is a new formatVersion.
+func TestPlanFormatIsClosed(t *testing.T) {
+	data, err := os.ReadFile(planSchemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Description string `json:"description"`
+		Defs        map[string]struct {
+			Type                 string `json:"type"`
+			Properties           map[string]any
+			AdditionalProperties any `json:"additionalProperties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(doc.Description, "unknown fields are refused") || !strings.Contains(doc.Description, "new formatVersion") {
+		t.Errorf("the schema does not state the compatibility rule: %q", doc.Description)
+	}
+	for name, d := range doc.Defs {
+		if d.Type == "object" && d.Properties != nil && d.AdditionalProperties != false {
+			t.Errorf("$defs/%s admits unknown properties", name)
+		}
+	}
+	var b bytes.Buffer
+	if err := RenderJSON(&b, &Plan{FormatVersion: FormatVersion}); err != nil {
+		t.Fatal(err)
+	}
+	withField := strings.Replace(b.String(), `"formatVersion": "1",`, `"formatVersion": "1", "addedLater": true,`, 1)
+	if _, err := ReadJSON(strings.NewReader(withField)); err == nil || !strings.Contains(err.Error(), `unknown field "addedLater"`) {
+		t.Errorf("a plan with a field this version does not know was read: %v", err)
+	}
+	docs, err := os.ReadFile("../../docs/semantics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(docs), "unknown fields are refused") {
+		t.Error("docs/semantics.md does not state the plan format's compatibility rule")
 	}
 }

@@ -1,0 +1,147 @@
+package savedplan
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nodeguardian/nodeguardian/internal/plan"
+)
+
+var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+// fixture is a live plan at t0 tainting n1 (resourceVersion 7).
+func fixture(at time.Time, reason string) *plan.Plan {
+	p := &plan.Plan{
+		FormatVersion: plan.FormatVersion, CreatedAt: at, ExpiresAt: at.Add(plan.DefaultTTL),
+		Inputs: plan.Inputs{RulesHash: "r", FleetHash: "f-" + at.String(), Source: "cluster", NodeVersions: map[string]string{"n1": "7"}},
+		Nodes: []plan.NodePlan{{Node: "n1", ResourceVersion: "7", Changes: []plan.Change{
+			{Op: plan.OpChange, Kind: plan.KindState, Rule: "hl", From: "Healthy", To: "Firing", Reason: reason},
+			{Op: plan.OpAdd, Kind: plan.KindTaint, Key: "ng/hot", Value: "true", Effect: "NoSchedule", Rule: "hl", Reason: reason},
+			{Op: plan.OpAdd, Kind: plan.KindLedger, Key: "nodeguardian.k8s.io/ledger", Reason: "ownership ledger",
+				Value: `{"version":1,"rules":{"hl":{"state":"Firing","since":"` + at.Format(time.RFC3339) + `","lastFired":"` + at.Format(time.RFC3339) + `"}}}`},
+			{Op: plan.OpAdd, Kind: plan.KindEvict, Rule: "hl", Reason: reason, Pods: []plan.PodEviction{{Namespace: "default", Name: "web"}}},
+			{Op: plan.OpAdd, Kind: plan.KindAlert, Rule: "hl", Reason: reason, Alert: &plan.Alert{Event: "firing", Channels: []string{"email"}, Subject: "load " + reason}},
+		}}},
+	}
+	p.ID = plan.ID(p)
+	return p
+}
+
+func TestVerify(t *testing.T) {
+	p := fixture(t0, "cpu 1.9")
+	var b bytes.Buffer
+	if err := plan.RenderJSON(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(bytes.NewReader(b.Bytes()), "p.json", 0); err != nil {
+		t.Fatalf("an unedited plan: %v", err)
+	}
+	edited := strings.Replace(b.String(), `"ng/hot"`, `"ng/hit"`, 1)
+	if _, err := Read(strings.NewReader(edited), "p.json", 0); !IsModified(err) || !strings.Contains(err.Error(), "plan was modified: p.json") {
+		t.Fatalf("an edited plan: %v", err)
+	}
+	p.ExpiresAt = p.ExpiresAt.Add(time.Hour)
+	p.ID = plan.ID(p)
+	if err := Verify(p, "p.json", 0); !IsModified(err) || !strings.Contains(err.Error(), "expiresAt") {
+		t.Fatalf("a moved expiry: %v", err)
+	}
+	if err := Verify(p, "p.json", 70*time.Minute); err != nil {
+		t.Fatalf("a plan with a longer TTL: %v", err)
+	}
+}
+
+func TestCheckLive(t *testing.T) {
+	saved := fixture(t0, "cpu 1.9")
+	versions := map[string]string{"n1": "7"}
+	tests := []struct {
+		name     string
+		now      func() *plan.Plan
+		versions map[string]string
+		want     string // "" = applies
+	}{
+		{"metric values and reason text moved", func() *plan.Plan { return fixture(t0.Add(time.Minute), "cpu 2.3") }, versions, ""},
+		{"the rules now make more changes on the node", func() *plan.Plan {
+			p := fixture(t0.Add(time.Minute), "x")
+			p.Nodes[0].Changes = append(p.Nodes[0].Changes, plan.Change{Op: plan.OpAdd, Kind: plan.KindLabel, Key: "a", Value: "b"})
+			return p
+		}, versions, ""},
+		{"the taint's value differs", func() *plan.Plan {
+			p := fixture(t0.Add(time.Minute), "x")
+			p.Nodes[0].Changes[1].Value = "false"
+			return p
+		}, versions, "node n1: the plan file would add taint ng/hot=true:NoSchedule, the rules now would not"},
+		{"another pod would be evicted", func() *plan.Plan {
+			p := fixture(t0.Add(time.Minute), "x")
+			p.Nodes[0].Changes[3].Pods[0].Name = "api"
+			return p
+		}, versions, "would add evict by rule hl: default/web"},
+		{"the pod is now blocked", func() *plan.Plan {
+			p := fixture(t0.Add(time.Minute), "x")
+			p.Nodes[0].Changes[3].Pods[0].BlockedBy = "default/pdb"
+			return p
+		}, versions, "would add evict by rule hl: default/web,"},
+		{"the rule no longer fires", func() *plan.Plan {
+			p := fixture(t0.Add(time.Minute), "x")
+			p.Nodes = nil
+			return p
+		}, versions, "change state of rule hl: Healthy → Firing, the rules now would not"},
+		{"the ledger would record another state", func() *plan.Plan {
+			p := fixture(t0.Add(time.Minute), "x")
+			p.Nodes[0].Changes[2].Value = strings.Replace(p.Nodes[0].Changes[2].Value, "Firing", "Healthy", 1)
+			return p
+		}, versions, "would add ledger"},
+		{"the node changed", func() *plan.Plan { return fixture(t0.Add(time.Minute), "x") }, map[string]string{"n1": "8"}, "node n1 changed (resourceVersion 7, now 8)"},
+		{"the node is gone", func() *plan.Plan { return fixture(t0.Add(time.Minute), "x") }, map[string]string{}, "node n1 is gone"},
+		{"expired", func() *plan.Plan { return fixture(t0.Add(11*time.Minute), "x") }, versions, "expired at 2026-11-29T12:10:00Z"},
+		{"made in the future", func() *plan.Plan { return fixture(t0.Add(-2*time.Minute), "x") }, versions, "plan was modified"},
+		{"the rules changed", func() *plan.Plan {
+			p := fixture(t0.Add(time.Minute), "x")
+			p.Inputs.RulesHash = "other"
+			return p
+		}, versions, "the rules changed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckLive(saved, tt.now(), tt.versions, "p.json", 0)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckOffline(t *testing.T) {
+	saved := fixture(t0, "cpu 1.9")
+	if err := CheckOffline(saved, fixture(t0, "cpu 1.9"), "p.json", 0); err != nil {
+		t.Fatalf("the same plan: %v", err)
+	}
+	// Offline the plans must be equal: a change the rules make now that the file lacks
+	// is a difference too.
+	now := fixture(t0, "cpu 1.9")
+	now.Nodes[0].Changes = append(now.Nodes[0].Changes, plan.Change{Op: plan.OpAdd, Kind: plan.KindLabel, Key: "a", Value: "b"})
+	now.ID = plan.ID(now)
+	err := CheckOffline(saved, now, "p.json", 0)
+	if !IsStale(err) || !strings.Contains(err.Error(), "node n1: the rules now would add label a=b, the plan file would not") {
+		t.Fatalf("a missing change: %v", err)
+	}
+	other := fixture(t0, "cpu 1.9")
+	other.Inputs.FleetHash = "g"
+	if err := CheckOffline(saved, other, "p.json", 0); !IsStale(err) || !strings.Contains(err.Error(), "the fleet changed") {
+		t.Fatalf("another fleet: %v", err)
+	}
+}
+
+func TestStaleErrorSummarises(t *testing.T) {
+	e := &StaleError{File: "p.json", Why: make([]string, MaxDifferences+5)}
+	if !strings.Contains(e.Error(), "and 5 more") {
+		t.Fatal(e.Error())
+	}
+}
