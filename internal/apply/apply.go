@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/fleet"
 	"github.com/nodeguardian/nodeguardian/internal/ledger"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
@@ -99,6 +100,13 @@ func missingNodes(p *plan.Plan, index map[string]int) []string {
 // applyChange applies one change to a node of s; it returns why the change was skipped
 // ("" when it was applied or had nothing to do).
 func applyChange(r *Result, s *fleet.Snapshot, node *corev1.Node, c plan.Change) string {
+	switch c.Kind {
+	case plan.KindTaint, plan.KindLabel, plan.KindAnnotation:
+		// The last line of defence: the planner never plans these.
+		if v1.IsReservedKey(c.Key) {
+			return fmt.Sprintf("%s is a reserved key NodeGuardian never sets, changes or removes", c.Key)
+		}
+	}
 	switch c.Kind {
 	case plan.KindTaint:
 		return applyTaint(s, node, c)

@@ -94,6 +94,14 @@ func otherCases() []changeCase {
 		{"dry run of an unknown kind", node("n"), plan.Change{Op: plan.OpAdd, Kind: "reboot", DryRun: true}, node("n"), "", 0},
 		{"unknown kind", node("n"), plan.Change{Op: plan.OpAdd, Kind: "reboot", Rule: "r"}, node("n"), `n: add reboot (rule r): unknown kind "reboot"`, 0},
 		{"alert without alert", node("n"), plan.Change{Op: plan.OpAdd, Kind: plan.KindAlert, Rule: "r"}, node("n"), "n: alert (rule r): no alert to send", 0},
+		{"reserved taint is never removed", node("n", withTaints(taint("node.kubernetes.io/unreachable", "", "NoExecute"))), plan.Change{Op: plan.OpRemove, Kind: plan.KindTaint, Key: "node.kubernetes.io/unreachable", Effect: "NoExecute"},
+			node("n", withTaints(taint("node.kubernetes.io/unreachable", "", "NoExecute"))), "node.kubernetes.io/unreachable is a reserved key", 0},
+		{"reserved label is never set", node("n", withLabels("kubernetes.io/hostname", "n")), plan.Change{Op: plan.OpChange, Kind: plan.KindLabel, Key: "kubernetes.io/hostname", Value: "evil"},
+			node("n", withLabels("kubernetes.io/hostname", "n")), "reserved key", 0},
+		{"control annotation is never set", node("n"), plan.Change{Op: plan.OpAdd, Kind: plan.KindAnnotation, Key: "nodeguardian.k8s.io/exclude", Value: "true"},
+			node("n"), "reserved key", 0},
+		{"out-of-service may be set", node("n"), plan.Change{Op: plan.OpAdd, Kind: plan.KindTaint, Key: "node.kubernetes.io/out-of-service", Value: "nodeshutdown", Effect: "NoExecute"},
+			node("n", withTaints(corev1.Taint{Key: "node.kubernetes.io/out-of-service", Value: "nodeshutdown", Effect: "NoExecute", TimeAdded: &metav1.Time{Time: now}})), "", 1},
 		{"evict nothing", node("n"), plan.Change{Op: plan.OpAdd, Kind: plan.KindEvict}, node("n"), "n: evict: no pods to evict", 0},
 	}
 }
