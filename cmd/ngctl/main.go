@@ -17,6 +17,11 @@ func main() {
 // run executes ngctl with args and returns the exit code; tests call it directly.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
+	args, err := normalizeArgs(app, args)
+	if err != nil {
+		fmt.Fprintln(stderr, "ngctl:", err)
+		return 1
+	}
 	if err := app.Run(args); err != nil {
 		code := 1
 		if ec, ok := err.(cli.ExitCoder); ok {
@@ -31,13 +36,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:           "ngctl",
 		Usage:          "declarative node self-healing for Kubernetes",
 		Reader:         stdin,
 		Writer:         stdout,
 		ErrWriter:      stderr,
 		ExitErrHandler: func(*cli.Context, error) {},
+		HideVersion:    true, // --version is ours: versionFlag
+		Flags:          []cli.Flag{versionFlag()},
+		Action:         rootAction,
 		Commands: []*cli.Command{
 			validateCommand(),
 			planCommand(),
@@ -51,6 +59,18 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			versionCommand(),
 		},
 	}
+	for _, cmd := range app.Commands {
+		// A positional argument is never a "help" subcommand: "ngctl show h" reads the file h.
+		cmd.HideHelpCommand = true
+		cmd.OnUsageError = usageError
+	}
+	return app
+}
+
+// usageError replaces urfave/cli's "Incorrect Usage" and full help text with the error
+// and where to look.
+func usageError(c *cli.Context, err error, _ bool) error {
+	return exitf(1, "%v; see ngctl %s --help", err, c.Command.Name)
 }
 
 // exitf returns an error that makes ngctl exit with code.
