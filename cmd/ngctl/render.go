@@ -12,10 +12,13 @@ func renderCommand() *cli.Command {
 		Name:  "render",
 		Usage: "convert rules between HCL and YAML manifests (e.g. HCL-authored rules to CRDs for Flux)",
 		Flags: []cli.Flag{
-			rulesFlag,
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "yaml", Usage: "yaml or hcl"},
+			rulesFileFlag(),
+			outputFlag("yaml", "hcl"),
 		},
 		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return exitf(1, "render reads the rule files given with -f: ngctl render -f %s", c.Args().First())
+			}
 			if len(c.StringSlice("filename")) == 0 {
 				return exitf(1, "render needs -f PATH")
 			}
