@@ -51,7 +51,7 @@ func applyCommand() *cli.Command {
 				return writeUnchanged(c, in)
 			}
 			if !c.Bool("auto-approve") && !confirm(c) {
-				return exitf(1, "apply cancelled")
+				return exitf(1, "apply cancelled: answer yes to apply, or pass --auto-approve")
 			}
 			if in.src != nil {
 				return applyLive(c, in, p)

@@ -19,7 +19,7 @@ func fmtCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "fmt",
 		Usage:     "rewrite HCL rule files in canonical format",
-		ArgsUsage: "PATH...",
+		ArgsUsage: "[PATH...] (default: the current directory)",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "check", Usage: "do not write; exit 1 if a file would change"},
 			&cli.BoolFlag{Name: "diff", Usage: "print the changes as a unified diff"},

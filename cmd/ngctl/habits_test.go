@@ -173,3 +173,15 @@ func TestHelpShowsOnlyTheCommandsFlags(t *testing.T) {
 		t.Run(tt.name, tt.run)
 	}
 }
+
+func TestPlanOutSaysHowToApply(t *testing.T) {
+	saved := filepath.Join(t.TempDir(), "plan.json")
+	code, _, errOut := ngctl(t, "", "plan", "-f", demoRules, "--snapshot", demoFleet, "--rule", "disk-space-alert", "-out", saved)
+	want := "apply it with: ngctl apply -f " + demoRules + " --snapshot " + demoFleet + " --rule disk-space-alert " + saved + "\n"
+	if code != 0 || !strings.HasSuffix(errOut, want) {
+		t.Fatalf("exit %d, stderr %q, want suffix %q", code, errOut, want)
+	}
+	if code, out, errOut := ngctl(t, "", strings.Fields(strings.TrimSpace(want[len("apply it with: ngctl "):]))...); code != 1 || !strings.Contains(out, "Plan: 2 nodes") || !strings.Contains(errOut, "apply cancelled: answer yes") {
+		t.Fatalf("the hint does not apply the plan: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

@@ -36,8 +36,8 @@ func clusterFlags(withSnapshot bool) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE` (default: $KUBECONFIG, ~/.kube/config, or in-cluster)"},
 		&cli.StringFlag{Name: "context", Usage: "kubeconfig context `NAME`"},
-		&cli.Float64Flag{Name: "qps", Value: 50, Usage: "Kubernetes client queries per second"},
-		&cli.IntFlag{Name: "burst", Value: 100, Usage: "Kubernetes client burst"},
+		&cli.Float64Flag{Name: "qps", Value: 50, Usage: "at most `N` Kubernetes API requests per second"},
+		&cli.IntFlag{Name: "burst", Value: 100, Usage: "at most `N` Kubernetes API requests in a burst above --qps"},
 		&cli.BoolFlag{Name: "from-cluster", Usage: "also load NodeGuardianRule and AlertTemplate objects from the cluster"},
 		&cli.StringFlag{Name: "metrics-source", Usage: sources},
 		&cli.StringFlag{Name: "prometheus-url", EnvVars: []string{"PROMETHEUS_URL"}, Usage: "Prometheus base `URL`"},

@@ -58,7 +58,7 @@ func planCommand() *cli.Command {
 				if err := savePlan(out, p); err != nil {
 					return exitf(1, "%v", err)
 				}
-				fmt.Fprintf(c.App.ErrWriter, "Saved the plan to %s; apply it with: ngctl apply -f ... --snapshot %s %s\n", out, c.String("snapshot"), out)
+				fmt.Fprintf(c.App.ErrWriter, "Saved the plan to %s; apply it with: %s\n", out, applyHint(c, out))
 			}
 			if c.Bool("detailed-exitcode") && p.HasChanges() {
 				return exitf(exitChanges, "")

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/urfave/cli/v2"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/nodeguardian/nodeguardian/internal/fleet"
@@ -65,4 +66,24 @@ func someNames(names []string) string {
 		return fmt.Sprintf("%s, ... (%d in all)", strings.Join(names[:most], ", "), len(names))
 	}
 	return strings.Join(names, ", ")
+}
+
+// applyHint is the command that applies a plan saved to file: the inputs of this plan.
+func applyHint(c *cli.Context, file string) string {
+	hint := []string{"ngctl", "apply"}
+	for _, f := range c.StringSlice("filename") {
+		hint = append(hint, "-f", f)
+	}
+	if c.Bool("from-cluster") {
+		hint = append(hint, "--from-cluster")
+	}
+	if s := c.String("snapshot"); s != "" {
+		hint = append(hint, "--snapshot", s)
+	}
+	for _, name := range []string{"rule", "node", "staleness", "max-disruptive"} {
+		if c.IsSet(name) {
+			hint = append(hint, "--"+name, fmt.Sprint(c.Value(name)))
+		}
+	}
+	return strings.Join(append(hint, file), " ")
 }
