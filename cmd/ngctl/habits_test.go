@@ -70,6 +70,12 @@ func TestFlagsAfterArguments(t *testing.T) {
 		{name: "a flag without its value", args: []string{"show", saved, "-o"}, code: 1, stderr: []string{"flag -o needs a value"}},
 		{name: "unknown command", args: []string{"pln"}, code: 1, stderr: []string{`unknown command "pln"; see ngctl --help`}},
 		{name: "help is not a command of a command", args: []string{"show", "h"}, code: 1, stderr: []string{"open h"}},
+		{name: "plan takes no arguments", args: []string{"plan", demoRules, "--snapshot", demoFleet}, code: 1, noStdout: true,
+			stderr: []string{`ngctl plan takes no arguments (got "` + demoRules + `"); rule files are given with -f: ngctl plan -f ` + demoRules}},
+		{name: "validate takes no arguments", args: []string{"validate", demoRules}, code: 1, stderr: []string{"rule files are given with -f"}},
+		{name: "apply takes one saved plan", args: []string{"apply", "-f", demoRules, "--snapshot", demoFleet, saved, "extra"}, code: 1,
+			stderr: []string{`ngctl apply takes at most 1 argument (got "extra" too)`}},
+		{name: "version takes none", args: []string{"version", "x"}, code: 1, stderr: []string{`ngctl version takes no arguments (got "x"); see ngctl version --help`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.run)

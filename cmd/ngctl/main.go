@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 )
@@ -59,12 +60,35 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			versionCommand(),
 		},
 	}
+	// The most positional arguments a command takes; the others (fmt, test) take any number.
+	maxArgs := map[string]int{"validate": 0, "plan": 0, "apply": 1, "show": 1, "snapshot": 0, "render": 0, "schema": 1, "version": 0}
 	for _, cmd := range app.Commands {
 		// A positional argument is never a "help" subcommand: "ngctl show h" reads the file h.
 		cmd.HideHelpCommand = true
 		cmd.OnUsageError = usageError
+		if n, ok := maxArgs[cmd.Name]; ok {
+			cmd.Before = checkArgCount(n)
+		}
 	}
 	return app
+}
+
+// checkArgCount refuses more than most positional arguments, which the command would
+// otherwise ignore: "ngctl plan rules/" must not plan without rules.
+func checkArgCount(most int) cli.BeforeFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() <= most {
+			return nil
+		}
+		name, extra := c.Command.Name, c.Args().Get(most)
+		if most == 0 {
+			if slices.ContainsFunc(c.Command.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), "filename") }) {
+				return exitf(1, "ngctl %s takes no arguments (got %q); rule files are given with -f: ngctl %s -f %s", name, extra, name, extra)
+			}
+			return exitf(1, "ngctl %s takes no arguments (got %q); see ngctl %s --help", name, extra, name)
+		}
+		return exitf(1, "ngctl %s takes at most %s (got %q too); see ngctl %s --help", name, plural(most, "argument"), extra, name)
+	}
 }
 
 // usageError replaces urfave/cli's "Incorrect Usage" and full help text with the error

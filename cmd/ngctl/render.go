@@ -16,9 +16,6 @@ func renderCommand() *cli.Command {
 			outputFlag("yaml", "hcl"),
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return exitf(1, "render reads the rule files given with -f: ngctl render -f %s", c.Args().First())
-			}
 			if len(c.StringSlice("filename")) == 0 {
 				return exitf(1, "render needs -f PATH")
 			}

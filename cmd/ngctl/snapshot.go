@@ -20,9 +20,6 @@ func snapshotCommand() *cli.Command {
 			if c.String("output") == "" {
 				return exitf(1, "snapshot needs -o FILE, the snapshot file to write")
 			}
-			if c.NArg() > 0 {
-				return exitf(1, "snapshot takes no arguments (got %q); rule files are given with -f", c.Args().First())
-			}
 			if metricsSource(c) == sourceSnapshot {
 				return exitf(1, "--metrics-source snapshot: ngctl snapshot reads live metrics; use prometheus or metrics-server")
 			}

@@ -87,9 +87,6 @@ func versionCommand() *cli.Command {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "`FORMAT`: text or json"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return exitf(1, "version takes no arguments")
-			}
 			v := currentVersion()
 			switch c.String("output") {
 			case "text":
