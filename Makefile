@@ -9,8 +9,14 @@ export KUBEBUILDER_ASSETS ?= $(CURDIR)/bin/k8s
 
 all: build
 
+# ngctl version prints the module version and commit the Go toolchain stamps into the
+# binary; these are the fallback for builds without that stamp (cmd/ngctl/version.go).
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
 build:
-	$(GO) build -o $(NGCTL) ./cmd/ngctl
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(NGCTL) ./cmd/ngctl
 
 ## generate: CRDs, deepcopy and the JSON Schema from api/v1 (never edit schemas/ by hand).
 generate:

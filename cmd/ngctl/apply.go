@@ -14,7 +14,6 @@ import (
 
 	"github.com/nodeguardian/nodeguardian/internal/apply"
 	"github.com/nodeguardian/nodeguardian/internal/cluster"
-	"github.com/nodeguardian/nodeguardian/internal/fleet"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 	"github.com/nodeguardian/nodeguardian/internal/savedplan"
 )
@@ -25,10 +24,13 @@ func applyCommand() *cli.Command {
 		Usage:     "make the planned changes (to a snapshot: a simulation written to --write-snapshot)",
 		ArgsUsage: "[PLAN.json]",
 		Flags: append(planFlags(),
-			&cli.StringFlag{Name: "write-snapshot", Usage: "where to write the resulting snapshot (default: rewrite --snapshot in place)"},
+			&cli.StringFlag{Name: "write-snapshot", Usage: "write the resulting snapshot to `FILE` (default: rewrite --snapshot in place, keeping the old one as FILE.backup)"},
 			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
 		),
 		Action: func(c *cli.Context) error {
+			if err := checkSnapshotOut(c); err != nil {
+				return err
+			}
 			in, p, err := computePlan(c)
 			if err != nil {
 				return err
@@ -42,10 +44,10 @@ func applyCommand() *cli.Command {
 				return err
 			}
 			if !p.HasChanges() {
-				return nil
+				return writeUnchanged(c, in)
 			}
 			if !c.Bool("auto-approve") && !confirm(c) {
-				return exitf(1, "apply cancelled")
+				return exitf(1, "apply cancelled: answer yes to apply, or pass --auto-approve")
 			}
 			if in.src != nil {
 				return applyLive(c, in, p)
@@ -54,19 +56,7 @@ func applyCommand() *cli.Command {
 			if err != nil {
 				return exitf(1, "apply: %v", err)
 			}
-			out := c.String("write-snapshot")
-			if out == "" {
-				out = in.file
-			}
-			if err := fleet.Write(out, in.snapshot); err != nil {
-				return exitf(1, "%v", err)
-			}
-			for _, a := range res.Alerts {
-				fmt.Fprintf(c.App.Writer, "alert (not sent from a snapshot): %s on %s: %s\n", a.Rule, a.Node, a.Subject)
-			}
-			fmt.Fprintf(c.App.Writer, "\nApply complete: %s changed, %s evicted, %d deferred. Wrote %s.\n",
-				plural(res.NodesChanged, "node"), plural(res.PodsEvicted, "pod"), res.Deferred, out)
-			return nil
+			return writeSnapshotResult(c, in, res)
 		},
 	}
 }

@@ -19,7 +19,7 @@ func fmtCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "fmt",
 		Usage:     "rewrite HCL rule files in canonical format",
-		ArgsUsage: "PATH...",
+		ArgsUsage: "[PATH...] (default: the current directory)",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "check", Usage: "do not write; exit 1 if a file would change"},
 			&cli.BoolFlag{Name: "diff", Usage: "print the changes as a unified diff"},
@@ -67,10 +67,17 @@ func fmtCommand() *cli.Command {
 	}
 }
 
-// hclFiles expands paths into the *.hcl files they name, sorted.
+// hclFiles expands paths into the *.hcl files they name, sorted. A file named
+// explicitly is HCL whatever its extension, except YAML and JSON, which fmt refuses.
 func hclFiles(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+			if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+				return nil, fmt.Errorf("fmt formats HCL rule files (*.hcl), and %s is not one: ngctl render -f %s prints YAML rules in canonical form (-o hcl converts them to HCL)", p, p)
+			}
+		}
 		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err

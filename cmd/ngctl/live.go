@@ -1,12 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/cluster"
@@ -22,37 +26,78 @@ const (
 	sourceSnapshot      = "snapshot"
 )
 
-func clusterFlags() []cli.Flag {
+// clusterFlags are the flags that reach the live cluster and its metrics; withSnapshot
+// says whether the command also has --snapshot (plan, apply; not snapshot).
+func clusterFlags(withSnapshot bool) []cli.Flag {
+	sources := "`SOURCE`: prometheus or metrics-server (default: prometheus when $PROMETHEUS_URL is set, else metrics-server when $METRICS_SERVER_URL is set)"
+	if withSnapshot {
+		sources = "`SOURCE`: prometheus, metrics-server or snapshot (default: snapshot with --snapshot, else prometheus when $PROMETHEUS_URL is set, else metrics-server when $METRICS_SERVER_URL is set)"
+	}
 	return []cli.Flag{
-		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)"},
-		&cli.StringFlag{Name: "context", Usage: "kubeconfig context"},
-		&cli.Float64Flag{Name: "qps", Value: 50, Usage: "Kubernetes client queries per second"},
-		&cli.IntFlag{Name: "burst", Value: 100, Usage: "Kubernetes client burst"},
+		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE` (default: $KUBECONFIG, ~/.kube/config, or in-cluster)"},
+		&cli.StringFlag{Name: "context", Usage: "kubeconfig context `NAME`"},
+		&cli.Float64Flag{Name: "qps", Value: 50, Usage: "at most `N` Kubernetes API requests per second"},
+		&cli.IntFlag{Name: "burst", Value: 100, Usage: "at most `N` Kubernetes API requests in a burst above --qps"},
 		&cli.BoolFlag{Name: "from-cluster", Usage: "also load NodeGuardianRule and AlertTemplate objects from the cluster"},
-		&cli.StringFlag{Name: "metrics-source", Usage: "prometheus, metrics-server or snapshot (default: snapshot with --snapshot, else prometheus when $PROMETHEUS_URL is set, else metrics-server when $METRICS_SERVER_URL is set)"},
-		&cli.StringFlag{Name: "prometheus-url", EnvVars: []string{"PROMETHEUS_URL"}, Usage: "Prometheus base URL"},
-		&cli.StringFlag{Name: "prometheus-bearer-token-file", Usage: "file holding a bearer token for Prometheus"},
-		&cli.StringFlag{Name: "prometheus-username", Usage: "basic-auth user for Prometheus"},
-		&cli.StringFlag{Name: "prometheus-password-file", Usage: "file holding the basic-auth password for Prometheus"},
-		&cli.StringFlag{Name: "prometheus-ca-file", Usage: "CA bundle for Prometheus' TLS certificate"},
+		&cli.StringFlag{Name: "metrics-source", Usage: sources},
+		&cli.StringFlag{Name: "prometheus-url", EnvVars: []string{"PROMETHEUS_URL"}, Usage: "Prometheus base `URL`"},
+		&cli.StringFlag{Name: "prometheus-bearer-token-file", Usage: "`FILE` holding a bearer token for Prometheus"},
+		&cli.StringFlag{Name: "prometheus-username", Usage: "basic-auth `USER` for Prometheus"},
+		&cli.StringFlag{Name: "prometheus-password-file", Usage: "`FILE` holding the basic-auth password for Prometheus"},
+		&cli.StringFlag{Name: "prometheus-ca-file", Usage: "CA bundle `FILE` for Prometheus' TLS certificate"},
 		&cli.BoolFlag{Name: "prometheus-insecure-skip-verify", Usage: "do not verify Prometheus' TLS certificate"},
-		&cli.DurationFlag{Name: "prometheus-timeout", Value: 30 * time.Second, Usage: "timeout of one Prometheus query"},
-		&cli.StringFlag{Name: "config", Usage: "metrics config file: node label and built-in query overrides (docs/metrics.md)"},
+		&cli.DurationFlag{Name: "prometheus-timeout", Value: 30 * time.Second, Usage: "timeout `DURATION` of one Prometheus query"},
+		&cli.StringFlag{Name: "config", Usage: "metrics config `FILE`: node label and built-in query overrides (docs/metrics.md)"},
 		&cli.BoolFlag{Name: "assume-sustained", Usage: "metrics-server: treat the latest value as held for a condition's whole duration"},
-		&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "evaluate as of this time (RFC 3339) instead of the clock, to reproduce a plan"},
+		&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "evaluate as of `TIME` (RFC 3339, e.g. 2026-11-29T12:00:00Z) instead of the clock, to reproduce a plan"},
 	}
 }
 
 // restConfig is the client configuration the flags name.
 func restConfig(c *cli.Context) (*rest.Config, error) {
+	if !clusterConfigured(c.String("kubeconfig")) {
+		return nil, noClusterError(c)
+	}
 	cfg, err := cluster.RESTConfig(cluster.Options{
 		Kubeconfig: c.String("kubeconfig"), Context: c.String("context"),
 		QPS: float32(c.Float64("qps")), Burst: c.Int("burst"),
 	})
+	if errors.Is(err, clientcmd.ErrEmptyConfig) {
+		return nil, noClusterError(c)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	return cfg, nil
+}
+
+// clusterConfigured reports whether client-go has anything to load: --kubeconfig,
+// $KUBECONFIG, ~/.kube/config, or the in-cluster service account.
+func clusterConfigured(kubeconfig string) bool {
+	if kubeconfig != "" || os.Getenv("KUBECONFIG") != "" {
+		return true
+	}
+	if os.Getenv("KUBERNETES_SERVICE_HOST") != "" && os.Getenv("KUBERNETES_SERVICE_PORT") != "" {
+		return true
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return true // let client-go say what it finds
+	}
+	_, err = os.Stat(filepath.Join(home, ".kube", "config"))
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// noClusterError says what to do when no cluster is configured, instead of client-go's
+// hint about KUBERNETES_MASTER.
+func noClusterError(c *cli.Context) error {
+	switch {
+	case c.Command.Name == "snapshot":
+		return errors.New("no cluster configured: ngctl snapshot reads a live cluster; use --kubeconfig FILE / --context NAME")
+	case c.String("snapshot") != "": // --from-cluster on an offline plan
+		return errors.New("no cluster configured for --from-cluster: use --kubeconfig FILE / --context NAME, or give the rules with -f")
+	}
+	return errors.New("no cluster configured: use --snapshot FILE for an offline plan, or --kubeconfig / --context")
 }
 
 // clusterClient connects to the cluster the flags name.

@@ -296,6 +296,13 @@ func TestLiveScenarios(t *testing.T) {
 			t.Fatalf("no clear warning:\n%s", out)
 		}
 	})
+
+	t.Run("h: --node naming no node of the live fleet is an error", func(t *testing.T) {
+		code, out, errOut := f.at(t, t1, "", "plan", "-f", rules, "--node", "worker-9999")
+		if code != 1 || out != "" || !strings.Contains(errOut, `no node named "worker-9999" in the fleet (cluster)`) {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+	})
 }
 
 // changesOf is the part of a plan that must not depend on where the fleet was read:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 )
@@ -17,6 +18,11 @@ func main() {
 // run executes ngctl with args and returns the exit code; tests call it directly.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
+	args, err := normalizeArgs(app, args)
+	if err != nil {
+		fmt.Fprintln(stderr, "ngctl:", err)
+		return 1
+	}
 	if err := app.Run(args); err != nil {
 		code := 1
 		if ec, ok := err.(cli.ExitCoder); ok {
@@ -31,13 +37,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:           "ngctl",
 		Usage:          "declarative node self-healing for Kubernetes",
 		Reader:         stdin,
 		Writer:         stdout,
 		ErrWriter:      stderr,
 		ExitErrHandler: func(*cli.Context, error) {},
+		HideVersion:    true, // --version is ours: versionFlag
+		Flags:          []cli.Flag{versionFlag()},
+		Action:         rootAction,
 		Commands: []*cli.Command{
 			validateCommand(),
 			planCommand(),
@@ -51,6 +60,41 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			versionCommand(),
 		},
 	}
+	// The most positional arguments a command takes; the others (fmt, test) take any number.
+	maxArgs := map[string]int{"validate": 0, "plan": 0, "apply": 1, "show": 1, "snapshot": 0, "render": 0, "schema": 1, "version": 0}
+	for _, cmd := range app.Commands {
+		// A positional argument is never a "help" subcommand: "ngctl show h" reads the file h.
+		cmd.HideHelpCommand = true
+		cmd.OnUsageError = usageError
+		if n, ok := maxArgs[cmd.Name]; ok {
+			cmd.Before = checkArgCount(n)
+		}
+	}
+	return app
+}
+
+// checkArgCount refuses more than most positional arguments, which the command would
+// otherwise ignore: "ngctl plan rules/" must not plan without rules.
+func checkArgCount(most int) cli.BeforeFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() <= most {
+			return nil
+		}
+		name, extra := c.Command.Name, c.Args().Get(most)
+		if most == 0 {
+			if slices.ContainsFunc(c.Command.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), "filename") }) {
+				return exitf(1, "ngctl %s takes no arguments (got %q); rule files are given with -f: ngctl %s -f %s", name, extra, name, extra)
+			}
+			return exitf(1, "ngctl %s takes no arguments (got %q); see ngctl %s --help", name, extra, name)
+		}
+		return exitf(1, "ngctl %s takes at most %s (got %q too); see ngctl %s --help", name, plural(most, "argument"), extra, name)
+	}
+}
+
+// usageError replaces urfave/cli's "Incorrect Usage" and full help text with the error
+// and where to look.
+func usageError(c *cli.Context, err error, _ bool) error {
+	return exitf(1, "%v; see ngctl %s --help", err, c.Command.Name)
 }
 
 // exitf returns an error that makes ngctl exit with code.

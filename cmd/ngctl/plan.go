@@ -28,14 +28,14 @@ const (
 
 func planFlags() []cli.Flag {
 	return append([]cli.Flag{
-		rulesFlag,
-		&cli.StringFlag{Name: "snapshot", Usage: "plan against a FleetSnapshot file instead of the live cluster"},
-		&cli.StringFlag{Name: "rule", Usage: "plan only this rule"},
-		&cli.StringFlag{Name: "node", Usage: "show only this node's changes"},
-		&cli.DurationFlag{Name: "staleness", Value: 5 * time.Minute, Usage: "a metric whose latest sample is older than this is Unknown"},
-		&cli.StringFlag{Name: "max-disruptive", Value: "30%", Usage: "at most this many (or percent) of all nodes under disruptive effects at once"},
-		&cli.BoolFlag{Name: "no-color", Usage: "never color the text output"},
-	}, clusterFlags()...)
+		rulesFileFlag(),
+		&cli.StringFlag{Name: "snapshot", Usage: "plan against the FleetSnapshot `FILE` instead of the live cluster"},
+		&cli.StringFlag{Name: "rule", Usage: "plan only the rule `NAME`"},
+		&cli.StringFlag{Name: "node", Usage: "show only the changes of the node `NAME`"},
+		&cli.DurationFlag{Name: "staleness", Value: 5 * time.Minute, Usage: "a metric whose latest sample is older than this `DURATION` is Unknown"},
+		&cli.StringFlag{Name: "max-disruptive", Value: "30%", Usage: "at most `N` (or N%) of all nodes under disruptive effects at once"},
+		&cli.BoolFlag{Name: "no-color", Usage: "never color the text output (it is colored only on a terminal, and never with $NO_COLOR)"},
+	}, clusterFlags(true)...)
 }
 
 func planCommand() *cli.Command {
@@ -43,8 +43,8 @@ func planCommand() *cli.Command {
 		Name:  "plan",
 		Usage: "show what NodeGuardian would change, like terraform plan",
 		Flags: append(planFlags(),
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text, json or markdown"},
-			&cli.StringFlag{Name: "out", Usage: "save the plan as JSON for `ngctl apply PLAN`"},
+			outputFlag("text", "json", "markdown"),
+			&cli.StringFlag{Name: "out", Usage: "also save the plan as JSON to `FILE`, for ngctl apply ... FILE"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 without changes, 1 on error, 2 with changes"},
 		),
 		Action: func(c *cli.Context) error {
@@ -59,7 +59,7 @@ func planCommand() *cli.Command {
 				if err := savePlan(out, p); err != nil {
 					return exitf(1, "%v", err)
 				}
-				fmt.Fprintf(c.App.ErrWriter, "Saved the plan to %s; apply it with: ngctl apply -f ... --snapshot %s %s\n", out, c.String("snapshot"), out)
+				fmt.Fprintf(c.App.ErrWriter, "Saved the plan to %s; apply it with: %s\n", out, applyHint(c, out))
 			}
 			if c.Bool("detailed-exitcode") && p.HasChanges() {
 				return exitf(exitChanges, "")
@@ -130,9 +130,15 @@ func computePlan(c *cli.Context) (*planInputs, *plan.Plan, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkRuleSelector(in); err != nil {
+		return nil, nil, err
+	}
 	p, err := in.plan()
 	if err != nil {
 		return nil, nil, exitf(1, "%v", err)
+	}
+	if err := checkNodeSelector(in); err != nil {
+		return nil, nil, err
 	}
 	return in, p, nil
 }
@@ -207,12 +213,12 @@ func showCommand() *cli.Command {
 		Usage:     "show a saved plan",
 		ArgsUsage: "PLAN.json",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text, json or markdown"},
-			&cli.BoolFlag{Name: "no-color", Usage: "never color the text output"},
+			outputFlag("text", "json", "markdown"),
+			&cli.BoolFlag{Name: "no-color", Usage: "never color the text output (it is colored only on a terminal, and never with $NO_COLOR)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return exitf(1, "show needs one saved plan file")
+				return exitf(1, "show needs one saved plan file: ngctl show PLAN.json (from ngctl plan -out PLAN.json)")
 			}
 			p, err := loadPlan(c.Args().First())
 			if err != nil {

@@ -12,8 +12,8 @@ func renderCommand() *cli.Command {
 		Name:  "render",
 		Usage: "convert rules between HCL and YAML manifests (e.g. HCL-authored rules to CRDs for Flux)",
 		Flags: []cli.Flag{
-			rulesFlag,
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "yaml", Usage: "yaml or hcl"},
+			rulesFileFlag(),
+			outputFlag("yaml", "hcl"),
 		},
 		Action: func(c *cli.Context) error {
 			if len(c.StringSlice("filename")) == 0 {

@@ -15,11 +15,14 @@ func snapshotCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "snapshot",
 		Usage: "write the live fleet and the metric windows the rules need as a FleetSnapshot, to reproduce a live plan offline",
-		Flags: append([]cli.Flag{
-			rulesFlag,
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the snapshot file to write", Required: true},
-		}, clusterFlags()...),
+		Flags: snapshotFlags(),
 		Action: func(c *cli.Context) error {
+			if c.String("output") == "" {
+				return exitf(1, "snapshot needs -o FILE, the snapshot file to write")
+			}
+			if metricsSource(c) == sourceSnapshot {
+				return exitf(1, "--metrics-source snapshot: ngctl snapshot reads live metrics; use prometheus or metrics-server")
+			}
 			set, err := loadRules(c)
 			if err != nil {
 				return err
@@ -49,6 +52,16 @@ func snapshotCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// snapshotFlags are the flags of ngctl snapshot: the rules (which metric windows to read),
+// the file to write, and how to reach the cluster and its metrics. None of plan's
+// planning flags (--node, --max-disruptive, ...) applies.
+func snapshotFlags() []cli.Flag {
+	return append([]cli.Flag{
+		rulesFileFlag(),
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the snapshot `FILE` to write (required)"},
+	}, clusterFlags(false)...)
 }
 
 func countSeries(s *fleet.Snapshot) int {

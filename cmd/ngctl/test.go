@@ -23,11 +23,11 @@ func testCommand() *cli.Command {
 		ArgsUsage: "FILE|DIR...",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "junit", Usage: "also write the results as JUnit XML to `FILE`"},
-			&cli.StringFlag{Name: "run", Usage: "run only the tests whose name matches `REGEXP`"},
+			&cli.StringFlag{Name: "run", Usage: "run only the tests whose name matches `REGEXP` (an error when none does)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() == 0 {
-				return exitf(1, "test: no test file given")
+				return exitf(1, "test: no test file given; e.g. ngctl test examples/tests")
 			}
 			files, err := testFiles(c.Args().Slice())
 			if err != nil {
@@ -59,6 +59,11 @@ func testCommand() *cli.Command {
 			}
 			if failed > 0 {
 				return exitf(1, "")
+			}
+			if filter != nil && passed == 0 {
+				// Unlike go test -run (a warning, exit 0): a --run that matches nothing is
+				// most likely a typo, and a CI step that tests nothing must not pass.
+				return exitf(1, "no test matches --run %q; run ngctl test without --run to list the tests", c.String("run"))
 			}
 			return nil
 		},

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"sort"
 	"time"
 
@@ -69,9 +68,6 @@ func Plan(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, f *Fleet,
 	rs, err := prepareRules(rules, opts.Rule)
 	if err != nil {
 		return nil, err
-	}
-	if opts.Node != "" && !slices.ContainsFunc(f.Nodes, func(n corev1.Node) bool { return n.Name == opts.Node }) {
-		return nil, fmt.Errorf("engine: no node named %q in the fleet", opts.Node)
 	}
 	nodes := append([]corev1.Node(nil), f.Nodes...)
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -14,46 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 )
-
-// Write writes the snapshot to file as YAML (see Marshal), atomically: the data goes to a
-// temporary file in the same directory that then replaces file.
-func Write(file string, s *Snapshot) error {
-	data, err := Marshal(s)
-	if err != nil {
-		return err
-	}
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(file); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
-	}
-	name := tmp.Name()
-	fail := func(err error) error {
-		_ = tmp.Close()
-		_ = os.Remove(name)
-		return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(name, file); err != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
-	}
-	return nil
-}
 
 // Marshal encodes the snapshot as YAML: top-level fields in a fixed order, nodes sorted
 // by name, fields of Kubernetes objects sorted by name (as kubectl writes them) with

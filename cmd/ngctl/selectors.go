@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/nodeguardian/nodeguardian/internal/fleet"
+)
+
+// checkRuleSelector refuses --rule NAME when no loaded rule has that name: a typo would
+// otherwise plan nothing and look like "no changes".
+func checkRuleSelector(in *planInputs) error {
+	name := in.opts.Rule
+	if name == "" {
+		return nil
+	}
+	names := make([]string, 0, len(in.set.Rules))
+	for _, r := range in.set.Rules {
+		if r.Name == name {
+			return nil
+		}
+		names = append(names, r.Name)
+	}
+	return exitf(1, "no rule named %q in the rules; rules: %s", name, someNames(names))
+}
+
+// checkNodeSelector refuses --node NAME when the fleet has no such node; live, the fleet
+// is known only after planning.
+func checkNodeSelector(in *planInputs) error {
+	name := in.opts.Node
+	if name == "" {
+		return nil
+	}
+	var snap *fleet.Snapshot
+	switch {
+	case in.snapshot != nil:
+		snap = in.snapshot
+	case in.state != nil:
+		snap = in.state.Snapshot
+	}
+	if snap == nil {
+		return nil
+	}
+	if slices.ContainsFunc(snap.Nodes, func(n corev1.Node) bool { return n.Name == name }) {
+		return nil
+	}
+	names := make([]string, 0, len(snap.Nodes))
+	for _, n := range snap.Nodes {
+		names = append(names, n.Name)
+	}
+	return exitf(1, "no node named %q in the fleet (%s); nodes: %s", name, in.opts.Source, someNames(names))
+}
+
+// someNames lists names sorted, at most 10 of them.
+func someNames(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	names = slices.Sorted(slices.Values(names))
+	const most = 10
+	if len(names) > most {
+		return fmt.Sprintf("%s, ... (%d in all)", strings.Join(names[:most], ", "), len(names))
+	}
+	return strings.Join(names, ", ")
+}
+
+// applyHint is the command that applies a plan saved to file: the inputs of this plan.
+func applyHint(c *cli.Context, file string) string {
+	hint := []string{"ngctl", "apply"}
+	for _, f := range c.StringSlice("filename") {
+		hint = append(hint, "-f", f)
+	}
+	if c.Bool("from-cluster") {
+		hint = append(hint, "--from-cluster")
+	}
+	if s := c.String("snapshot"); s != "" {
+		hint = append(hint, "--snapshot", s)
+	}
+	for _, name := range []string{"rule", "node", "staleness", "max-disruptive"} {
+		if c.IsSet(name) {
+			hint = append(hint, "--"+name, fmt.Sprint(c.Value(name)))
+		}
+	}
+	return strings.Join(append(hint, file), " ")
+}

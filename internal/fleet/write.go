@@ -1,0 +1,112 @@
+package fleet
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// WriteOptions are the options of WriteFile.
+type WriteOptions struct {
+	// Backup, when not empty, is the file that keeps the previous content of the file
+	// being replaced, as terraform keeps terraform.tfstate.backup. Nothing is written
+	// there when the file did not exist.
+	Backup string
+}
+
+// Write writes the snapshot to file: WriteFile without a backup.
+func Write(file string, s *Snapshot) error {
+	return WriteFile(file, s, WriteOptions{})
+}
+
+// WriteFile writes the snapshot to file as YAML (see Marshal), atomically: the data goes
+// to a temporary file in the same directory that then replaces file, with file's mode.
+// The leading comment lines of the file it replaces (the "#" block before the first
+// YAML line) are kept, so a hand-written description of a fleet survives an apply.
+func WriteFile(file string, s *Snapshot, o WriteOptions) error {
+	data, err := Marshal(s)
+	if err != nil {
+		return err
+	}
+	mode := fs.FileMode(0o644)
+	old, err := os.ReadFile(file)
+	switch {
+	case err == nil:
+		fi, err := os.Stat(file)
+		if err != nil {
+			return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
+		}
+		mode = fi.Mode().Perm()
+		data = append(LeadingComments(old), data...)
+		if o.Backup != "" {
+			if err := writeAtomic(o.Backup, old, mode); err != nil {
+				return fmt.Errorf("fleet: keep the previous snapshot: %w", err)
+			}
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
+	}
+	if err := writeAtomic(file, data, mode); err != nil {
+		return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
+	}
+	return nil
+}
+
+// LeadingComments returns the comment block a YAML file starts with: its lines up to the
+// first one that is neither blank nor a "#" comment, as they are; nil when the block holds
+// no comment.
+func LeadingComments(src []byte) []byte {
+	end, comment := 0, false
+	for rest := src; len(rest) > 0; {
+		line, tail, found := bytes.Cut(rest, []byte("\n"))
+		trimmed := bytes.TrimSpace(line)
+		if len(trimmed) > 0 && trimmed[0] != '#' {
+			break
+		}
+		if !found { // a last line without newline: a file of comments only
+			break
+		}
+		comment = comment || len(trimmed) > 0
+		end += len(line) + 1
+		rest = tail
+	}
+	if !comment {
+		return nil
+	}
+	return bytes.Clone(src[:end])
+}
+
+// writeAtomic writes data to a temporary file in file's directory and renames it to file,
+// so that a reader sees either the old or the new content, never part of it.
+func writeAtomic(file string, data []byte, mode fs.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	fail := func(err error) error {
+		_ = tmp.Close()
+		_ = os.Remove(name)
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(name, file); err != nil {
+		_ = os.Remove(name)
+		return err
+	}
+	return nil
+}
