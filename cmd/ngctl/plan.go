@@ -104,6 +104,9 @@ func readPlanInputs(c *cli.Context) (*planInputs, error) {
 		if in.file == "" {
 			return nil, exitf(1, "--metrics-source snapshot needs --snapshot FILE")
 		}
+		if err := refuseLiveOnlyFlags(c); err != nil {
+			return nil, err
+		}
 		if in.snapshot, err = fleet.Load(in.file); err != nil {
 			return nil, exitf(1, "%v", err)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -53,6 +54,31 @@ func checkNodeSelector(in *planInputs) error {
 		names = append(names, n.Name)
 	}
 	return exitf(1, "no node named %q in the fleet (%s); nodes: %s", name, in.opts.Source, someNames(names))
+}
+
+// liveOnlyFlags are read only on the live cluster: a snapshot holds its own metrics and
+// time. The cluster connection flags serve --from-cluster too.
+var liveOnlyFlags = []string{
+	"now", "config", "assume-sustained", "prometheus-url", "prometheus-bearer-token-file",
+	"prometheus-username", "prometheus-password-file", "prometheus-ca-file",
+	"prometheus-insecure-skip-verify", "prometheus-timeout",
+}
+
+// refuseLiveOnlyFlags refuses flags given on the command line that a plan on a snapshot
+// would ignore ($PROMETHEUS_URL in the environment is not a flag given, and is ignored).
+func refuseLiveOnlyFlags(c *cli.Context) error {
+	given := c.LocalFlagNames()
+	names := slices.Clone(liveOnlyFlags)
+	if !c.Bool("from-cluster") {
+		names = append(names, "kubeconfig", "context", "qps", "burst")
+	}
+	for _, name := range names {
+		fromEnv := name == "prometheus-url" && os.Getenv("PROMETHEUS_URL") == c.String(name) // urfave marks env values as set
+		if slices.Contains(given, name) && !fromEnv {
+			return exitf(1, "--%s applies to the live cluster only: with --snapshot FILE the fleet, its metrics and its time come from the file; drop --%s or --snapshot", name, name)
+		}
+	}
+	return nil
 }
 
 // someNames lists names sorted, at most 10 of them.
