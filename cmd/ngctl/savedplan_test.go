@@ -65,7 +65,10 @@ func TestApplyRefusesAnEditedPlan(t *testing.T) {
 		{"injected taint, rehashed", true, injectTaint, []string{"plan is stale", "the plan file would add taint evil/taint=x:NoExecute, the rules now would not"}},
 		{"hostname label, rehashed", true, injectHostname, []string{"plan is stale", "kubernetes.io/hostname=evil"}},
 		{"expiresAt moved, rehashed", true, func(p *plan.Plan) { p.ExpiresAt = time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC) }, []string{"plan was modified", "expiresAt 2999-01-01T00:00:00Z is not createdAt 2026-11-29T12:00:00Z + 10m0s"}},
-		{"createdAt and expiresAt moved, rehashed", true, func(p *plan.Plan) { p.CreatedAt = p.CreatedAt.Add(-time.Hour); p.ExpiresAt = p.ExpiresAt.Add(-time.Hour) }, []string{"plan is stale", "expired"}},
+		{"createdAt and expiresAt moved, rehashed", true, func(p *plan.Plan) {
+			p.CreatedAt = p.CreatedAt.Add(-time.Hour)
+			p.ExpiresAt = p.ExpiresAt.Add(-time.Hour)
+		}, []string{"plan is stale", "expired"}},
 		{"nodes emptied, rehashed", true, func(p *plan.Plan) { p.Nodes = nil }, []string{"plan is stale", "node worker-1: the rules now would change state of rule high-load-isolation: Healthy → Firing, the plan file would not"}},
 	}
 	for _, tt := range tests {
