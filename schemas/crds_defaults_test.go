@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,9 +20,10 @@ import (
 	"github.com/nodeguardian/nodeguardian/internal/testenv"
 )
 
-// minimalSpec is a rule with every defaulted field left out: one condition without a
-// duration, a taint, an evict without maxPods, an alert without enabled, and a recovery
-// alert without enabled.
+// minimalSpec is a rule with every defaulted field left out: conditions and recovery
+// conditions without a duration, a taint without value, a taint with no field at all
+// (the prototype's taint: {}), evicts without maxPods or excludeNamespaces and one with
+// excludeNamespaces: [], an alert without enabled, and a recovery alert without enabled.
 const minimalSpec = `
 conditions:
 - metric: cpuUtilizationPercent
@@ -29,14 +31,38 @@ conditions:
   value: 90
 actions:
 - type: taint
-  taint: {key: nodeguardian.k8s.io/hot, effect: NoSchedule}
+  taint: {key: nodeguardian/hot, effect: NoSchedule}
+- type: taint
+  taint: {}
 - type: evict
   evict: {}
+- type: evict
+  evict: {maxPods: 3, excludeNamespaces: []}
 - type: alert
   alert: {template: hot-node}
+recoveryConditions:
+- metric: cpuUtilizationPercent
+  operator: LessThan
+  value: 50
 recoveryActions:
 - type: alert
   alert: {template: hot-node}
+`
+
+// emptyStringsSpec writes the durations it leaves to their defaults as "", as the
+// prototype's manifests may: the API server stores "" (it defaults only absent fields),
+// and the Go type reads it as unset.
+const emptyStringsSpec = `
+conditions:
+- metric: cpuUtilizationPercent
+  operator: GreaterThan
+  value: 90
+  duration: ""
+actions:
+- type: cordon
+monitoring:
+  checkInterval: ""
+  cooldownPeriod: ""
 `
 
 // testDefaults checks that the API server's defaults (from the CRD) equal
@@ -89,6 +115,13 @@ func testDefaults(t *testing.T, env *testenv.Env) {
 			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), server); err != nil {
 				t.Fatal(err)
 			}
+			// Semantic.DeepEqual takes nil and empty lists as equal: [] must stay [].
+			if got := server.Spec.Actions[3].Evict.ExcludeNamespaces; got == nil || len(got) != 0 {
+				t.Errorf("excludeNamespaces: [] stored as %#v", got)
+			}
+			if got := server.Spec.Actions[2].Evict.ExcludeNamespaces; !slices.Equal(got, v1.DefaultExcludeNamespaces()) {
+				t.Errorf("absent excludeNamespaces stored as %#v", got)
+			}
 			local := mustRule(t, name, minimalSpec)
 			local.Default()
 			if !equality.Semantic.DeepEqual(server.Spec, local.Spec) {
@@ -104,6 +137,33 @@ func testDefaults(t *testing.T, env *testenv.Env) {
 					toJSON(t, server.Spec), toJSON(t, again.Spec))
 			}
 		})
+	}
+}
+
+// testEmptyStringDefaults checks that the API server accepts "" for the durations and
+// that a rule it stored that way means what the same manifest loaded from a file means
+// once defaulted: the defaults.
+func testEmptyStringDefaults(t *testing.T, env *testenv.Env) {
+	ctx := t.Context()
+	obj := mustUnstructured(t, v1.KindRule, "empty-strings", emptyStringsSpec)
+	if err := env.Client.Create(ctx, obj, strict); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
+	server := &v1.NodeGuardianRule{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), server); err != nil {
+		t.Fatalf("get (the Go type must read the stored \"\"): %v", err)
+	}
+	server.Default()
+	local := mustRule(t, "empty-strings", emptyStringsSpec)
+	local.Default()
+	if !equality.Semantic.DeepEqual(server.Spec, local.Spec) {
+		t.Errorf("stored and local rules differ once defaulted\nserver: %s\n    Go: %s", toJSON(t, server.Spec), toJSON(t, local.Spec))
+	}
+	s := server.Spec
+	if s.Conditions[0].DurationValue() != v1.DefaultConditionDuration || s.CheckIntervalValue() != v1.DefaultCheckInterval ||
+		s.Cooldown() != v1.DefaultCooldownPeriod {
+		t.Errorf("\"\" must mean the default: %s", toJSON(t, s))
 	}
 }
 

@@ -45,6 +45,7 @@ func TestEnvtestCRDs(t *testing.T) {
 	t.Run("Examples", func(t *testing.T) { testExamples(t, env) })
 	t.Run("HCLExamples", func(t *testing.T) { testHCLExamples(t, env) })
 	t.Run("Defaults", func(t *testing.T) { testDefaults(t, env) })
+	t.Run("EmptyStringDefaults", func(t *testing.T) { testEmptyStringDefaults(t, env) })
 	t.Run("Invalid", func(t *testing.T) { testInvalid(t, env) })
 }
 

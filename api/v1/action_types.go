@@ -63,18 +63,24 @@ type Action struct {
 // +kubebuilder:validation:Enum=NoSchedule;PreferNoSchedule;NoExecute
 type TaintEffect string
 
-// TaintSpec is a taint to apply.
+// TaintSpec is a taint to apply. Every field has a default, the prototype's: taint: {}
+// is nodeguardian/rule-triggered=true:NoSchedule.
 type TaintSpec struct {
-	// Key of the taint.
+	// Key of the taint; default nodeguardian/rule-triggered.
+	// +kubebuilder:default="nodeguardian/rule-triggered"
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=317
-	Key string `json:"key"`
-	// Value of the taint.
+	// +optional
+	Key string `json:"key,omitempty"`
+	// Value of the taint; default "true". An explicit "" is an empty value.
+	// +kubebuilder:default="true"
 	// +kubebuilder:validation:MaxLength=63
 	// +optional
-	Value string `json:"value,omitempty"`
-	// Effect of the taint.
-	Effect TaintEffect `json:"effect"`
+	Value *string `json:"value,omitempty"`
+	// Effect of the taint; default NoSchedule.
+	// +kubebuilder:default=NoSchedule
+	// +optional
+	Effect TaintEffect `json:"effect,omitempty"`
 }
 
 // LabelAction sets node labels.
@@ -98,10 +104,12 @@ type EvictAction struct {
 	// +kubebuilder:validation:Minimum=1
 	// +optional
 	MaxPods int32 `json:"maxPods,omitempty"`
-	// ExcludeNamespaces are never evicted from.
+	// ExcludeNamespaces are never evicted from. Absent means kube-system and kube-public
+	// (the prototype's default); an explicit [] excludes none.
+	// +kubebuilder:default={kube-system,kube-public}
 	// +kubebuilder:validation:MaxItems=256
 	// +optional
-	ExcludeNamespaces []string `json:"excludeNamespaces,omitempty"`
+	ExcludeNamespaces []string `json:"excludeNamespaces,omitzero"`
 	// GracePeriodSeconds overrides the pods' termination grace period.
 	// +kubebuilder:validation:Minimum=0
 	// +optional

@@ -1,6 +1,8 @@
 package v1
 
 import (
+	"slices"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -138,12 +140,7 @@ func BuiltinMetrics() []string {
 
 // IsBuiltinMetric reports whether name is a built-in metric.
 func IsBuiltinMetric(name string) bool {
-	for _, m := range BuiltinMetrics() {
-		if m == name {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(BuiltinMetrics(), name)
 }
 
 // Condition compares one metric with a threshold over a window.
@@ -162,12 +159,13 @@ type Condition struct {
 	Value float64 `json:"value"`
 
 	// Duration is how long the condition must hold: every sample in the window must
-	// satisfy it. 0s uses the latest sample only.
-	// +kubebuilder:default="0s"
+	// satisfy it. Absent or "" means the default, 5m (the prototype's); 0s uses the
+	// latest sample only.
+	// +kubebuilder:default="5m"
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)?$`
 	// +optional
-	Duration metav1.Duration `json:"duration,omitempty"`
+	Duration *metav1.Duration `json:"duration,omitempty"`
 
 	// Query is the PromQL expression of a custom metric, returning one series per node.
 	// +kubebuilder:validation:MaxLength=4096
@@ -216,18 +214,19 @@ type NodeSelectorRequirement struct {
 
 // Monitoring sets the rule's rhythm.
 type Monitoring struct {
-	// CheckInterval is how often the rule is evaluated.
+	// CheckInterval is how often the rule is evaluated, at least 1s. Absent or "" means
+	// the default, 60s.
 	// +kubebuilder:default="60s"
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s')",message="must be at least 1s"
+	// +kubebuilder:validation:Pattern=`^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)?$`
+	// +kubebuilder:validation:XValidation:rule="self == '' || duration(self) >= duration('1s')",message="must be at least 1s"
 	// +optional
 	CheckInterval metav1.Duration `json:"checkInterval,omitzero"`
 	// CooldownPeriod is how long after firing on a node the rule may not fire there again;
-	// 0s means no cooldown.
+	// 0s means no cooldown. Absent or "" means the default, 5m.
 	// +kubebuilder:default="5m"
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)?$`
 	// +optional
 	CooldownPeriod *metav1.Duration `json:"cooldownPeriod,omitempty"`
 	// MetricsSource overrides where the rule's metrics come from.

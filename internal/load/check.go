@@ -56,9 +56,10 @@ func checkBeforeDecode(d *document) Diagnostics {
 	return c.ds
 }
 
+// duration checks a duration the schema's pattern accepted; "" means the default.
 func (c *checker) duration(ptr string, v any) {
 	s, ok := v.(string)
-	if !ok {
+	if !ok || s == "" {
 		return
 	}
 	if _, err := time.ParseDuration(s); err != nil {
@@ -152,7 +153,7 @@ func (c *checker) conditions(ptr string, conds []v1.Condition, interval time.Dur
 			}
 			c.errorf(p+"/query", false, "%s", msg)
 		}
-		if d := cond.Duration.Duration; d > 0 && d < interval {
+		if d := cond.DurationValue(); d > 0 && d < interval {
 			note := ""
 			if dflt {
 				note = " (the default)"
@@ -197,8 +198,12 @@ func (c *checker) action(p string, a *v1.Action) {
 		{"alert", "alert", a.Alert != nil},
 	}, map[string]bool{"taint": true, "label": true, "annotation": true, "alert": true})
 	if t := a.Taint; t != nil {
-		c.qualifiedName(p+"/taint/key", "taint key", t.Key, false)
-		c.value(p+"/taint/value", "taint", t.Value)
+		if t.Key != "" { // absent: the default key
+			c.qualifiedName(p+"/taint/key", "taint key", t.Key, false)
+		}
+		if t.Value != nil {
+			c.value(p+"/taint/value", "taint", *t.Value)
+		}
 	}
 	if a.Label != nil {
 		c.labels(p+"/label/labels", a.Label.Labels)
@@ -233,7 +238,11 @@ func settings(actions []v1.Action) keysSet {
 	s := keysSet{taints: map[string]bool{}, labels: map[string]bool{}, annotations: map[string]bool{}}
 	for _, a := range actions {
 		if a.Taint != nil {
-			s.taints[a.Taint.Key] = true
+			key := a.Taint.Key
+			if key == "" {
+				key = v1.DefaultTaintKey
+			}
+			s.taints[key] = true
 		}
 		if a.Label != nil {
 			for k := range a.Label.Labels {
