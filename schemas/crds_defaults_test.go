@@ -338,6 +338,73 @@ recoveryActions: [{type: removeTaint}]`,
 			wantMsg:   "type removeTaint needs a taint object",
 		},
 		{
+			name: "maxUnhealthy over 100%",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+maxUnhealthy: 150%`,
+			wantField: "spec.maxUnhealthy",
+			wantMsg:   "from 0% to 100%",
+		},
+		{
+			name: "reserved taint key",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: taint, taint: {key: node.kubernetes.io/unschedulable, effect: NoSchedule}}]`,
+			wantField: "spec.actions[0].taint.key",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "reserved taint key in another case",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: taint, taint: {key: Node-Role.Kubernetes.IO/worker, effect: NoSchedule}}]`,
+			wantField: "spec.actions[0].taint.key",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "reserved label key",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: label, label: {labels: {nodeguardian.io/status: hot, node-role.kubernetes.io/hot: "true"}}}]`,
+			wantField: "spec.actions[0].label.labels",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "our own control label",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: label, label: {labels: {nodeguardian.k8s.io/exclude: "true"}}}]`,
+			wantField: "spec.actions[0].label.labels",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "reserved annotation key",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: annotation, annotation: {annotations: {nodeguardian.k8s.io/ledger: "{}"}}}]`,
+			wantField: "spec.actions[0].annotation.annotations",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "removing a reserved taint",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+recoveryActions: [{type: removeTaint, taint: {key: node.kubernetes.io/not-ready}}]`,
+			wantField: "spec.recoveryActions[0].taint.key",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "removing a reserved label",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+recoveryActions: [{type: removeLabel, label: {keys: [kubernetes.io/hostname]}}]`,
+			wantField: "spec.recoveryActions[0].label.keys",
+			wantMsg:   "are reserved",
+		},
+		{
 			name:      "alert template without subject",
 			kind:      v1.KindAlertTemplate,
 			spec:      `body: hello`,
@@ -377,6 +444,38 @@ recoveryActions: [{type: removeTaint}]`,
 			if !found {
 				t.Errorf("no cause with field %q and message containing %q; causes: %+v", tt.wantField, tt.wantMsg, causes)
 			}
+		})
+	}
+}
+
+// testValid checks that the API server accepts what the CRD's CEL rules must let
+// through: node.kubernetes.io/out-of-service (the one reserved key a rule may own),
+// keys that merely look like reserved ones, budgets up to 100%.
+func testValid(t *testing.T, env *testenv.Env) {
+	tests := []struct{ name, spec string }{
+		{"out-of-service taint", `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: taint, taint: {key: node.kubernetes.io/out-of-service, value: nodeshutdown, effect: NoExecute}}]
+recoveryActions: [{type: removeTaint, taint: {key: node.kubernetes.io/out-of-service}}]`},
+		{"keys that are not reserved", `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions:
+- {type: taint, taint: {key: example.com/kubernetes.io, effect: NoSchedule}}
+- {type: label, label: {labels: {notkubernetes.io/x: "1", k8s.io.example.com/y: "2", plain: "3"}}}
+- {type: annotation, annotation: {annotations: {nodeguardian.io/note: "{{ node_name }}"}}}
+recoveryActions: [{type: removeAnnotation, annotation: {keys: [nodeguardian.io/note]}}]`},
+		{"maxUnhealthy 100%", `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+maxUnhealthy: 100%`},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obj := mustUnstructured(t, v1.KindRule, fmt.Sprintf("valid-%02d", i), tt.spec)
+			if err := env.Client.Create(t.Context(), obj, strict); err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			_ = env.Client.Delete(context.Background(), obj)
 		})
 	}
 }

@@ -47,6 +47,7 @@ func TestEnvtestCRDs(t *testing.T) {
 	t.Run("Defaults", func(t *testing.T) { testDefaults(t, env) })
 	t.Run("EmptyStringDefaults", func(t *testing.T) { testEmptyStringDefaults(t, env) })
 	t.Run("Invalid", func(t *testing.T) { testInvalid(t, env) })
+	t.Run("Valid", func(t *testing.T) { testValid(t, env) })
 }
 
 func testEstablished(t *testing.T, env *testenv.Env) {

@@ -65,6 +65,8 @@ type TaintEffect string
 
 // TaintSpec is a taint to apply. Every field has a default, the prototype's: taint: {}
 // is nodeguardian/rule-triggered=true:NoSchedule.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.key) || !self.key.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/') || self.key in ['node.kubernetes.io/out-of-service']",message="taint keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node.kubernetes.io/ and nodeguardian.k8s.io/) are reserved; only node.kubernetes.io/out-of-service may be used",fieldPath=".key"
 type TaintSpec struct {
 	// Key of the taint; default nodeguardian/rule-triggered.
 	// +kubebuilder:default="nodeguardian/rule-triggered"
@@ -84,16 +86,22 @@ type TaintSpec struct {
 }
 
 // LabelAction sets node labels.
+//
+// +kubebuilder:validation:XValidation:rule="self.labels.all(k, !k.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/') || k in ['node.kubernetes.io/out-of-service'])",message="label keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node-role.kubernetes.io/ and nodeguardian.k8s.io/) are reserved",fieldPath=".labels"
 type LabelAction struct {
 	// Labels to set.
 	// +kubebuilder:validation:MinProperties=1
+	// +kubebuilder:validation:MaxProperties=64
 	Labels map[string]string `json:"labels"`
 }
 
 // AnnotationAction sets node annotations. Values may be templates.
+//
+// +kubebuilder:validation:XValidation:rule="self.annotations.all(k, !k.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/') || k in ['node.kubernetes.io/out-of-service'])",message="annotation keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node.kubernetes.io/ and nodeguardian.k8s.io/) are reserved",fieldPath=".annotations"
 type AnnotationAction struct {
 	// Annotations to set.
 	// +kubebuilder:validation:MinProperties=1
+	// +kubebuilder:validation:MaxProperties=64
 	Annotations map[string]string `json:"annotations"`
 }
 
@@ -209,6 +217,8 @@ type RecoveryAction struct {
 }
 
 // TaintRef names a taint to remove: by key, and by effect when given.
+//
+// +kubebuilder:validation:XValidation:rule="!self.key.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/') || self.key in ['node.kubernetes.io/out-of-service']",message="taint keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node.kubernetes.io/ and nodeguardian.k8s.io/) are reserved; only node.kubernetes.io/out-of-service may be used",fieldPath=".key"
 type TaintRef struct {
 	// Key of the taint.
 	// +kubebuilder:validation:MinLength=1
@@ -224,9 +234,12 @@ type TaintRef struct {
 }
 
 // KeysRef names label or annotation keys.
+//
+// +kubebuilder:validation:XValidation:rule="self.keys.all(k, !k.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/') || k in ['node.kubernetes.io/out-of-service'])",message="keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node-role.kubernetes.io/ and nodeguardian.k8s.io/) are reserved",fieldPath=".keys"
 type KeysRef struct {
 	// Keys to remove.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=317
 	Keys []string `json:"keys"`
 }

@@ -88,7 +88,7 @@ type NodeGuardianRuleSpec struct {
 	// percentage such as "20%".
 	// +kubebuilder:default="20%"
 	// +kubebuilder:validation:XIntOrString
-	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as \"20%\""
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^0*(100|[1-9]?[0-9])%$')",message="must be a non-negative integer or a percentage from 0% to 100% such as \"20%\""
 	// +optional
 	MaxUnhealthy *intstr.IntOrString `json:"maxUnhealthy,omitempty"`
 

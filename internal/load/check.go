@@ -2,7 +2,9 @@ package load
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,31 +77,20 @@ func (c *checker) minDuration(ptr string, v any, min time.Duration) {
 	}
 }
 
-// maxUnhealthy applies the CRD's CEL rule: a non-negative integer or "N%".
+// maxUnhealthy applies the CRD's CEL rule, as v1.ValidateBudget: a non-negative integer
+// or a percentage from 0% to 100%.
 func (c *checker) maxUnhealthy(v any) {
 	ok := false
 	switch x := v.(type) {
 	case float64:
 		ok = x >= 0 && x <= math.MaxInt32 && x == math.Trunc(x)
 	case string:
-		ok = isPercent(x)
+		_, err := v1.ParseBudget(x)
+		ok = err == nil
 	}
 	if !ok {
-		c.errorf("/spec/maxUnhealthy", false, `must be a non-negative integer or a percentage such as "20%%" (got %s)`, jsonText(v))
+		c.errorf("/spec/maxUnhealthy", false, `must be a non-negative integer or a percentage from 0%% to 100%% such as "20%%" (got %s)`, jsonText(v))
 	}
-}
-
-// isPercent reports whether s is digits followed by "%".
-func isPercent(s string) bool {
-	if len(s) < 2 || s[len(s)-1] != '%' {
-		return false
-	}
-	for _, r := range s[:len(s)-1] {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // checkObject runs the per-object checks of a decoded object.
@@ -200,6 +191,7 @@ func (c *checker) action(p string, a *v1.Action) {
 	if t := a.Taint; t != nil {
 		if t.Key != "" { // absent: the default key
 			c.qualifiedName(p+"/taint/key", "taint key", t.Key, false)
+			c.reserved(p+"/taint/key", false, "taint", t.Key)
 		}
 		if t.Value != nil {
 			c.value(p+"/taint/value", "taint", *t.Value)
@@ -207,9 +199,11 @@ func (c *checker) action(p string, a *v1.Action) {
 	}
 	if a.Label != nil {
 		c.labels(p+"/label/labels", a.Label.Labels)
+		c.reservedKeys(p+"/label/labels", "label", slices.Sorted(maps.Keys(a.Label.Labels)), true)
 	}
 	if a.Annotation != nil {
 		c.annotationKeys(p+"/annotation/annotations", a.Annotation.Annotations)
+		c.reservedKeys(p+"/annotation/annotations", "annotation", slices.Sorted(maps.Keys(a.Annotation.Annotations)), true)
 	}
 	if e := a.Evict; e != nil {
 		for i, ns := range e.ExcludeNamespaces {
@@ -266,6 +260,7 @@ func (c *checker) recoveryAction(p string, a *v1.RecoveryAction, set keysSet) {
 	}, map[string]bool{"removeTaint": true, "removeLabel": true, "removeAnnotation": true, "alert": true})
 	if t := a.Taint; t != nil {
 		c.qualifiedName(p+"/taint/key", "taint key", t.Key, false)
+		c.reserved(p+"/taint/key", false, "taint", t.Key)
 		if !set.taints[t.Key] && t.Key != "" {
 			c.warnf(p+"/taint/key", "removes taint %q, which none of this rule's actions sets", t.Key)
 		}
@@ -279,11 +274,36 @@ func (c *checker) removedKeys(ptr, what string, ref *v1.KeysRef, set map[string]
 	if ref == nil {
 		return
 	}
+	c.reservedKeys(ptr, what, ref.Keys, false)
 	for i, k := range ref.Keys {
 		p := ptrIndex(ptr, i)
 		c.qualifiedName(p, what+" key", k, false)
 		if !set[k] {
 			c.warnf(p, "removes %s %q, which none of this rule's actions sets", what, k)
 		}
+	}
+}
+
+// reservedDomains names the reserved key domains in messages.
+const reservedDomains = "kubernetes.io/ and k8s.io/ and their subdomains (node.kubernetes.io/, node-role.kubernetes.io/, nodeguardian.k8s.io/, ...)"
+
+// reserved rejects a taint, label or annotation key that NodeGuardian must never set,
+// change or remove (v1.IsReservedKey).
+func (c *checker) reserved(ptr string, onKey bool, what, key string) {
+	if v1.IsReservedKey(key) {
+		c.errorf(ptr, onKey, "%s key %q is reserved: NodeGuardian never sets, changes or removes keys under %s; of those only %s may be used",
+			what, key, reservedDomains, strings.Join(v1.AllowedReservedKeys, ", "))
+	}
+}
+
+// reservedKeys applies reserved to the keys of a map (at each key, when inMap) or of a
+// list (at each item).
+func (c *checker) reservedKeys(ptr, what string, keys []string, inMap bool) {
+	for i, k := range keys {
+		p := ptrIndex(ptr, i)
+		if inMap {
+			p = ptrJoin(ptr, k)
+		}
+		c.reserved(p, inMap, what, k)
 	}
 }

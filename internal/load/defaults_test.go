@@ -2,8 +2,13 @@ package load
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 )
 
 // prototypeYAML is a rule as written for the prototype: it relies on the prototype
@@ -154,5 +159,35 @@ func TestPrototypeDefaults(t *testing.T) {
 				t.Errorf("excludeNamespaces: [] must stay empty after Default, got %#v", got)
 			}
 		})
+	}
+}
+
+// TestObjects checks rules read from a cluster, which an older CRD may have let in.
+func TestObjects(t *testing.T) {
+	set, ds := YAML("prototype.yaml", []byte(prototypeYAML))
+	if ds.HasErrors() {
+		t.Fatal(ds.Error())
+	}
+	ok := set.Rules[0]
+	bad := ok.DeepCopy()
+	bad.Name = "reserved"
+	bad.Spec.Actions[0].Taint.Key = "node.kubernetes.io/unschedulable"
+	over := ok.DeepCopy()
+	over.Name = "over-budget"
+	budget := intstr.FromString("150%")
+	over.Spec.MaxUnhealthy = &budget
+	ds = Objects("cluster", []*v1.NodeGuardianRule{ok, bad, over}, nil)
+	want := []string{
+		`cluster NodeGuardianRule/reserved: error: spec.actions[0].taint.key: taint key "node.kubernetes.io/unschedulable" is reserved`,
+		`cluster NodeGuardianRule/over-budget: error: spec.maxUnhealthy: must be a non-negative integer or a percentage from 0% to 100%`,
+	}
+	errs := ds.Errors()
+	if len(errs) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%s", len(errs), len(want), ds.Error())
+	}
+	for _, w := range want {
+		if !strings.Contains(ds.Error(), w) {
+			t.Errorf("no error %q in:\n%s", w, ds.Error())
+		}
 	}
 }
