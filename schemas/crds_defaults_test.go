@@ -405,6 +405,24 @@ recoveryActions: [{type: removeLabel, label: {keys: [kubernetes.io/hostname]}}]`
 			wantMsg:   "are reserved",
 		},
 		{
+			name: "prometheusURL that does not parse",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+monitoring: {metricsSource: {prometheusURL: "http://admin:s3cr3t@prometheus:90x0"}}`,
+			wantField: "spec.monitoring.metricsSource.prometheusURL",
+			wantMsg:   "must be an http(s) URL",
+		},
+		{
+			name: "prometheusURL not http",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+monitoring: {metricsSource: {prometheusURL: "ftp://prometheus:9090"}}`,
+			wantField: "spec.monitoring.metricsSource.prometheusURL",
+			wantMsg:   "must be an http(s) URL",
+		},
+		{
 			name:      "alert template without subject",
 			kind:      v1.KindAlertTemplate,
 			spec:      `body: hello`,
@@ -444,13 +462,17 @@ recoveryActions: [{type: removeLabel, label: {keys: [kubernetes.io/hostname]}}]`
 			if !found {
 				t.Errorf("no cause with field %q and message containing %q; causes: %+v", tt.wantField, tt.wantMsg, causes)
 			}
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("the API server's message shows the password: %v", err)
+			}
 		})
 	}
 }
 
 // testValid checks that the API server accepts what the CRD's CEL rules must let
 // through: node.kubernetes.io/out-of-service (the one reserved key a rule may own),
-// keys that merely look like reserved ones, budgets up to 100%.
+// keys that merely look like reserved ones, budgets up to 100%, a Prometheus URL with
+// credentials.
 func testValid(t *testing.T, env *testenv.Env) {
 	tests := []struct{ name, spec string }{
 		{"out-of-service taint", `
@@ -468,6 +490,10 @@ recoveryActions: [{type: removeAnnotation, annotation: {keys: [nodeguardian.io/n
 conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
 actions: [{type: cordon}]
 maxUnhealthy: 100%`},
+		{"prometheusURL with credentials", `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+monitoring: {metricsSource: {prometheusURL: "https://admin:s3cr3t@prometheus.example.com:9090/prefix"}}`},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

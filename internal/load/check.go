@@ -9,6 +9,7 @@ import (
 	"time"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/redact"
 )
 
 // checker collects the diagnostics of the checks of one document.
@@ -106,6 +107,7 @@ func checkObject(o object) Diagnostics {
 	if interval == 0 {
 		interval, dflt = v1.DefaultCheckInterval, true
 	}
+	c.metricsSource(r.Spec.Monitoring.MetricsSource)
 	c.conditions("/spec/conditions", r.Spec.Conditions, interval, dflt)
 	c.conditions("/spec/recoveryConditions", r.Spec.RecoveryConditions, interval, dflt)
 	if sel := r.Spec.NodeSelector; sel != nil {
@@ -305,5 +307,16 @@ func (c *checker) reservedKeys(ptr, what string, keys []string, inMap bool) {
 			p = ptrJoin(ptr, k)
 		}
 		c.reserved(p, inMap, what, k)
+	}
+}
+
+// metricsSource rejects a Prometheus URL that is not an http(s) URL with a host. The
+// message shows the URL redacted: never the credentials it may hold.
+func (c *checker) metricsSource(ms *v1.MetricsSource) {
+	if ms == nil || ms.PrometheusURL == "" {
+		return
+	}
+	if _, err := redact.ParseHTTPURL(ms.PrometheusURL); err != nil {
+		c.errorf(prometheusURLPtr, false, "%v", err)
 	}
 }

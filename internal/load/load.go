@@ -190,6 +190,9 @@ func nearKind(k string) string {
 func (l *loader) document(d *document) {
 	l.docs = append(l.docs, d)
 	l.set.Documents++
+	if u, ok := d.valueAt(prometheusURLPtr).(string); ok {
+		d.src.redactURL(u)
+	}
 	ds := append(Diagnostics(nil), d.diags...)
 	ds = append(ds, l.v.validate(d)...)
 	if !ds.HasErrors() {
@@ -206,6 +209,9 @@ func (l *loader) document(d *document) {
 	}
 	l.diags = append(l.diags, ds...)
 }
+
+// prometheusURLPtr is where a rule names its Prometheus, whose URL may hold a password.
+const prometheusURLPtr = "/spec/monitoring/metricsSource/prometheusURL"
 
 // decode converts a schema-valid document into its Go type.
 func decode(d *document) (object, error) {
