@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,9 +20,10 @@ import (
 	"github.com/nodeguardian/nodeguardian/internal/testenv"
 )
 
-// minimalSpec is a rule with every defaulted field left out: one condition without a
-// duration, a taint, an evict without maxPods, an alert without enabled, and a recovery
-// alert without enabled.
+// minimalSpec is a rule with every defaulted field left out: conditions and recovery
+// conditions without a duration, a taint without value, a taint with no field at all
+// (the prototype's taint: {}), evicts without maxPods or excludeNamespaces and one with
+// excludeNamespaces: [], an alert without enabled, and a recovery alert without enabled.
 const minimalSpec = `
 conditions:
 - metric: cpuUtilizationPercent
@@ -29,14 +31,38 @@ conditions:
   value: 90
 actions:
 - type: taint
-  taint: {key: nodeguardian.k8s.io/hot, effect: NoSchedule}
+  taint: {key: nodeguardian/hot, effect: NoSchedule}
+- type: taint
+  taint: {}
 - type: evict
   evict: {}
+- type: evict
+  evict: {maxPods: 3, excludeNamespaces: []}
 - type: alert
   alert: {template: hot-node}
+recoveryConditions:
+- metric: cpuUtilizationPercent
+  operator: LessThan
+  value: 50
 recoveryActions:
 - type: alert
   alert: {template: hot-node}
+`
+
+// emptyStringsSpec writes the durations it leaves to their defaults as "", as the
+// prototype's manifests may: the API server stores "" (it defaults only absent fields),
+// and the Go type reads it as unset.
+const emptyStringsSpec = `
+conditions:
+- metric: cpuUtilizationPercent
+  operator: GreaterThan
+  value: 90
+  duration: ""
+actions:
+- type: cordon
+monitoring:
+  checkInterval: ""
+  cooldownPeriod: ""
 `
 
 // testDefaults checks that the API server's defaults (from the CRD) equal
@@ -89,6 +115,13 @@ func testDefaults(t *testing.T, env *testenv.Env) {
 			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), server); err != nil {
 				t.Fatal(err)
 			}
+			// Semantic.DeepEqual takes nil and empty lists as equal: [] must stay [].
+			if got := server.Spec.Actions[3].Evict.ExcludeNamespaces; got == nil || len(got) != 0 {
+				t.Errorf("excludeNamespaces: [] stored as %#v", got)
+			}
+			if got := server.Spec.Actions[2].Evict.ExcludeNamespaces; !slices.Equal(got, v1.DefaultExcludeNamespaces()) {
+				t.Errorf("absent excludeNamespaces stored as %#v", got)
+			}
 			local := mustRule(t, name, minimalSpec)
 			local.Default()
 			if !equality.Semantic.DeepEqual(server.Spec, local.Spec) {
@@ -104,6 +137,33 @@ func testDefaults(t *testing.T, env *testenv.Env) {
 					toJSON(t, server.Spec), toJSON(t, again.Spec))
 			}
 		})
+	}
+}
+
+// testEmptyStringDefaults checks that the API server accepts "" for the durations and
+// that a rule it stored that way means what the same manifest loaded from a file means
+// once defaulted: the defaults.
+func testEmptyStringDefaults(t *testing.T, env *testenv.Env) {
+	ctx := t.Context()
+	obj := mustUnstructured(t, v1.KindRule, "empty-strings", emptyStringsSpec)
+	if err := env.Client.Create(ctx, obj, strict); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
+	server := &v1.NodeGuardianRule{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), server); err != nil {
+		t.Fatalf("get (the Go type must read the stored \"\"): %v", err)
+	}
+	server.Default()
+	local := mustRule(t, "empty-strings", emptyStringsSpec)
+	local.Default()
+	if !equality.Semantic.DeepEqual(server.Spec, local.Spec) {
+		t.Errorf("stored and local rules differ once defaulted\nserver: %s\n    Go: %s", toJSON(t, server.Spec), toJSON(t, local.Spec))
+	}
+	s := server.Spec
+	if s.Conditions[0].DurationValue() != v1.DefaultConditionDuration || s.CheckIntervalValue() != v1.DefaultCheckInterval ||
+		s.Cooldown() != v1.DefaultCooldownPeriod {
+		t.Errorf("\"\" must mean the default: %s", toJSON(t, s))
 	}
 }
 
@@ -278,6 +338,91 @@ recoveryActions: [{type: removeTaint}]`,
 			wantMsg:   "type removeTaint needs a taint object",
 		},
 		{
+			name: "maxUnhealthy over 100%",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+maxUnhealthy: 150%`,
+			wantField: "spec.maxUnhealthy",
+			wantMsg:   "from 0% to 100%",
+		},
+		{
+			name: "reserved taint key",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: taint, taint: {key: node.kubernetes.io/unschedulable, effect: NoSchedule}}]`,
+			wantField: "spec.actions[0].taint.key",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "reserved taint key in another case",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: taint, taint: {key: Node-Role.Kubernetes.IO/worker, effect: NoSchedule}}]`,
+			wantField: "spec.actions[0].taint.key",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "reserved label key",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: label, label: {labels: {nodeguardian.io/status: hot, node-role.kubernetes.io/hot: "true"}}}]`,
+			wantField: "spec.actions[0].label.labels",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "our own control label",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: label, label: {labels: {nodeguardian.k8s.io/exclude: "true"}}}]`,
+			wantField: "spec.actions[0].label.labels",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "reserved annotation key",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: annotation, annotation: {annotations: {nodeguardian.k8s.io/ledger: "{}"}}}]`,
+			wantField: "spec.actions[0].annotation.annotations",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "removing a reserved taint",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+recoveryActions: [{type: removeTaint, taint: {key: node.kubernetes.io/not-ready}}]`,
+			wantField: "spec.recoveryActions[0].taint.key",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "removing a reserved label",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+recoveryActions: [{type: removeLabel, label: {keys: [kubernetes.io/hostname]}}]`,
+			wantField: "spec.recoveryActions[0].label.keys",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "prometheusURL that does not parse",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+monitoring: {metricsSource: {prometheusURL: "http://admin:s3cr3t@prometheus:90x0"}}`,
+			wantField: "spec.monitoring.metricsSource.prometheusURL",
+			wantMsg:   "must be an http(s) URL",
+		},
+		{
+			name: "prometheusURL not http",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+monitoring: {metricsSource: {prometheusURL: "ftp://prometheus:9090"}}`,
+			wantField: "spec.monitoring.metricsSource.prometheusURL",
+			wantMsg:   "must be an http(s) URL",
+		},
+		{
 			name:      "alert template without subject",
 			kind:      v1.KindAlertTemplate,
 			spec:      `body: hello`,
@@ -317,6 +462,46 @@ recoveryActions: [{type: removeTaint}]`,
 			if !found {
 				t.Errorf("no cause with field %q and message containing %q; causes: %+v", tt.wantField, tt.wantMsg, causes)
 			}
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("the API server's message shows the password: %v", err)
+			}
+		})
+	}
+}
+
+// testValid checks that the API server accepts what the CRD's CEL rules must let
+// through: node.kubernetes.io/out-of-service (the one reserved key a rule may own),
+// keys that merely look like reserved ones, budgets up to 100%, a Prometheus URL with
+// credentials.
+func testValid(t *testing.T, env *testenv.Env) {
+	tests := []struct{ name, spec string }{
+		{"out-of-service taint", `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: taint, taint: {key: node.kubernetes.io/out-of-service, value: nodeshutdown, effect: NoExecute}}]
+recoveryActions: [{type: removeTaint, taint: {key: node.kubernetes.io/out-of-service}}]`},
+		{"keys that are not reserved", `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions:
+- {type: taint, taint: {key: example.com/kubernetes.io, effect: NoSchedule}}
+- {type: label, label: {labels: {notkubernetes.io/x: "1", k8s.io.example.com/y: "2", plain: "3"}}}
+- {type: annotation, annotation: {annotations: {nodeguardian.io/note: "{{ node_name }}"}}}
+recoveryActions: [{type: removeAnnotation, annotation: {keys: [nodeguardian.io/note]}}]`},
+		{"maxUnhealthy 100%", `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+maxUnhealthy: 100%`},
+		{"prometheusURL with credentials", `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+monitoring: {metricsSource: {prometheusURL: "https://admin:s3cr3t@prometheus.example.com:9090/prefix"}}`},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obj := mustUnstructured(t, v1.KindRule, fmt.Sprintf("valid-%02d", i), tt.spec)
+			if err := env.Client.Create(t.Context(), obj, strict); err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			_ = env.Client.Delete(context.Background(), obj)
 		})
 	}
 }

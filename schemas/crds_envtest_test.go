@@ -45,7 +45,9 @@ func TestEnvtestCRDs(t *testing.T) {
 	t.Run("Examples", func(t *testing.T) { testExamples(t, env) })
 	t.Run("HCLExamples", func(t *testing.T) { testHCLExamples(t, env) })
 	t.Run("Defaults", func(t *testing.T) { testDefaults(t, env) })
+	t.Run("EmptyStringDefaults", func(t *testing.T) { testEmptyStringDefaults(t, env) })
 	t.Run("Invalid", func(t *testing.T) { testInvalid(t, env) })
+	t.Run("Valid", func(t *testing.T) { testValid(t, env) })
 }
 
 func testEstablished(t *testing.T, env *testenv.Env) {

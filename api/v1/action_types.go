@@ -63,31 +63,45 @@ type Action struct {
 // +kubebuilder:validation:Enum=NoSchedule;PreferNoSchedule;NoExecute
 type TaintEffect string
 
-// TaintSpec is a taint to apply.
+// TaintSpec is a taint to apply. Every field has a default, the prototype's: taint: {}
+// is nodeguardian/rule-triggered=true:NoSchedule.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.key) || !self.key.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/') || self.key in ['node.kubernetes.io/out-of-service']",message="taint keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node.kubernetes.io/ and nodeguardian.k8s.io/) are reserved; only node.kubernetes.io/out-of-service may be used",fieldPath=".key"
 type TaintSpec struct {
-	// Key of the taint.
+	// Key of the taint; default nodeguardian/rule-triggered.
+	// +kubebuilder:default="nodeguardian/rule-triggered"
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=317
-	Key string `json:"key"`
-	// Value of the taint.
+	// +optional
+	Key string `json:"key,omitempty"`
+	// Value of the taint; default "true". An explicit "" is an empty value.
+	// +kubebuilder:default="true"
 	// +kubebuilder:validation:MaxLength=63
 	// +optional
-	Value string `json:"value,omitempty"`
-	// Effect of the taint.
-	Effect TaintEffect `json:"effect"`
+	Value *string `json:"value,omitempty"`
+	// Effect of the taint; default NoSchedule.
+	// +kubebuilder:default=NoSchedule
+	// +optional
+	Effect TaintEffect `json:"effect,omitempty"`
 }
 
 // LabelAction sets node labels.
+//
+// +kubebuilder:validation:XValidation:rule="self.labels.all(k, !k.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/') || k in ['node.kubernetes.io/out-of-service'])",message="label keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node-role.kubernetes.io/ and nodeguardian.k8s.io/) are reserved",fieldPath=".labels"
 type LabelAction struct {
 	// Labels to set.
 	// +kubebuilder:validation:MinProperties=1
+	// +kubebuilder:validation:MaxProperties=64
 	Labels map[string]string `json:"labels"`
 }
 
 // AnnotationAction sets node annotations. Values may be templates.
+//
+// +kubebuilder:validation:XValidation:rule="self.annotations.all(k, !k.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/') || k in ['node.kubernetes.io/out-of-service'])",message="annotation keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node.kubernetes.io/ and nodeguardian.k8s.io/) are reserved",fieldPath=".annotations"
 type AnnotationAction struct {
 	// Annotations to set.
 	// +kubebuilder:validation:MinProperties=1
+	// +kubebuilder:validation:MaxProperties=64
 	Annotations map[string]string `json:"annotations"`
 }
 
@@ -98,10 +112,12 @@ type EvictAction struct {
 	// +kubebuilder:validation:Minimum=1
 	// +optional
 	MaxPods int32 `json:"maxPods,omitempty"`
-	// ExcludeNamespaces are never evicted from.
+	// ExcludeNamespaces are never evicted from. Absent means kube-system and kube-public
+	// (the prototype's default); an explicit [] excludes none.
+	// +kubebuilder:default={kube-system,kube-public}
 	// +kubebuilder:validation:MaxItems=256
 	// +optional
-	ExcludeNamespaces []string `json:"excludeNamespaces,omitempty"`
+	ExcludeNamespaces []string `json:"excludeNamespaces,omitzero"`
 	// GracePeriodSeconds overrides the pods' termination grace period.
 	// +kubebuilder:validation:Minimum=0
 	// +optional
@@ -201,6 +217,8 @@ type RecoveryAction struct {
 }
 
 // TaintRef names a taint to remove: by key, and by effect when given.
+//
+// +kubebuilder:validation:XValidation:rule="!self.key.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/') || self.key in ['node.kubernetes.io/out-of-service']",message="taint keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node.kubernetes.io/ and nodeguardian.k8s.io/) are reserved; only node.kubernetes.io/out-of-service may be used",fieldPath=".key"
 type TaintRef struct {
 	// Key of the taint.
 	// +kubebuilder:validation:MinLength=1
@@ -216,9 +234,12 @@ type TaintRef struct {
 }
 
 // KeysRef names label or annotation keys.
+//
+// +kubebuilder:validation:XValidation:rule="self.keys.all(k, !k.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/') || k in ['node.kubernetes.io/out-of-service'])",message="keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node-role.kubernetes.io/ and nodeguardian.k8s.io/) are reserved",fieldPath=".keys"
 type KeysRef struct {
 	// Keys to remove.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=317
 	Keys []string `json:"keys"`
 }

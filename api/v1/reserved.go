@@ -3,6 +3,7 @@ package v1
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,8 +28,10 @@ var AllowedReservedKeys = []string{
 
 // ReservedKeyPattern is the regular expression (RE2, as CEL's matches() reads it) of keys
 // in a reserved domain: kubernetes.io and k8s.io and every subdomain of them (which
-// includes NodeGuardian's own nodeguardian.k8s.io).
-const ReservedKeyPattern = `^([^/]*\.)?(kubernetes\.io|k8s\.io)/`
+// includes NodeGuardian's own nodeguardian.k8s.io), in any case like IsReservedKey. It
+// has no backslash so that it can be written unchanged in the CRD's CEL rules (the
+// +kubebuilder:validation:XValidation markers of api/v1, checked by a test in schemas).
+const ReservedKeyPattern = `(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/`
 
 // IsReservedKey reports whether NodeGuardian must never set, change or remove a taint,
 // label or annotation with this key, whatever a rule or a ledger says: keys under
@@ -49,12 +52,7 @@ func IsReservedKey(key string) bool {
 	if !reserved {
 		return false
 	}
-	for _, k := range AllowedReservedKeys {
-		if key == k {
-			return false
-		}
-	}
-	return true
+	return !slices.Contains(AllowedReservedKeys, key)
 }
 
 // ParseBudget parses a budget as a person writes it on the command line: a non-negative

@@ -1,31 +1,51 @@
 package v1
 
 import (
+	"regexp"
+	"slices"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
+// reservedKeyCases maps keys to whether they are reserved.
+var reservedKeyCases = map[string]bool{
+	"kubernetes.io/hostname":                   true,
+	"node.kubernetes.io/unreachable":           true,
+	"node-role.kubernetes.io/worker":           true,
+	"k8s.io/x":                                 true,
+	"nodeguardian.k8s.io/exclude":              true,
+	"nodeguardian.k8s.io/ledger":               true,
+	"Node.Kubernetes.IO/unreachable":           true,
+	"node.kubernetes.io/out-of-service":        false,
+	"nodeguardian/high-load":                   false,
+	"nodeguardian.io/status":                   false,
+	"example.com/kubernetes.io":                false,
+	"notkubernetes.io/x":                       false,
+	"plain":                                    false,
+	"kubernetes.io":                            false,
+	"volumes.kubernetes.io/controller-managed": true,
+	"a.b.k8s.io/c":                             true,
+	"k8s.io.example.com/x":                     false,
+	"example.com/x.k8s.io/y":                   false,
+}
+
 func TestIsReservedKey(t *testing.T) {
-	for key, want := range map[string]bool{
-		"kubernetes.io/hostname":                   true,
-		"node.kubernetes.io/unreachable":           true,
-		"node-role.kubernetes.io/worker":           true,
-		"k8s.io/x":                                 true,
-		"nodeguardian.k8s.io/exclude":              true,
-		"nodeguardian.k8s.io/ledger":               true,
-		"Node.Kubernetes.IO/unreachable":           true,
-		"node.kubernetes.io/out-of-service":        false,
-		"nodeguardian/high-load":                   false,
-		"nodeguardian.io/status":                   false,
-		"example.com/kubernetes.io":                false,
-		"notkubernetes.io/x":                       false,
-		"plain":                                    false,
-		"kubernetes.io":                            false,
-		"volumes.kubernetes.io/controller-managed": true,
-	} {
+	for key, want := range reservedKeyCases {
 		if got := IsReservedKey(key); got != want {
 			t.Errorf("IsReservedKey(%q) = %v, want %v", key, got, want)
+		}
+	}
+}
+
+// TestReservedKeyPatternAgreesWithIsReservedKey checks the CRD's CEL form of the rule,
+// "!key.matches(ReservedKeyPattern) || key in AllowedReservedKeys", against IsReservedKey.
+func TestReservedKeyPatternAgreesWithIsReservedKey(t *testing.T) {
+	re := regexp.MustCompile(ReservedKeyPattern)
+	for key, want := range reservedKeyCases {
+		got := re.MatchString(key) && !slices.Contains(AllowedReservedKeys, key)
+		if got != want {
+			t.Errorf("pattern on %q: reserved = %v, want %v", key, got, want)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package v1
 
 import (
+	"slices"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -86,7 +88,7 @@ type NodeGuardianRuleSpec struct {
 	// percentage such as "20%".
 	// +kubebuilder:default="20%"
 	// +kubebuilder:validation:XIntOrString
-	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as \"20%\""
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^0*(100|[1-9]?[0-9])%$')",message="must be a non-negative integer or a percentage from 0% to 100% such as \"20%\""
 	// +optional
 	MaxUnhealthy *intstr.IntOrString `json:"maxUnhealthy,omitempty"`
 
@@ -138,12 +140,7 @@ func BuiltinMetrics() []string {
 
 // IsBuiltinMetric reports whether name is a built-in metric.
 func IsBuiltinMetric(name string) bool {
-	for _, m := range BuiltinMetrics() {
-		if m == name {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(BuiltinMetrics(), name)
 }
 
 // Condition compares one metric with a threshold over a window.
@@ -162,12 +159,13 @@ type Condition struct {
 	Value float64 `json:"value"`
 
 	// Duration is how long the condition must hold: every sample in the window must
-	// satisfy it. 0s uses the latest sample only.
-	// +kubebuilder:default="0s"
+	// satisfy it. Absent or "" means the default, 5m (the prototype's); 0s uses the
+	// latest sample only.
+	// +kubebuilder:default="5m"
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)?$`
 	// +optional
-	Duration metav1.Duration `json:"duration,omitempty"`
+	Duration *metav1.Duration `json:"duration,omitempty"`
 
 	// Query is the PromQL expression of a custom metric, returning one series per node.
 	// +kubebuilder:validation:MaxLength=4096
@@ -216,18 +214,19 @@ type NodeSelectorRequirement struct {
 
 // Monitoring sets the rule's rhythm.
 type Monitoring struct {
-	// CheckInterval is how often the rule is evaluated.
+	// CheckInterval is how often the rule is evaluated, at least 1s. Absent or "" means
+	// the default, 60s.
 	// +kubebuilder:default="60s"
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s')",message="must be at least 1s"
+	// +kubebuilder:validation:Pattern=`^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)?$`
+	// +kubebuilder:validation:XValidation:rule="self == '' || duration(self) >= duration('1s')",message="must be at least 1s"
 	// +optional
 	CheckInterval metav1.Duration `json:"checkInterval,omitzero"`
 	// CooldownPeriod is how long after firing on a node the rule may not fire there again;
-	// 0s means no cooldown.
+	// 0s means no cooldown. Absent or "" means the default, 5m.
 	// +kubebuilder:default="5m"
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)?$`
 	// +optional
 	CooldownPeriod *metav1.Duration `json:"cooldownPeriod,omitempty"`
 	// MetricsSource overrides where the rule's metrics come from.
@@ -237,8 +236,10 @@ type Monitoring struct {
 
 // MetricsSource overrides the metric source of one rule.
 type MetricsSource struct {
-	// PrometheusURL is the Prometheus to query for this rule.
+	// PrometheusURL is the Prometheus to query for this rule: an http(s) URL with a host.
+	// Credentials in it (http://user:password@host) are never shown in messages.
 	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self == '' || (isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHost() != '')",message="must be an http(s) URL with a host, such as http://prometheus:9090"
 	// +optional
 	PrometheusURL string `json:"prometheusURL,omitempty"`
 	// UseMetricsServer reads cpu and memory from metrics-server.

@@ -188,6 +188,10 @@ func loadRules(c *cli.Context) (*load.Set, error) {
 	if err != nil {
 		return nil, exitf(1, "%v", err)
 	}
+	// Stored objects were checked against the CRD of their last write: check them again.
+	if diags := load.Objects("cluster", rules, tmpls); diags.HasErrors() {
+		return nil, exitf(1, "%s\nfix the objects in the cluster (kubectl edit nodeguardianrule NAME) or leave out --from-cluster", trimNL(diags.Errors().Error()))
+	}
 	if err := merge(set, rules, tmpls); err != nil {
 		return nil, exitf(1, "%v", err)
 	}

@@ -72,7 +72,7 @@ func TestValidate(t *testing.T) {
 		{"warnings pass", "", []string{"validate", "-f", warn}, 0, "valid (1 warning)", `template "not-loaded"`},
 		{"warnings fail with --strict", "", []string{"validate", "--strict", "-f", warn}, 1, "valid (1 warning)", ""},
 		{"stdin", badRule, []string{"validate", "-f", "-"}, 1, "invalid", "<stdin>:8:17"},
-		{"verbose counts skipped documents", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n", []string{"validate", "-v", "-f", "-"}, 0, "1 document of other kinds skipped", ""},
+		{"verbose counts skipped documents", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\n" + warnRule, []string{"validate", "-v", "-f", "-"}, 0, "1 document of other kinds skipped", ""},
 		{"missing file", "", []string{"validate", "-f", filepath.Join(dir, "nope.yaml")}, 1, "", "nope.yaml"},
 		{"bad output", "", []string{"validate", "-o", "xml", "-f", warn}, 1, "", "unknown output"},
 	}

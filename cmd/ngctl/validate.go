@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -33,6 +34,7 @@ func validateCommand() *cli.Command {
 				return exitf(1, "validate needs -f PATH")
 			}
 			set, diags := load.Paths(c.StringSlice("filename"), c.App.Reader)
+			diags = append(diags, noObjects(set, c.StringSlice("filename"))...)
 			failed := diags.HasErrors() || (c.Bool("strict") && len(diags.Warnings()) > 0)
 			var err error
 			switch c.String("output") {
@@ -52,6 +54,23 @@ func validateCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// noObjects is an error when the inputs hold no rule and no template at all, valid or
+// not: a wrong path or a stream of other kinds only must not pass as valid.
+func noObjects(set *load.Set, paths []string) load.Diagnostics {
+	if set.Documents > 0 {
+		return nil
+	}
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		names[i] = p
+		if p == "-" {
+			names[i] = "<stdin>"
+		}
+	}
+	return load.Diagnostics{{Severity: load.Error, Message: fmt.Sprintf("no NodeGuardian objects in %s (%s read, %s of other kinds skipped)",
+		strings.Join(names, ", "), plural(set.Files, "file"), plural(set.Skipped, "document"))}}
 }
 
 func summary(set *load.Set) string {

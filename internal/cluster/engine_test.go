@@ -89,9 +89,9 @@ func roundTripPlanner(t *testing.T, f *fixture) *livePlanner {
 		ObjectMeta: metav1.ObjectMeta{Name: "hot"},
 		Spec: v1.NodeGuardianRuleSpec{
 			NodeSelector: &v1.NodeSelector{NodeNames: []string{"rt-hot", "rt-cool"}},
-			Conditions:   []v1.Condition{{Metric: v1.MetricCPULoadRatio, Operator: v1.OpGreaterThan, Value: 1.5, Duration: metav1.Duration{Duration: time.Minute}}},
+			Conditions:   []v1.Condition{{Metric: v1.MetricCPULoadRatio, Operator: v1.OpGreaterThan, Value: 1.5, Duration: &metav1.Duration{Duration: time.Minute}}},
 			Actions: []v1.Action{
-				{Type: v1.ActionTaint, Taint: &v1.TaintSpec{Key: "nodeguardian/hot", Value: "true", Effect: "NoSchedule"}},
+				{Type: v1.ActionTaint, Taint: &v1.TaintSpec{Key: "nodeguardian/hot", Effect: "NoSchedule"}},
 				{Type: v1.ActionLabel, Label: &v1.LabelAction{Labels: map[string]string{"nodeguardian.io/status": "hot"}}},
 				{Type: v1.ActionDrain, Drain: &v1.DrainAction{}},
 			},

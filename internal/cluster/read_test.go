@@ -215,8 +215,8 @@ func TestRules(t *testing.T) {
 	rule := &v1.NodeGuardianRule{
 		ObjectMeta: metav1.ObjectMeta{Name: "cluster-test-hot"},
 		Spec: v1.NodeGuardianRuleSpec{
-			Conditions: []v1.Condition{{Metric: v1.MetricCPULoadRatio, Operator: v1.OpGreaterThan, Value: 1.5, Duration: metav1.Duration{Duration: time.Minute}}},
-			Actions:    []v1.Action{{Type: v1.ActionTaint, Taint: &v1.TaintSpec{Key: "nodeguardian/hot", Value: "true", Effect: "NoSchedule"}}},
+			Conditions: []v1.Condition{{Metric: v1.MetricCPULoadRatio, Operator: v1.OpGreaterThan, Value: 1.5, Duration: &metav1.Duration{Duration: time.Minute}}},
+			Actions:    []v1.Action{{Type: v1.ActionTaint, Taint: &v1.TaintSpec{Key: "nodeguardian/hot", Effect: "NoSchedule"}}},
 		},
 	}
 	tmpl := &v1.AlertTemplate{ObjectMeta: metav1.ObjectMeta{Name: "cluster-test-tmpl"}, Spec: v1.AlertTemplateSpec{Subject: "hot {{ node_name }}"}}

@@ -51,11 +51,11 @@ func benchRules(r int) []*v1.NodeGuardianRule {
 		out = append(out, &v1.NodeGuardianRule{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("rule-%03d", i)}, Spec: v1.NodeGuardianRuleSpec{
 			NodeSelector: &v1.NodeSelector{MatchLabels: map[string]string{"pool": fmt.Sprintf("pool-%d", i%10)}},
 			Conditions: []v1.Condition{
-				{Metric: metrics[i%4], Operator: v1.OpGreaterThan, Value: 90, Duration: metav1.Duration{Duration: 3 * time.Minute}},
-				{Metric: metrics[(i+1)%4], Operator: v1.OpGreaterThan, Value: 90, Duration: metav1.Duration{Duration: 2 * time.Minute}},
+				{Metric: metrics[i%4], Operator: v1.OpGreaterThan, Value: 90, Duration: &metav1.Duration{Duration: 3 * time.Minute}},
+				{Metric: metrics[(i+1)%4], Operator: v1.OpGreaterThan, Value: 90, Duration: &metav1.Duration{Duration: 2 * time.Minute}},
 			},
 			Actions: []v1.Action{
-				{Type: v1.ActionTaint, Taint: &v1.TaintSpec{Key: fmt.Sprintf("nodeguardian/r%d", i), Value: "true", Effect: "NoSchedule"}},
+				{Type: v1.ActionTaint, Taint: &v1.TaintSpec{Key: fmt.Sprintf("nodeguardian/r%d", i), Effect: "NoSchedule"}},
 				{Type: v1.ActionLabel, Label: &v1.LabelAction{Labels: map[string]string{fmt.Sprintf("nodeguardian.io/r%d", i): "hot"}}},
 				{Type: v1.ActionAlert, Alert: &v1.AlertAction{Template: "t"}},
 			},

@@ -46,7 +46,7 @@ func (r ConditionResult) Reason() string {
 	m := c.Metric
 	sym := opSymbol(c.Operator)
 	th := num(c.Value)
-	d := c.Duration.Duration
+	d := c.DurationValue()
 	switch r.Why {
 	case WhyHeld:
 		if d == 0 {
@@ -175,7 +175,7 @@ func Condition(c *v1.Condition, samples []series.Sample, clk Clock) ConditionRes
 		r.Result, r.Why = False, WhyNotMet
 		return r
 	}
-	d := c.Duration.Duration
+	d := c.DurationValue()
 	if d == 0 {
 		r.Result, r.Why, r.Worst = True, WhyHeld, last.V
 		return r

@@ -17,7 +17,7 @@ var now = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 const step = 30 * time.Second
 
 func cond(metric string, op v1.Operator, value float64, d time.Duration) v1.Condition {
-	return v1.Condition{Metric: metric, Operator: op, Value: value, Duration: metav1.Duration{Duration: d}}
+	return v1.Condition{Metric: metric, Operator: op, Value: value, Duration: &metav1.Duration{Duration: d}}
 }
 
 func samples(t *testing.T, notation string) []series.Sample {

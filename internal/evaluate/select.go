@@ -16,7 +16,7 @@ import (
 const (
 	LabelControlPlane = "node-role.kubernetes.io/control-plane"
 	LabelMaster       = "node-role.kubernetes.io/master"
-	LabelExclude      = "nodeguardian.k8s.io/exclude"
+	LabelExclude      = v1.ExcludeLabel
 )
 
 // Selector decides which nodes a rule watches.

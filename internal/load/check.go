@@ -2,11 +2,14 @@ package load
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/redact"
 )
 
 // checker collects the diagnostics of the checks of one document.
@@ -56,9 +59,10 @@ func checkBeforeDecode(d *document) Diagnostics {
 	return c.ds
 }
 
+// duration checks a duration the schema's pattern accepted; "" means the default.
 func (c *checker) duration(ptr string, v any) {
 	s, ok := v.(string)
-	if !ok {
+	if !ok || s == "" {
 		return
 	}
 	if _, err := time.ParseDuration(s); err != nil {
@@ -74,31 +78,20 @@ func (c *checker) minDuration(ptr string, v any, min time.Duration) {
 	}
 }
 
-// maxUnhealthy applies the CRD's CEL rule: a non-negative integer or "N%".
+// maxUnhealthy applies the CRD's CEL rule, as v1.ValidateBudget: a non-negative integer
+// or a percentage from 0% to 100%.
 func (c *checker) maxUnhealthy(v any) {
 	ok := false
 	switch x := v.(type) {
 	case float64:
 		ok = x >= 0 && x <= math.MaxInt32 && x == math.Trunc(x)
 	case string:
-		ok = isPercent(x)
+		_, err := v1.ParseBudget(x)
+		ok = err == nil
 	}
 	if !ok {
-		c.errorf("/spec/maxUnhealthy", false, `must be a non-negative integer or a percentage such as "20%%" (got %s)`, jsonText(v))
+		c.errorf("/spec/maxUnhealthy", false, `must be a non-negative integer or a percentage from 0%% to 100%% such as "20%%" (got %s)`, jsonText(v))
 	}
-}
-
-// isPercent reports whether s is digits followed by "%".
-func isPercent(s string) bool {
-	if len(s) < 2 || s[len(s)-1] != '%' {
-		return false
-	}
-	for _, r := range s[:len(s)-1] {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // checkObject runs the per-object checks of a decoded object.
@@ -114,6 +107,7 @@ func checkObject(o object) Diagnostics {
 	if interval == 0 {
 		interval, dflt = v1.DefaultCheckInterval, true
 	}
+	c.metricsSource(r.Spec.Monitoring.MetricsSource)
 	c.conditions("/spec/conditions", r.Spec.Conditions, interval, dflt)
 	c.conditions("/spec/recoveryConditions", r.Spec.RecoveryConditions, interval, dflt)
 	if sel := r.Spec.NodeSelector; sel != nil {
@@ -152,7 +146,7 @@ func (c *checker) conditions(ptr string, conds []v1.Condition, interval time.Dur
 			}
 			c.errorf(p+"/query", false, "%s", msg)
 		}
-		if d := cond.Duration.Duration; d > 0 && d < interval {
+		if d := cond.DurationValue(); d > 0 && d < interval {
 			note := ""
 			if dflt {
 				note = " (the default)"
@@ -197,14 +191,21 @@ func (c *checker) action(p string, a *v1.Action) {
 		{"alert", "alert", a.Alert != nil},
 	}, map[string]bool{"taint": true, "label": true, "annotation": true, "alert": true})
 	if t := a.Taint; t != nil {
-		c.qualifiedName(p+"/taint/key", "taint key", t.Key, false)
-		c.value(p+"/taint/value", "taint", t.Value)
+		if t.Key != "" { // absent: the default key
+			c.qualifiedName(p+"/taint/key", "taint key", t.Key, false)
+			c.reserved(p+"/taint/key", false, "taint", t.Key)
+		}
+		if t.Value != nil {
+			c.value(p+"/taint/value", "taint", *t.Value)
+		}
 	}
 	if a.Label != nil {
 		c.labels(p+"/label/labels", a.Label.Labels)
+		c.reservedKeys(p+"/label/labels", "label", slices.Sorted(maps.Keys(a.Label.Labels)), true)
 	}
 	if a.Annotation != nil {
 		c.annotationKeys(p+"/annotation/annotations", a.Annotation.Annotations)
+		c.reservedKeys(p+"/annotation/annotations", "annotation", slices.Sorted(maps.Keys(a.Annotation.Annotations)), true)
 	}
 	if e := a.Evict; e != nil {
 		for i, ns := range e.ExcludeNamespaces {
@@ -233,7 +234,11 @@ func settings(actions []v1.Action) keysSet {
 	s := keysSet{taints: map[string]bool{}, labels: map[string]bool{}, annotations: map[string]bool{}}
 	for _, a := range actions {
 		if a.Taint != nil {
-			s.taints[a.Taint.Key] = true
+			key := a.Taint.Key
+			if key == "" {
+				key = v1.DefaultTaintKey
+			}
+			s.taints[key] = true
 		}
 		if a.Label != nil {
 			for k := range a.Label.Labels {
@@ -257,6 +262,7 @@ func (c *checker) recoveryAction(p string, a *v1.RecoveryAction, set keysSet) {
 	}, map[string]bool{"removeTaint": true, "removeLabel": true, "removeAnnotation": true, "alert": true})
 	if t := a.Taint; t != nil {
 		c.qualifiedName(p+"/taint/key", "taint key", t.Key, false)
+		c.reserved(p+"/taint/key", false, "taint", t.Key)
 		if !set.taints[t.Key] && t.Key != "" {
 			c.warnf(p+"/taint/key", "removes taint %q, which none of this rule's actions sets", t.Key)
 		}
@@ -270,11 +276,47 @@ func (c *checker) removedKeys(ptr, what string, ref *v1.KeysRef, set map[string]
 	if ref == nil {
 		return
 	}
+	c.reservedKeys(ptr, what, ref.Keys, false)
 	for i, k := range ref.Keys {
 		p := ptrIndex(ptr, i)
 		c.qualifiedName(p, what+" key", k, false)
 		if !set[k] {
 			c.warnf(p, "removes %s %q, which none of this rule's actions sets", what, k)
 		}
+	}
+}
+
+// reservedDomains names the reserved key domains in messages.
+const reservedDomains = "kubernetes.io/ and k8s.io/ and their subdomains (node.kubernetes.io/, node-role.kubernetes.io/, nodeguardian.k8s.io/, ...)"
+
+// reserved rejects a taint, label or annotation key that NodeGuardian must never set,
+// change or remove (v1.IsReservedKey).
+func (c *checker) reserved(ptr string, onKey bool, what, key string) {
+	if v1.IsReservedKey(key) {
+		c.errorf(ptr, onKey, "%s key %q is reserved: NodeGuardian never sets, changes or removes keys under %s; of those only %s may be used",
+			what, key, reservedDomains, strings.Join(v1.AllowedReservedKeys, ", "))
+	}
+}
+
+// reservedKeys applies reserved to the keys of a map (at each key, when inMap) or of a
+// list (at each item).
+func (c *checker) reservedKeys(ptr, what string, keys []string, inMap bool) {
+	for i, k := range keys {
+		p := ptrIndex(ptr, i)
+		if inMap {
+			p = ptrJoin(ptr, k)
+		}
+		c.reserved(p, inMap, what, k)
+	}
+}
+
+// metricsSource rejects a Prometheus URL that is not an http(s) URL with a host. The
+// message shows the URL redacted: never the credentials it may hold.
+func (c *checker) metricsSource(ms *v1.MetricsSource) {
+	if ms == nil || ms.PrometheusURL == "" {
+		return
+	}
+	if _, err := redact.ParseHTTPURL(ms.PrometheusURL); err != nil {
+		c.errorf(prometheusURLPtr, false, "%v", err)
 	}
 }

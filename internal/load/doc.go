@@ -1,8 +1,13 @@
 package load
 
 import (
+	"maps"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/nodeguardian/nodeguardian/internal/redact"
 )
 
 // pos is a 1-based line and column; the zero pos means unknown.
@@ -21,6 +26,34 @@ type source struct {
 	file  string   // display name
 	lines []string // the file split into lines
 	hcl   bool
+	// secrets maps URLs holding credentials, as written in the file, to their redacted
+	// form: snippets show the latter (see redactURLs).
+	secrets map[string]string
+}
+
+// userinfo matches the user info of a URL written with "scheme://", up to its last "@"
+// before a blank or a quote.
+var userinfo = regexp.MustCompile(`(://)[^\s"'@]*@`)
+
+// redactURL makes the snippets of the source show url redacted.
+func (s *source) redactURL(url string) {
+	if shown := redact.URL(url); shown != url {
+		if s.secrets == nil {
+			s.secrets = map[string]string{}
+		}
+		s.secrets[url] = shown
+	}
+}
+
+// redactLine removes credentials from a source line shown in a snippet: the URLs
+// redactURL was given (longest first), and the user info of anything written like a URL
+// ("scheme://user:password@"), which catches URLs under a misspelt field name too.
+func (s *source) redactLine(line string) string {
+	urls := slices.SortedFunc(maps.Keys(s.secrets), func(a, b string) int { return len(b) - len(a) })
+	for _, u := range urls {
+		line = strings.ReplaceAll(line, u, s.secrets[u])
+	}
+	return userinfo.ReplaceAllString(line, "${1}"+redact.Mask+"@")
 }
 
 func newSource(file string, data []byte, hcl bool) *source {
@@ -181,7 +214,7 @@ func (d *document) diag(sev Severity, ptr string, onKey bool, fieldPtr, msg stri
 func (s *source) diagAt(sev Severity, p pos, field, msg string) Diagnostic {
 	dg := Diagnostic{Severity: sev, File: s.file, Line: p.line, Column: p.col, Field: field, Message: msg}
 	if p.line > 0 && p.line <= len(s.lines) {
-		dg.Snippet = snippet(p.line, s.lines[p.line-1], p.col)
+		dg.Snippet = snippet(p.line, s.redactLine(s.lines[p.line-1]), p.col)
 	}
 	return dg
 }

@@ -38,6 +38,9 @@ type Set struct {
 	Files int
 	// Skipped counts documents of other kinds, which are not errors.
 	Skipped int
+	// Documents counts the NodeGuardian documents read, valid or not: when it is 0 the
+	// inputs hold no rule and no template at all.
+	Documents int
 }
 
 // OriginKey is the key of Set.Origins for an object of the given kind and name.
@@ -126,7 +129,10 @@ func (l *loader) file(name string, data []byte, isHCL bool) {
 }
 
 // ours decides whether a YAML document is a NodeGuardian object, counting and
-// dropping the others.
+// dropping the others. A document that is almost one — a kind of ours in another
+// nodeguardian group or version (the prototype's examples use nodeguardian.io/v1), or a
+// kind that differs from ours only in case or by a typo — is loaded as that kind, so
+// that the schema reports the apiVersion or kind it must have, with everything else.
 func (l *loader) ours(d *document) bool {
 	if d.root == nil {
 		if d.diags.HasErrors() {
@@ -143,15 +149,20 @@ func (l *loader) ours(d *document) bool {
 	if !strings.Contains(av, "/") && av != v1.Group {
 		group = "" // the core group
 	}
+	ngGroup := strings.Contains(strings.ToLower(group), "nodeguardian")
+	near := nearKind(k)
 	switch {
-	case group == v1.Group && knownKind(k), av == "" && knownKind(k):
+	case (ngGroup || av == "") && knownKind(k):
 		d.kind = k
+		return true
+	case (ngGroup || av == "") && near != "":
+		d.kind = near
 		return true
 	case group == v1.Group && k == "":
 		l.diags = append(l.diags, d.diag(Error, "/kind", false, "/kind",
 			fmt.Sprintf("must be %s or %s", kindRule, kindTemplate)))
 		return false
-	case group == v1.Group:
+	case ngGroup:
 		// Another kind of the group (such as the fleet's FleetSnapshot): not ours to check.
 	case knownKind(k):
 		l.diags = append(l.diags, d.diag(Warning, "/apiVersion", false, "/apiVersion",
@@ -161,9 +172,27 @@ func (l *loader) ours(d *document) bool {
 	return false
 }
 
+// nearKind is the kind of ours that k is almost (same but for case, or a typo such as
+// NodeGuardianRules), or "" when k is one of ours exactly or none of them.
+func nearKind(k string) string {
+	if k == "" || knownKind(k) {
+		return ""
+	}
+	for _, known := range []string{kindRule, kindTemplate} {
+		if strings.EqualFold(k, known) {
+			return known
+		}
+	}
+	return suggest(k, []string{kindRule, kindTemplate})
+}
+
 // document validates one object and, when its schema holds, decodes and checks it.
 func (l *loader) document(d *document) {
 	l.docs = append(l.docs, d)
+	l.set.Documents++
+	if u, ok := d.valueAt(prometheusURLPtr).(string); ok {
+		d.src.redactURL(u)
+	}
 	ds := append(Diagnostics(nil), d.diags...)
 	ds = append(ds, l.v.validate(d)...)
 	if !ds.HasErrors() {
@@ -180,6 +209,9 @@ func (l *loader) document(d *document) {
 	}
 	l.diags = append(l.diags, ds...)
 }
+
+// prometheusURLPtr is where a rule names its Prometheus, whose URL may hold a password.
+const prometheusURLPtr = "/spec/monitoring/metricsSource/prometheusURL"
 
 // decode converts a schema-valid document into its Go type.
 func decode(d *document) (object, error) {

@@ -79,10 +79,16 @@ func TestInvalidGolden(t *testing.T) {
 				t.Fatalf("no errors; diagnostics:\n%s", ds.Error())
 			}
 			checkPositions(t, in, ds)
+			if strings.Contains(ds.Error(), secret) {
+				t.Errorf("the diagnostics show the password %q", secret)
+			}
 			checkGolden(t, in, ds.Error()+"\n")
 		})
 	}
 }
+
+// secret is the password of the URLs in testdata: no diagnostic may show it.
+const secret = "s3cr3t"
 
 func TestWarningsGolden(t *testing.T) {
 	for _, in := range inputs(t, "warnings") {

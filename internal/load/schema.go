@@ -168,7 +168,7 @@ func missingField(d *document, field string) string {
 
 // Patterns of the schema that get their own message.
 const (
-	durationPattern = `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	durationPattern = `^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)?$`
 	metricPattern   = `^[a-zA-Z_][a-zA-Z0-9_]*$`
 )
 

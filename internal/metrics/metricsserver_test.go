@@ -265,7 +265,7 @@ func TestMetricsServerAssumeSustained(t *testing.T) {
 				t.Fatalf("%s: %v, want the latest value every step", n.Metric, s)
 			}
 		}
-		c := v1.Condition{Metric: n.Metric, Operator: v1.OpGreaterThan, Value: 90, Duration: metav1.Duration{Duration: n.Window}}
+		c := v1.Condition{Metric: n.Metric, Operator: v1.OpGreaterThan, Value: 90, Duration: &metav1.Duration{Duration: n.Window}}
 		if r := evaluate.Condition(&c, s, clk); r.Result != evaluate.True {
 			t.Errorf("%s > 90 for %s: %v (%s), want True", n.Metric, n.Window, r.Result, r.Reason())
 		}

@@ -66,7 +66,7 @@ func NeedsFor(rules []*v1.NodeGuardianRule, cfg Config) (needs []Need, step time
 				idx[k] = j
 				needs = append(needs, Need{Metric: c.Metric, Query: q, URL: url})
 			}
-			if d := c.Duration.Duration; d > needs[j].Window {
+			if d := c.DurationValue(); d > needs[j].Window {
 				needs[j].Window = d
 			}
 		}

@@ -13,7 +13,7 @@ import (
 
 // cond is a condition on metric for d with an optional query.
 func cond(metric string, d time.Duration, query string) v1.Condition {
-	return v1.Condition{Metric: metric, Operator: v1.OpGreaterThan, Value: 1, Duration: metav1.Duration{Duration: d}, Query: query}
+	return v1.Condition{Metric: metric, Operator: v1.OpGreaterThan, Value: 1, Duration: &metav1.Duration{Duration: d}, Query: query}
 }
 
 // rule builds a rule; opts adjust it.

@@ -15,6 +15,7 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
+	"github.com/nodeguardian/nodeguardian/internal/redact"
 	"github.com/nodeguardian/nodeguardian/internal/series"
 )
 
@@ -83,18 +84,14 @@ func (p *Prometheus) client(raw string) (promv1.API, string, error) {
 	if raw == "" {
 		raw = p.opts.URL
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		shown := raw
-		if err == nil {
-			shown = u.Redacted()
-		}
-		return nil, p.auth.scrub(shown), fmt.Errorf("prometheus: invalid URL %q: want http(s)://host[:port][/path]", p.auth.scrub(shown))
+	u, err := redact.ParseHTTPURL(raw)
+	if err != nil {
+		return nil, p.auth.scrub(redact.URL(raw)), fmt.Errorf("prometheus: %s", p.auth.scrub(err.Error()))
 	}
 	if pw, ok := u.User.Password(); ok {
 		p.auth.addUserInfo(u.User.Username(), pw)
 	}
-	shown := u.Redacted()
+	shown := redact.URL(raw)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c, ok := p.clients[raw]; ok {
@@ -171,10 +168,7 @@ func (p *Prometheus) shownURL(raw string) string {
 	if raw == "" {
 		raw = p.opts.URL
 	}
-	if u, err := url.Parse(raw); err == nil {
-		raw = u.Redacted()
-	}
-	return p.auth.scrub(raw)
+	return p.auth.scrub(redact.URL(raw))
 }
 
 func sortedKeys(m map[string]string) []string {

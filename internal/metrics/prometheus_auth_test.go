@@ -190,3 +190,40 @@ func TestNewPrometheusErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestInvalidURLsNeverShowCredentials: a URL that does not parse (url.Parse's error
+// quotes it whole) or is not http(s), as the default or as a rule's override, is
+// reported with its user info masked.
+func TestInvalidURLsNeverShowCredentials(t *testing.T) {
+	const pw = "s3cr3t"
+	bad := []struct{ url, shown string }{
+		{"http://admin:" + pw + "@prometheus:90x0", `"http://xxxxx@prometheus:90x0"`},
+		{"http://admin:" + pw, `"http://xxxxx"`},
+		{"http://admin:" + pw + "@prom etheus:9090", `"http://xxxxx@prom etheus:9090"`},
+		{"admin:" + pw + "@prometheus:9090", `"xxxxx@prometheus:9090"`},
+		{"ftp://admin:" + pw + "@prometheus", `"ftp://admin:xxxxx@prometheus"`},
+	}
+	for _, b := range bad {
+		t.Run("default "+b.shown, func(t *testing.T) {
+			_, err := NewPrometheus(PrometheusOptions{URL: b.url}, DefaultConfig())
+			if err == nil || !strings.Contains(err.Error(), "invalid URL "+b.shown) {
+				t.Errorf("err = %v, want invalid URL %s", err, b.shown)
+			}
+			assertNoSecret(t, resultTexts(Result{}, err), pw)
+		})
+		t.Run("override "+b.shown, func(t *testing.T) {
+			var got []string
+			srv := echoServer(t, &got)
+			p := newProm(t, PrometheusOptions{URL: srv.URL}, DefaultConfig())
+			res, err := p.Fetch(context.Background(), Request{Needs: []Need{{Metric: "a", Query: "up", URL: b.url}}, Now: time.Now(), Step: MinStep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts := resultTexts(res, err)
+			if !strings.Contains(res.Data.Errors["a"], b.shown) || len(got) != 0 {
+				t.Errorf("errors %q (want the URL shown as %s), %d queries sent", res.Data.Errors, b.shown, len(got))
+			}
+			assertNoSecret(t, texts, pw)
+		})
+	}
+}

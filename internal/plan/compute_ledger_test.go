@@ -16,7 +16,7 @@ import (
 func TestComputeUntrustedLedger(t *testing.T) {
 	hl := fxRule(t, "hl", fxHighLoad)
 	cordon := fxRule(t, "co", `
-conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions: [{type: cordon}]
 maxUnhealthy: 100%
 `)
@@ -76,7 +76,7 @@ maxUnhealthy: 100%
 // loader (a rule object stored before the CRD rejected it).
 func TestComputeRuleWithReservedKey(t *testing.T) {
 	r := fxRule(t, "bad", `
-conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions:
 - {type: taint, taint: {key: node.kubernetes.io/unschedulable, effect: NoSchedule}}
 - {type: label, label: {labels: {kubernetes.io/hostname: x, ok/label: "y"}}}

@@ -24,7 +24,7 @@ func fxSetter(t *testing.T, name string, priority int, kind, value string) *v1.N
 		"taint":      `{type: taint, taint: {key: nodeguardian/x, value: ` + value + `, effect: NoSchedule}}`,
 	}[kind]
 	return fxRule(t, name, fmt.Sprintf(`
-conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions: [%s]
 metadata: {priority: %d}
 maxUnhealthy: 100%%
@@ -89,14 +89,14 @@ func fxFleet(n int, v string) ([]corev1.Node, map[string]map[string]string) {
 func TestComputeBlastRadius(t *testing.T) {
 	tainter := func(name string, priority int, mu, effect string) *v1.NodeGuardianRule {
 		return fxRule(t, name, fmt.Sprintf(`
-conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions: [{type: taint, taint: {key: nodeguardian/%s, effect: %s}}]
 metadata: {priority: %d}
 maxUnhealthy: %s
 `, name, effect, priority, mu))
 	}
 	labeler := fxRule(t, "lb", `
-conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions: [{type: label, label: {labels: {x: "y"}}}]
 maxUnhealthy: 0
 `)
@@ -227,7 +227,7 @@ maxUnhealthy: 2
 func TestComputeEvictions(t *testing.T) {
 	evicting := func(extra string) *v1.NodeGuardianRule {
 		return fxRule(t, "ev", `
-conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions: [{type: evict, evict: {maxPods: 3, excludeNamespaces: [kube-system]`+extra+`}}]
 maxUnhealthy: 100%
 `)

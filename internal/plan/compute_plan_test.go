@@ -23,8 +23,8 @@ actions: [{type: label, label: {labels: {x: "y"}}}]
 `+recovery)
 	}
 	explicit := `recoveryConditions:
-- {metric: cpuLoadRatio, operator: LessThan, value: 0.8}
-- {metric: memoryUtilizationPercent, operator: LessThan, value: 70}
+- {metric: cpuLoadRatio, operator: LessThan, value: 0.8, duration: 0s}
+- {metric: memoryUtilizationPercent, operator: LessThan, value: 70, duration: 0s}
 `
 	firing := fxLedgerEntries("r", fxFiring(fxAgo(time.Hour)))
 	tests := []struct {
@@ -67,7 +67,7 @@ actions: [{type: label, label: {labels: {x: "y"}}}]
 // Semantics: output order, rule status, summary, ID, times.
 func TestComputePlanShape(t *testing.T) {
 	all := fxRule(t, "all", `
-conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions:
 - {type: alert, alert: {channels: [log]}}
 - {type: evict}
@@ -87,7 +87,7 @@ metadata: {priority: 7}
 	pods := []corev1.Pod{fxPod("default", "p", "n1")}
 	c := fxCase{rules: []*v1.NodeGuardianRule{pending, all}, nodes: nodes, series: ser, pods: pods,
 		changes: []string{
-			"n1 ~state all Healthy→Firing", "n1 +taint t=:NoExecute (all)", "n1 +label l=1 (all)",
+			"n1 ~state all Healthy→Firing", "n1 +taint t=true:NoExecute (all)", "n1 +label l=1 (all)",
 			"n1 +annotation a=2 (all)", "n1 +annotation b=1 (all)", "n1 +cordon (all)", "n1 +ledger",
 			"n1 +evict (all) default/p", `n1 +alert (all) firing  [log] "[NodeGuardian] all firing on n1"`,
 		},
@@ -134,7 +134,7 @@ metadata: {priority: 7}
 func TestComputeSortedLists(t *testing.T) {
 	r := func(name string) *v1.NodeGuardianRule {
 		return fxRule(t, name, `
-conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions: [{type: cordon}]
 maxUnhealthy: 0
 `)

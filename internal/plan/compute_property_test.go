@@ -18,7 +18,7 @@ import (
 func fxPropertyRules(t *testing.T) []*v1.NodeGuardianRule {
 	rule := func(name, metric, actions, extra string) *v1.NodeGuardianRule {
 		return fxRule(t, name, `
-conditions: [{metric: `+metric+`, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: `+metric+`, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions: [`+actions+`]
 monitoring: {cooldownPeriod: 0s}
 `+extra)

@@ -110,7 +110,7 @@ func (r *ruleInfo) collectActions(c *computer) {
 		case v1.ActionTaint:
 			if a.Taint != nil && !c.reserved(r, "taint", a.Taint.Key) {
 				eff := corev1.TaintEffect(a.Taint.Effect)
-				add(ruleWant{it: effectItem{kind: KindTaint, key: a.Taint.Key, effect: string(eff)}, value: a.Taint.Value})
+				add(ruleWant{it: effectItem{kind: KindTaint, key: a.Taint.Key, effect: string(eff)}, value: a.Taint.TaintValue()})
 				r.disruptive = r.disruptive || eff == corev1.TaintEffectNoSchedule || eff == corev1.TaintEffectNoExecute
 			}
 		case v1.ActionLabel:
@@ -161,14 +161,13 @@ func (r *ruleInfo) addAnnotations(c *computer, m map[string]string, add func(rul
 }
 
 func (r *ruleInfo) evictOf(c *computer, e *v1.EvictAction) evictSpec {
-	s := evictSpec{maxPods: int(v1.DefaultMaxPods)}
+	s := evictSpec{maxPods: int(v1.DefaultMaxPods), exclude: e.ExcludedNamespaces()}
 	if e == nil {
 		return s
 	}
 	if e.MaxPods > 0 {
 		s.maxPods = int(e.MaxPods)
 	}
-	s.exclude = e.ExcludeNamespaces
 	if e.PodSelector != nil {
 		sel, err := metav1.LabelSelectorAsSelector(e.PodSelector)
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 // trigger is false and then sends a recovery alert.
 const fxHighLoad = `
 conditions:
-- {metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}
+- {metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}
 actions:
 - {type: taint, taint: {key: nodeguardian/high-load, value: "true", effect: NoSchedule}}
 - {type: label, label: {labels: {nodeguardian.io/status: high-load}}}
@@ -108,7 +108,7 @@ func TestComputeStateMachine(t *testing.T) {
 			deferred: []string{"n1 hl: firing waits for the next evaluation: recovered at this instant (2026-11-29T12:00:00Z)"}},
 		{name: "pending: not yet for the whole duration", nodes: []corev1.Node{fxNode("n1")}, changes: []string{},
 			series: fxCPU("1 1 2 2"),
-			rules:  []*v1.NodeGuardianRule{fxRule(t, "hl", strings.Replace(fxHighLoad, "value: 1.5}", "value: 1.5, duration: 3m}", 1))},
+			rules:  []*v1.NodeGuardianRule{fxRule(t, "hl", strings.Replace(fxHighLoad, "value: 1.5, duration: 0s}", "value: 1.5, duration: 3m}", 1))},
 			check: func(t *testing.T, p *Plan) {
 				if s := fxStatus(p, "hl"); strings.Join(s.Pending, ",") != "n1" {
 					t.Errorf("pending = %v", s.Pending)
@@ -128,14 +128,14 @@ func TestComputeStateMachine(t *testing.T) {
 func TestComputeDeclarativeEffects(t *testing.T) {
 	hl := fxRule(t, "hl", fxHighLoad)
 	evicting := fxRule(t, "ev", `
-conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions:
 - {type: evict, evict: {maxPods: 2}}
 - {type: alert, alert: {channels: [slack]}}
 maxUnhealthy: 100%
 `)
 	draining := fxRule(t, "dr", `
-conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions: [{type: drain}]
 maxUnhealthy: 100%
 `)
@@ -209,14 +209,14 @@ maxUnhealthy: 100%
 func TestComputeOwnership(t *testing.T) {
 	hl := fxRule(t, "hl", fxHighLoad)
 	cordon := fxRule(t, "co", `
-conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions: [{type: cordon}, {type: annotation, annotation: {annotations: {nodeguardian.io/why: load}}}]
 maxUnhealthy: 100%
 `)
 	workers := fxRule(t, "hl", fxHighLoad+"nodeSelector: {matchLabels: {role: worker}}\n")
 	shared := func(name, metric string) *v1.NodeGuardianRule {
 		return fxRule(t, name, `
-conditions: [{metric: `+metric+`, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: `+metric+`, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions: [{type: taint, taint: {key: shared, value: "yes", effect: NoSchedule}}]
 maxUnhealthy: 100%
 `)
@@ -299,7 +299,7 @@ maxUnhealthy: 100%
 // Semantics: templated annotation values are rendered once, when the rule fires.
 func TestComputeAnnotationTemplates(t *testing.T) {
 	ann := fxRule(t, "ann", `
-conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions: [{type: annotation, annotation: {annotations: {nodeguardian.io/since: "{{ timestamp }} {{ node_name }} {{ rule_name }} {{ metrics.cpu_load_ratio }}"}}}]
 `)
 	const old = "2026-11-29T11:00:00Z n1 ann 3"
@@ -328,7 +328,7 @@ actions: [{type: annotation, annotation: {annotations: {nodeguardian.io/since: "
 func TestComputeAlerts(t *testing.T) {
 	alerting := func(alert string) *v1.NodeGuardianRule {
 		return fxRule(t, "al", `
-conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions: [{type: alert, alert: `+alert+`}]
 `)
 	}

@@ -26,8 +26,8 @@ func everyFieldRule() *v1.NodeGuardianRule {
 		},
 		Spec: v1.NodeGuardianRuleSpec{
 			Conditions: []v1.Condition{
-				{Metric: v1.MetricCPULoadRatio, Operator: v1.OpGreaterThan, Value: 1.5, Duration: dur(3 * time.Minute), Description: "load above 1.5"},
-				{Metric: "gpu_temp", Operator: v1.OpGreaterThanOrEqual, Value: 0.1, Duration: dur(90 * time.Minute),
+				{Metric: v1.MetricCPULoadRatio, Operator: v1.OpGreaterThan, Value: 1.5, Duration: ptr(dur(3 * time.Minute)), Description: "load above 1.5"},
+				{Metric: "gpu_temp", Operator: v1.OpGreaterThanOrEqual, Value: 0.1, Duration: ptr(dur(90 * time.Minute)),
 					Query: `max by (node) (gpu_temperature{job="dcgm"})`},
 				{Metric: v1.MetricMemoryUtilization, Operator: v1.OpNotEqualTo, Value: -2},
 			},
@@ -42,7 +42,7 @@ func everyFieldRule() *v1.NodeGuardianRule {
 			},
 			Actions: everyAction(),
 			RecoveryConditions: []v1.Condition{
-				{Metric: v1.MetricCPULoadRatio, Operator: v1.OpLessThan, Value: 0.8, Duration: dur(5 * time.Minute)},
+				{Metric: v1.MetricCPULoadRatio, Operator: v1.OpLessThan, Value: 0.8, Duration: ptr(dur(5 * time.Minute))},
 			},
 			RecoveryConditionLogic: v1.LogicAnd,
 			RecoveryActions:        everyRecoveryAction(),
@@ -101,7 +101,7 @@ func minimalRule() *v1.NodeGuardianRule {
 // everyAction has one action of each type, each setting every field of its kind.
 func everyAction() []v1.Action {
 	return []v1.Action{
-		{Type: v1.ActionTaint, Taint: &v1.TaintSpec{Key: "nodeguardian/high-load", Value: "true", Effect: "NoSchedule"}},
+		{Type: v1.ActionTaint, Taint: &v1.TaintSpec{Key: "nodeguardian/high-load", Value: ptr("true"), Effect: "NoSchedule"}},
 		{Type: v1.ActionLabel, Label: &v1.LabelAction{Labels: map[string]string{"nodeguardian.io/status": "high-load"}}},
 		{Type: v1.ActionAnnotation, Annotation: &v1.AnnotationAction{Annotations: map[string]string{"nodeguardian.io/since": "{{ timestamp }}", "nodeguardian.io/rule": "every-field"}}},
 		{Type: v1.ActionEvict, Evict: &v1.EvictAction{

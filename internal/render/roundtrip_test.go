@@ -138,3 +138,37 @@ func TestExamplesLoadTogether(t *testing.T) {
 	}
 	checkSame(t, "all YAML and all HCL examples", sets["hcl"], sets["yaml"])
 }
+
+// TestExplicitEmptyListRoundTrip: evict.excludeNamespaces: [] (evict from every
+// namespace) differs from an absent list (kube-system and kube-public are spared), so
+// YAML → HCL → YAML must keep it, and keep an absent list absent.
+func TestExplicitEmptyListRoundTrip(t *testing.T) {
+	const src = `apiVersion: nodeguardian.k8s.io/v1
+kind: NodeGuardianRule
+metadata:
+  name: evict-all
+spec:
+  conditions:
+    - {metric: memoryUtilizationPercent, operator: GreaterThan, value: 95}
+  actions:
+    - type: evict
+      evict: {excludeNamespaces: []}
+    - type: evict
+      evict: {maxPods: 2}
+`
+	in := mustLoad(t, load.YAML, "in.yaml", []byte(src))
+	hcl := mustRender(t, render.HCL, in)
+	if !bytes.Contains(hcl, []byte("exclude_namespaces = []")) {
+		t.Errorf("HCL lost the empty list:\n%s", hcl)
+	}
+	back := mustLoad(t, load.HCL, "back.hcl", hcl)
+	checkSame(t, "YAML → HCL", back, in)
+	yml := mustRender(t, render.YAML, back)
+	if !bytes.Contains(yml, []byte("excludeNamespaces: []")) {
+		t.Errorf("YAML lost the empty list:\n%s", yml)
+	}
+	checkSame(t, "HCL → YAML", mustLoad(t, load.YAML, "again.yaml", yml), in)
+	if got := back.rules[0].Spec.Actions[1].Evict.ExcludeNamespaces; got != nil {
+		t.Errorf("an absent list came back as %#v", got)
+	}
+}

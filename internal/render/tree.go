@@ -101,7 +101,8 @@ func newObject(kind string, meta *metav1.ObjectMeta, spec reflect.Value) (object
 
 // fromStruct converts a struct by its JSON field names and order. Empty fields are
 // left out: zero scalars and durations tagged omitempty or omitzero, nil pointers,
-// empty lists and maps, and structs (not pointers to them) whose fields are all empty.
+// empty lists and maps, and structs (not pointers to them) whose fields are all empty;
+// but an empty, non-nil list tagged omitzero (and not omitempty) is written as [].
 func fromStruct(v reflect.Value) (*node, error) {
 	obj := &node{kind: kindObject}
 	t := v.Type()
@@ -125,8 +126,16 @@ func fromStruct(v reflect.Value) (*node, error) {
 		if name == "" {
 			name = sf.Name
 		}
-		omit := strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
-		n, err := fromValue(v.Field(i), omit)
+		omitEmpty := strings.Contains(","+opts+",", ",omitempty,")
+		omitZero := strings.Contains(","+opts+",", ",omitzero,")
+		f := v.Field(i)
+		if omitZero && !omitEmpty && f.Kind() == reflect.Slice && !f.IsNil() && f.Len() == 0 {
+			// omitzero keeps an empty, non-nil list: [] means something else than absent
+			// (evict.excludeNamespaces: [] excludes no namespace, absent the default ones).
+			obj.fields = append(obj.fields, field{name: name, value: &node{kind: kindList}})
+			continue
+		}
+		n, err := fromValue(f, omitEmpty || omitZero)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

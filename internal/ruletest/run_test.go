@@ -17,7 +17,7 @@ metadata:
   name: hot
 spec:
   conditions:
-    - {metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}
+    - {metric: cpuUtilizationPercent, operator: GreaterThan, value: 90, duration: 0s}
   actions:
     - type: cordon
     - type: label

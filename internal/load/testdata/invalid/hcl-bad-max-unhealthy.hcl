@@ -1,0 +1,23 @@
+rule "over-100-percent" {
+  condition {
+    metric   = "cpuLoadRatio"
+    operator = "GreaterThan"
+    value    = 1.5
+  }
+  action {
+    type = "cordon"
+  }
+  max_unhealthy = "150%"
+}
+
+rule "negative" {
+  condition {
+    metric   = "cpuLoadRatio"
+    operator = "GreaterThan"
+    value    = 1.5
+  }
+  action {
+    type = "cordon"
+  }
+  max_unhealthy = -2
+}
