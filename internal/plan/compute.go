@@ -190,12 +190,11 @@ func (c *computer) assemble() *Plan {
 func ID(p *Plan) string {
 	c := canonical(p)
 	c.ID, c.Inputs.Source = "", ""
-	b, err := json.Marshal(c)
-	if err != nil {
+	h := sha256.New()
+	if err := json.NewEncoder(h).Encode(c); err != nil {
 		panic("plan: marshal for the plan ID: " + err.Error()) // plain types only: cannot happen
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func sortDeferred(ds []Deferred) []Deferred {

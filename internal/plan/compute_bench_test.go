@@ -75,17 +75,3 @@ func BenchmarkCompute(b *testing.B) {
 		Compute(in)
 	}
 }
-
-func TestComputeLargeFleetFast(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large fleet")
-	}
-	in := fxBigInput(t)
-	start := time.Now()
-	p := Compute(in)
-	took := time.Since(start)
-	t.Logf("10k nodes × 100 rules: %v, %d nodes changed, %d deferred, %d warnings", took, len(p.Nodes), len(p.Deferred), len(p.Warnings))
-	if took > 2*time.Second { // generous: shared CI machines; the benchmark tracks the 250 ms target
-		t.Errorf("Compute took %v", took)
-	}
-}
