@@ -36,20 +36,26 @@ func decodeNodes(p *problems, e entry, s *Snapshot) {
 		if !decodeObject(p, item, path, "Node", &n) {
 			continue
 		}
-		if !checkName(p, item, path, "", n.Name, seen) {
+		if !checkName(p, item, path, "", n.Name, seen) || !checkTaints(p, item, path, &n) {
 			continue
 		}
 		s.Nodes = append(s.Nodes, n)
 	}
 }
 
-// decodePods decodes the pods: names are required and unique per namespace.
+// decodePods decodes the pods: names are required and unique per namespace. A pod on
+// a node that is not in s.Nodes (decoded first) is a warning.
 func decodePods(p *problems, e entry, s *Snapshot) {
 	seen := map[string]int{}
+	nodes := make(map[string]bool, len(s.Nodes))
+	for _, n := range s.Nodes {
+		nodes[n.Name] = true
+	}
 	for i, item := range items(p, e) {
 		path := fmt.Sprintf("%s[%d]", fieldPods, i)
 		var pod corev1.Pod
 		if decodeObject(p, item, path, "Pod", &pod) && checkName(p, item, path, pod.Namespace, pod.Name, seen) {
+			warnPodOnUnknownNode(p, item, path, &pod, nodes)
 			s.Pods = append(s.Pods, pod)
 		}
 	}
@@ -174,7 +180,7 @@ func parseSeries(p *problems, e entry, s *Snapshot) map[string]map[string]string
 		case !nodes[ne.key.Value]:
 			p.add(ne.key.Line, field, "node %q is not in nodes", ne.key.Value)
 		}
-		out[ne.key.Value] = parseMetrics(p, ne, field)
+		out[ne.key.Value] = parseMetrics(p, ne, field, s.Interval.Duration)
 	}
 	if len(out) == 0 {
 		return nil
@@ -182,8 +188,9 @@ func parseSeries(p *problems, e entry, s *Snapshot) map[string]map[string]string
 	return out
 }
 
-// parseMetrics reads one node's metrics: metric → notation.
-func parseMetrics(p *problems, ne entry, field string) map[string]string {
+// parseMetrics reads one node's metrics: metric → notation. Every notation must parse
+// and, placed interval apart, fit in time.
+func parseMetrics(p *problems, ne entry, field string, interval time.Duration) map[string]string {
 	out := map[string]string{}
 	if ne.value.ShortTag() == "!!null" {
 		return out
@@ -206,10 +213,12 @@ func parseMetrics(p *problems, ne entry, field string) map[string]string {
 		if me.value.ShortTag() == "!!null" {
 			notation = ""
 		}
-		if _, err := series.Parse(notation); err != nil {
+		vals, err := series.Parse(notation)
+		if err != nil {
 			p.addErr(me.value.Line, mfield, err)
 			continue
 		}
+		checkSpan(p, me.value.Line, mfield, len(vals), interval)
 		out[me.key.Value] = notation
 	}
 	return out
