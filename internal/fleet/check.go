@@ -14,6 +14,11 @@ import (
 // several thousand nodes with their pods is a few tens of MiB).
 const MaxFileSize = 64 << 20
 
+// MaxTotalSamples bounds the samples all the series of a snapshot expand to (each series
+// holds at most series.MaxSamples): ten million, about 300 MiB once expanded — a week
+// of 30s samples of four metrics on a thousand nodes is under eight million.
+const MaxTotalSamples = 10_000_000
+
 // MinTime is the earliest instant a snapshot may be taken at: the Unix epoch. Earlier
 // times (such as year 1, the zero time) are mistakes, not fleets.
 func MinTime() time.Time { return time.Unix(0, 0).UTC() }

@@ -2,11 +2,14 @@ package fleet
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nodeguardian/nodeguardian/internal/series"
 )
 
 // TestParseRejectsHostileValues: values that overflow or make no sense are errors that
@@ -128,6 +131,26 @@ func TestLoadRejectsHugeFiles(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("Load took %s", d)
+	}
+}
+
+// TestParseBoundsTotalSamples: the series of one snapshot expand to at most
+// MaxTotalSamples samples, checked while parsing (a small file of many maximal series
+// would otherwise take gigabytes).
+func TestParseBoundsTotalSamples(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(header + oneNode + "series:\n  node-a:\n")
+	for i := range MaxTotalSamples/series.MaxSamples + 1 {
+		fmt.Fprintf(&b, "    m%d: 1x%d\n", i, series.MaxSamples-1)
+	}
+	start := time.Now()
+	_, err := Parse("snap.yaml", []byte(b.String()))
+	want := fmt.Sprintf("snap.yaml:%d: series.node-a.m%d:", 10+MaxTotalSamples/series.MaxSamples, MaxTotalSamples/series.MaxSamples)
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "at most 10000000 samples in all") {
+		t.Errorf("error = %v, want one starting %q about the total", err, want)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("Parse took %s", d)
 	}
 }
 

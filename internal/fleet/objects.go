@@ -168,6 +168,7 @@ func parseSeries(p *problems, e entry, s *Snapshot) map[string]map[string]string
 		nodes[n.Name] = true
 	}
 	out := map[string]map[string]string{}
+	b := &sampleBudget{interval: s.Interval.Duration, left: MaxTotalSamples}
 	for _, ne := range mappingEntries(e.value) {
 		field := fieldSeries + "." + ne.key.Value
 		switch {
@@ -180,7 +181,7 @@ func parseSeries(p *problems, e entry, s *Snapshot) map[string]map[string]string
 		case !nodes[ne.key.Value]:
 			p.add(ne.key.Line, field, "node %q is not in nodes", ne.key.Value)
 		}
-		out[ne.key.Value] = parseMetrics(p, ne, field, s.Interval.Duration)
+		out[ne.key.Value] = parseMetrics(p, ne, field, b)
 	}
 	if len(out) == 0 {
 		return nil
@@ -188,9 +189,15 @@ func parseSeries(p *problems, e entry, s *Snapshot) map[string]map[string]string
 	return out
 }
 
+// sampleBudget is what the series of one snapshot may still expand to.
+type sampleBudget struct {
+	interval time.Duration // the snapshot's
+	left     int           // samples, of MaxTotalSamples
+}
+
 // parseMetrics reads one node's metrics: metric → notation. Every notation must parse
-// and, placed interval apart, fit in time.
-func parseMetrics(p *problems, ne entry, field string, interval time.Duration) map[string]string {
+// within the samples left in b and, placed b.interval apart, fit in time.
+func parseMetrics(p *problems, ne entry, field string, b *sampleBudget) map[string]string {
 	out := map[string]string{}
 	if ne.value.ShortTag() == "!!null" {
 		return out
@@ -213,12 +220,16 @@ func parseMetrics(p *problems, ne entry, field string, interval time.Duration) m
 		if me.value.ShortTag() == "!!null" {
 			notation = ""
 		}
-		vals, err := series.Parse(notation)
+		vals, err := series.ParseLimit(notation, b.left)
 		if err != nil {
+			if b.left < series.MaxSamples {
+				err = fmt.Errorf("%w: the series of a snapshot hold at most %d samples in all", err, MaxTotalSamples)
+			}
 			p.addErr(me.value.Line, mfield, err)
 			continue
 		}
-		checkSpan(p, me.value.Line, mfield, len(vals), interval)
+		b.left -= len(vals)
+		checkSpan(p, me.value.Line, mfield, len(vals), b.interval)
 		out[me.key.Value] = notation
 	}
 	return out

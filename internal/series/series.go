@@ -67,9 +67,16 @@ func (d *Data) Add(node, metric string, s ...Sample) {
 // "a" one value; "axn" n+1 copies of a; "a+bxn" / "a-bxn" the n+1 values a, a±b, …;
 // "_" a missing sample; "_xn" n missing samples.
 func Parse(s string) ([]Value, error) {
+	return ParseLimit(s, MaxSamples)
+}
+
+// ParseLimit is Parse for a notation that may expand to at most limit values (at most
+// MaxSamples): callers that bound the samples of a whole file pass what is left.
+func ParseLimit(s string, limit int) ([]Value, error) {
+	limit = min(max(limit, 0), MaxSamples)
 	var out []Value
 	for _, term := range strings.Fields(s) {
-		vals, err := parseTerm(term, MaxSamples-len(out))
+		vals, err := parseTerm(term, limit, limit-len(out))
 		if err != nil {
 			return nil, fmt.Errorf("series %q: term %q: %w", s, term, err)
 		}
@@ -78,10 +85,10 @@ func Parse(s string) ([]Value, error) {
 	return out, nil
 }
 
-// parseTerm expands one term into at most room values.
-func parseTerm(term string, room int) ([]Value, error) {
+// parseTerm expands one term into at most room values (limit: the notation's cap).
+func parseTerm(term string, limit, room int) ([]Value, error) {
 	base, count, hasCount := strings.Cut(term, "x")
-	total, err := termSize(base, count, hasCount, room)
+	total, err := termSize(base, count, hasCount, limit, room)
 	if err != nil {
 		return nil, err
 	}
@@ -108,10 +115,10 @@ func parseTerm(term string, room int) ([]Value, error) {
 
 // termSize is how many values a term expands to: n+1 for "axn", n for "_xn", 1
 // without a repeat count. It fails, without overflowing, when that is more than room.
-func termSize(base, count string, hasCount bool, room int) (int, error) {
+func termSize(base, count string, hasCount bool, limit, room int) (int, error) {
 	if !hasCount {
 		if room < 1 {
-			return 0, fmt.Errorf("expands past %d samples", MaxSamples)
+			return 0, fmt.Errorf("expands past %d samples", limit)
 		}
 		return 1, nil
 	}
@@ -119,13 +126,13 @@ func termSize(base, count string, hasCount bool, room int) (int, error) {
 	if err != nil {
 		var numErr *strconv.NumError
 		if errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange) {
-			return 0, fmt.Errorf("repeat count %s expands past %d samples", count, MaxSamples)
+			return 0, fmt.Errorf("repeat count %s expands past %d samples", count, limit)
 		}
 		return 0, fmt.Errorf("repeat count %q is not a non-negative integer", count)
 	}
 	// Compare before adding one, so that no count can wrap around.
 	if n >= uint64(max(room, 0))+1 || base != "_" && n >= uint64(max(room, 0)) {
-		return 0, fmt.Errorf("repeat count %s expands past %d samples", count, MaxSamples)
+		return 0, fmt.Errorf("repeat count %s expands past %d samples", count, limit)
 	}
 	if base == "_" {
 		return int(n), nil

@@ -91,6 +91,32 @@ func TestParseSampleCap(t *testing.T) {
 	}
 }
 
+// TestParseLimit: a smaller cap is enforced the same way; limits outside [0,
+// MaxSamples] are clamped.
+func TestParseLimit(t *testing.T) {
+	tests := []struct {
+		in    string
+		limit int
+		want  int // -1: error
+	}{
+		{"1x9", 10, 10},
+		{"1x10", 10, -1},
+		{"_x10", 10, 10},
+		{"1 2", 1, -1},
+		{"", 0, 0},
+		{"1", 0, -1},
+		{"1", -5, -1},
+		{"1x99999", MaxSamples * 2, MaxSamples},
+		{"1x100000", MaxSamples * 2, -1},
+	}
+	for _, tt := range tests {
+		got, err := ParseLimit(tt.in, tt.limit)
+		if tt.want < 0 && err == nil || tt.want >= 0 && (err != nil || len(got) != tt.want) {
+			t.Errorf("ParseLimit(%q, %d) = %d values, %v; want %d", tt.in, tt.limit, len(got), err, tt.want)
+		}
+	}
+}
+
 // TestSpanNeverOverflows: (n-1)×interval is computed only when it fits in a Duration.
 func TestSpanNeverOverflows(t *testing.T) {
 	tests := []struct {
