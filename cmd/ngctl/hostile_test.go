@@ -30,3 +30,19 @@ func TestPlanPrintsSnapshotWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestDeepHCLIsAnError: HCL nested 80,000 levels deep crashed validate, fmt and render
+// with a Go stack overflow (issue 7); now each exits 1 naming file, line and column.
+func TestDeepHCLIsAnError(t *testing.T) {
+	file := writeFile(t, t.TempDir(), "deep.hcl", "x = "+strings.Repeat("[", 80000)+strings.Repeat("]", 80000)+"\n")
+	want := file + ":1:105: "
+	for _, args := range [][]string{{"validate", "-f", file}, {"fmt", "--check", file}, {"render", "-f", file}} {
+		code, out, errOut := ngctl(t, "", args...)
+		if code != 1 {
+			t.Errorf("%v: exit %d, want 1", args, code)
+		}
+		if all := out + errOut; !strings.Contains(all, want) || !strings.Contains(all, "nested more than 100 levels deep") {
+			t.Errorf("%v: output does not name %s and the limit:\n%.400s", args, want, all)
+		}
+	}
+}
