@@ -46,7 +46,9 @@ type Entry struct {
 }
 
 // Read decodes the ledger of a node. A node without the annotation has an empty ledger.
-// A ledger that cannot be decoded is an error: the caller must then treat nothing as owned.
+// A ledger that cannot be decoded, or holds an entry the engine could not act on (null,
+// an unknown state or taint effect), is an error naming the node and annotation: the
+// caller must then treat nothing as owned.
 func Read(node *corev1.Node) (*Ledger, error) {
 	l := &Ledger{Version: Version, Rules: map[string]*Entry{}}
 	raw, ok := node.Annotations[Annotation]
@@ -59,10 +61,35 @@ func Read(node *corev1.Node) (*Ledger, error) {
 	if l.Version != Version {
 		return &Ledger{Version: Version, Rules: map[string]*Entry{}}, fmt.Errorf("node %s: annotation %s: unsupported version %d", node.Name, Annotation, l.Version)
 	}
+	if err := l.check(); err != nil {
+		return &Ledger{Version: Version, Rules: map[string]*Entry{}}, fmt.Errorf("node %s: annotation %s: %w", node.Name, Annotation, err)
+	}
 	if l.Rules == nil {
 		l.Rules = map[string]*Entry{}
 	}
 	return l, nil
+}
+
+// check reports an entry the engine could not act on: null, in a state other than
+// Healthy or Firing, or owning a taint whose effect Kubernetes does not know.
+func (l *Ledger) check() error {
+	for _, name := range l.sortedRules() {
+		e := l.Rules[name]
+		switch {
+		case e == nil:
+			return fmt.Errorf("rules.%s: null entry", name)
+		case e.State != Healthy && e.State != Firing:
+			return fmt.Errorf("rules.%s.state: %q is not %s or %s", name, e.State, Healthy, Firing)
+		}
+		for i, t := range e.Taints {
+			switch t.Effect {
+			case corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
+			default:
+				return fmt.Errorf("rules.%s.taints[%d].effect: %q is not NoSchedule, PreferNoSchedule or NoExecute", name, i, t.Effect)
+			}
+		}
+	}
+	return nil
 }
 
 // Encode returns the canonical JSON of the ledger ("" when it records nothing), so that

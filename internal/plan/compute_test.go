@@ -254,6 +254,20 @@ maxUnhealthy: 100%
 					t.Errorf("warnings %+v", p.Warnings)
 				}
 			}},
+		{name: "corrupt ledger: a null entry", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("2"),
+			nodes: []corev1.Node{fxNode("n1", fxAnnotation(ledger.Annotation, "{\"version\":1,\"rules\":{\"co\":null}}"))}, changes: []string{},
+			check: func(t *testing.T, p *Plan) {
+				if len(p.Warnings) != 1 || !strings.HasPrefix(p.Warnings[0].Message, "corrupt ledger: ") {
+					t.Errorf("warnings %+v", p.Warnings)
+				}
+			}},
+		{name: "corrupt ledger: an unknown state", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("2"),
+			nodes: []corev1.Node{fxNode("n1", fxAnnotation(ledger.Annotation, "{\"version\":1,\"rules\":{\"co\":{\"state\":\"Exploding\"}}}"))}, changes: []string{},
+			check: func(t *testing.T, p *Plan) {
+				if len(p.Warnings) != 1 || !strings.HasPrefix(p.Warnings[0].Message, "corrupt ledger: ") {
+					t.Errorf("warnings %+v", p.Warnings)
+				}
+			}},
 		{name: "entries of rules that are not loaded are left alone", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("1"),
 			nodes:    []corev1.Node{fxNode("n1", fxLabel("gone", "yes"), fxLedger(map[string]*ledger.Entry{"gone": goneEntry}))},
 			changes:  []string{},
