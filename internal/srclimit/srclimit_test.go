@@ -87,7 +87,8 @@ func TestCheckHCLAcceptsRealisticSources(t *testing.T) {
 	}
 }
 
-// TestCheckHCLAcceptsTheExamples: every HCL file of the repository passes.
+// TestCheckHCLAcceptsTheExamples: every HCL file of the repository passes, but the one
+// that is there to fail it.
 func TestCheckHCLAcceptsTheExamples(t *testing.T) {
 	var files []string
 	for _, pat := range []string{"../../examples/rules/hcl/*.hcl", "../load/testdata/*/*.hcl", "../render/testdata/*.hcl"} {
@@ -101,6 +102,9 @@ func TestCheckHCLAcceptsTheExamples(t *testing.T) {
 		t.Fatalf("only %d HCL files found: %v", len(files), files)
 	}
 	for _, f := range files {
+		if filepath.Base(f) == "hcl-deep-nesting.hcl" {
+			continue // the loader's golden test of this limit
+		}
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
