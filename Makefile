@@ -44,12 +44,17 @@ unit:
 	$(GO) test $(PKGS)
 
 FUZZTIME ?= 5s
-## fuzz: run each fuzz target for FUZZTIME.
+FUZZ      = $(GO) test $(1) -run '^$$' -fuzz '^$(2)$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s
+## fuzz: run each fuzz target for FUZZTIME (crashers are kept in the package's testdata/fuzz).
 fuzz:
-	$(GO) test ./internal/load -run '^$$' -fuzz '^FuzzLoadYAML$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/load -run '^$$' -fuzz '^FuzzLoadHCL$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/series -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/fleet -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s
+	$(call FUZZ,./internal/load,FuzzLoadYAML)
+	$(call FUZZ,./internal/load,FuzzLoadHCL)
+	$(call FUZZ,./internal/srclimit,FuzzCheckHCL)
+	$(call FUZZ,./internal/series,FuzzParse)
+	$(call FUZZ,./internal/fleet,FuzzParse)
+	$(call FUZZ,./internal/ruletest,FuzzParse)
+	$(call FUZZ,./internal/plan,FuzzReadJSON)
+	$(call FUZZ,./internal/ledger,FuzzRead)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

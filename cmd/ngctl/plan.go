@@ -110,6 +110,9 @@ func readPlanInputs(c *cli.Context) (*planInputs, error) {
 		if in.snapshot, err = fleet.Load(in.file); err != nil {
 			return nil, exitf(1, "%v", err)
 		}
+		for _, w := range in.snapshot.Warnings {
+			fmt.Fprintf(c.App.ErrWriter, "warning: %v\n", w)
+		}
 		in.opts.Now, in.opts.Interval = in.snapshot.Time.Time, in.snapshot.Interval.Duration
 		in.opts.Source = "snapshot " + in.file
 		return in, nil

@@ -29,5 +29,10 @@ func (s *Snapshot) DeepCopy() *Snapshot {
 			out.Series[node] = m
 		}
 	}
+	out.Warnings = nil
+	for _, w := range s.Warnings {
+		c := *w
+		out.Warnings = append(out.Warnings, &c)
+	}
 	return &out
 }

@@ -3,11 +3,13 @@ package fleet
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
-// FuzzParse feeds arbitrary bytes to the snapshot parser: it may refuse them, never panic,
-// and what it accepts must marshal and parse back.
+// FuzzParse feeds arbitrary bytes to the snapshot parser: it may refuse them, never panic;
+// every error and warning names the file; what it accepts expands in time, marshals and
+// parses back.
 func FuzzParse(f *testing.F) {
 	demo, err := os.ReadFile(filepath.Join("..", "..", "examples", "fleet", "demo.yaml"))
 	if err != nil {
@@ -15,10 +17,22 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add(demo)
 	f.Add([]byte("apiVersion: nodeguardian.k8s.io/v1\nkind: FleetSnapshot\ntime: '2026-11-29T12:00:00Z'\ninterval: 30s\nnodes: [{metadata: {name: a}}]\nseries: {a: {m: '1x3 _ 2'}}\n"))
+	hostile := "apiVersion: nodeguardian.k8s.io/v1\nkind: FleetSnapshot\ntime: '0001-01-01T00:00:00Z'\ninterval: 2000000h\n" +
+		"nodes: [{metadata: {name: a}, spec: {taints: [{key: k, effect: Explode}]}}]\n" +
+		"pods: [{metadata: {name: p}, spec: {nodeName: b}}]\nseries: {a: {m: '1.7x9223372036854775807'}}\n"
+	f.Add([]byte(hostile))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("fuzz.yaml", data)
 		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.yaml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
 			return
+		}
+		for _, w := range s.Warnings {
+			if w.File != "fuzz.yaml" || w.Line <= 0 || w.Field == "" {
+				t.Fatalf("warning does not name file, line and field: %#v", w)
+			}
 		}
 		if _, err := s.Data(); err != nil {
 			t.Fatalf("Parse accepted a snapshot whose series do not expand: %v", err)

@@ -36,20 +36,26 @@ func decodeNodes(p *problems, e entry, s *Snapshot) {
 		if !decodeObject(p, item, path, "Node", &n) {
 			continue
 		}
-		if !checkName(p, item, path, "", n.Name, seen) {
+		if !checkName(p, item, path, "", n.Name, seen) || !checkTaints(p, item, path, &n) {
 			continue
 		}
 		s.Nodes = append(s.Nodes, n)
 	}
 }
 
-// decodePods decodes the pods: names are required and unique per namespace.
+// decodePods decodes the pods: names are required and unique per namespace. A pod on
+// a node that is not in s.Nodes (decoded first) is a warning.
 func decodePods(p *problems, e entry, s *Snapshot) {
 	seen := map[string]int{}
+	nodes := make(map[string]bool, len(s.Nodes))
+	for _, n := range s.Nodes {
+		nodes[n.Name] = true
+	}
 	for i, item := range items(p, e) {
 		path := fmt.Sprintf("%s[%d]", fieldPods, i)
 		var pod corev1.Pod
 		if decodeObject(p, item, path, "Pod", &pod) && checkName(p, item, path, pod.Namespace, pod.Name, seen) {
+			warnPodOnUnknownNode(p, item, path, &pod, nodes)
 			s.Pods = append(s.Pods, pod)
 		}
 	}
@@ -162,6 +168,7 @@ func parseSeries(p *problems, e entry, s *Snapshot) map[string]map[string]string
 		nodes[n.Name] = true
 	}
 	out := map[string]map[string]string{}
+	b := &sampleBudget{interval: s.Interval.Duration, left: MaxTotalSamples}
 	for _, ne := range mappingEntries(e.value) {
 		field := fieldSeries + "." + ne.key.Value
 		switch {
@@ -174,7 +181,7 @@ func parseSeries(p *problems, e entry, s *Snapshot) map[string]map[string]string
 		case !nodes[ne.key.Value]:
 			p.add(ne.key.Line, field, "node %q is not in nodes", ne.key.Value)
 		}
-		out[ne.key.Value] = parseMetrics(p, ne, field)
+		out[ne.key.Value] = parseMetrics(p, ne, field, b)
 	}
 	if len(out) == 0 {
 		return nil
@@ -182,8 +189,15 @@ func parseSeries(p *problems, e entry, s *Snapshot) map[string]map[string]string
 	return out
 }
 
-// parseMetrics reads one node's metrics: metric → notation.
-func parseMetrics(p *problems, ne entry, field string) map[string]string {
+// sampleBudget is what the series of one snapshot may still expand to.
+type sampleBudget struct {
+	interval time.Duration // the snapshot's
+	left     int           // samples, of MaxTotalSamples
+}
+
+// parseMetrics reads one node's metrics: metric → notation. Every notation must parse
+// within the samples left in b and, placed b.interval apart, fit in time.
+func parseMetrics(p *problems, ne entry, field string, b *sampleBudget) map[string]string {
 	out := map[string]string{}
 	if ne.value.ShortTag() == "!!null" {
 		return out
@@ -206,10 +220,16 @@ func parseMetrics(p *problems, ne entry, field string) map[string]string {
 		if me.value.ShortTag() == "!!null" {
 			notation = ""
 		}
-		if _, err := series.Parse(notation); err != nil {
+		vals, err := series.ParseLimit(notation, b.left)
+		if err != nil {
+			if b.left < series.MaxSamples {
+				err = fmt.Errorf("%w: the series of a snapshot hold at most %d samples in all", err, MaxTotalSamples)
+			}
 			p.addErr(me.value.Line, mfield, err)
 			continue
 		}
+		b.left -= len(vals)
+		checkSpan(p, me.value.Line, mfield, len(vals), b.interval)
 		out[me.key.Value] = notation
 	}
 	return out

@@ -3,6 +3,7 @@ package fleet
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/nodeguardian/nodeguardian/internal/series"
 	"github.com/nodeguardian/nodeguardian/internal/yamlpos"
 )
 
@@ -35,12 +37,21 @@ type entry struct {
 	key, value *yaml.Node
 }
 
-// Load reads a snapshot file (YAML or JSON). Errors are *Error values (joined when there
-// are several) naming the file and, where possible, the line and field.
+// Load reads a snapshot file (YAML or JSON) of at most MaxFileSize bytes. Errors are
+// *Error values (joined when there are several) naming the file and, where possible,
+// the line and field; warnings are in the snapshot's Warnings.
 func Load(file string) (*Snapshot, error) {
-	data, err := os.ReadFile(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("fleet: read snapshot: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("fleet: read snapshot: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, &Error{File: file, Err: fmt.Errorf("larger than %d MiB", MaxFileSize>>20)}
 	}
 	return Parse(file, data)
 }
@@ -48,6 +59,8 @@ func Load(file string) (*Snapshot, error) {
 // Parse decodes a snapshot (YAML or JSON; file names it in errors). The top level is
 // decoded strictly; inside Kubernetes objects unknown fields are ignored. Errors are
 // *Error values (joined when there are several) naming the file, line and field.
+// Problems that do not make the snapshot unusable (a pod on a node that is not in
+// nodes) are returned in the snapshot's Warnings.
 func Parse(file string, data []byte) (*Snapshot, error) {
 	root, err := readDocument(file, data)
 	if err != nil {
@@ -67,6 +80,7 @@ func Parse(file string, data []byte) (*Snapshot, error) {
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
+	s.Warnings = p.warnings
 	return s, nil
 }
 
@@ -135,22 +149,22 @@ func parseTime(p *problems, root *yaml.Node, fields map[string]entry) metav1.Tim
 		p.add(line, fieldTime, "%q is not an RFC 3339 time such as 2025-01-02T15:04:05Z", v)
 		return metav1.Time{}
 	}
+	checkTime(p, line, t)
 	return metav1.NewTime(t.UTC())
 }
 
-// parseInterval reads the positive spacing of samples.
+// parseInterval reads the spacing of samples, in (0, series.MaxInterval].
 func parseInterval(p *problems, root *yaml.Node, fields map[string]entry) metav1.Duration {
 	v, line, ok := scalarField(p, root, fields, fieldInterval, "a duration such as 1m, the spacing of samples")
 	if !ok {
 		return metav1.Duration{}
 	}
 	d, err := time.ParseDuration(v)
-	switch {
-	case err != nil:
-		p.add(line, fieldInterval, "%q is not a duration such as 30s or 1m", v)
-	case d <= 0:
-		p.add(line, fieldInterval, "%q: must be positive", v)
+	if err != nil {
+		p.add(line, fieldInterval, "%q is not a duration such as 30s or 1m (at most %s)", v, series.MaxInterval)
+		return metav1.Duration{}
 	}
+	checkInterval(p, line, v, d)
 	return metav1.Duration{Duration: d}
 }
 

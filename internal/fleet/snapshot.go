@@ -27,4 +27,8 @@ type Snapshot struct {
 	PodDisruptionBudgets []policyv1.PodDisruptionBudget `json:"podDisruptionBudgets,omitempty"`
 	// Series: node name → metric name → promtool expanding notation ("0.5x4 2+0x10").
 	Series map[string]map[string]string `json:"series,omitempty"`
+	// Warnings are the problems Parse found that do not make the snapshot unusable,
+	// each naming file, line and field (a pod on a node that is not in Nodes). They
+	// are not part of the fleet: Marshal and Hash ignore them.
+	Warnings []*Error `json:"-"`
 }

@@ -25,6 +25,8 @@ func TestReadSetsAsideWhatItCannotTrust(t *testing.T) {
 		{"unknown field", `{"state":"Healthy",` + since + `,"x":1}`, `unknown field "x"`},
 		{"wrong type", `{"state":3}`, "entry does not decode"},
 		{"null", `null`, `state "" is neither`},
+		{"no state", `{}`, `state "" is neither`},
+		{"bad time", `{"state":"Firing","since":"0001-13-01T00:00:00Z"}`, "entry does not decode"},
 		{"system taint", `{"state":"Firing",` + since + `,"taints":[{"key":"node.kubernetes.io/unreachable","effect":"NoExecute"}]}`, "reserved taint node.kubernetes.io/unreachable"},
 		{"hostname label", `{"state":"Firing",` + since + `,"labels":{"kubernetes.io/hostname":"x"}}`, "reserved label kubernetes.io/hostname"},
 		{"control annotation", `{"state":"Firing",` + since + `,"annotations":{"nodeguardian.k8s.io/exclude":"x"}}`, "reserved annotation nodeguardian.k8s.io/exclude"},
@@ -76,4 +78,49 @@ func TestCloneKeepsCorruptEntries(t *testing.T) {
 	if c.Encode() != l.Encode() || len(c.Problems) != 1 {
 		t.Errorf("clone %s %+v, original %s", c.Encode(), c.Problems, l.Encode())
 	}
+}
+
+// nodeWith is a node whose ledger annotation is raw.
+func nodeWith(raw string) *corev1.Node { return node(raw) }
+
+const firingEntry = `{"version":1,"rules":{"r":{"state":"Firing","since":"2026-01-01T00:00:00Z","taints":[{"key":"k","effect":"NoSchedule"}]}}}`
+
+// FuzzRead feeds arbitrary annotations to Read. It may refuse them, with an error
+// naming the node and the annotation, but never panics; a ledger it reads can be asked
+// what it owns, every entry it sets aside says why, and its encoding (corrupt entries
+// kept verbatim) reads back to the same encoding.
+func FuzzRead(f *testing.F) {
+	for _, s := range []string{"", `{"version":1}`, firingEntry, `{"version":1,"rules":{"r":null}}`,
+		`{"version":1,"rules":{"a":{"state":"Healthy","labels":{"x":"y"},"annotations":{"a":"b"},"cordon":true}}}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		l, err := Read(nodeWith(raw))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "node n1: annotation "+Annotation+": ") {
+				t.Fatalf("error does not name the node and annotation: %v", err)
+			}
+			return
+		}
+		l.OwnsTaint("k", corev1.TaintEffectNoSchedule)
+		l.OwnsLabel("x")
+		l.OwnsAnnotation("a")
+		l.OwnsCordon()
+		if len(l.Problems) != len(l.Corrupt) {
+			t.Fatalf("%d corrupt entries, %d problems", len(l.Corrupt), len(l.Problems))
+		}
+		for _, e := range l.Rules {
+			if e == nil || (e.State != Healthy && e.State != Firing) {
+				t.Fatalf("a trusted entry the engine cannot act on: %+v", e)
+			}
+		}
+		enc := l.Clone().Encode()
+		back, err := Read(nodeWith(enc))
+		if err != nil {
+			t.Fatalf("the encoding %s does not read back: %v", enc, err)
+		}
+		if again := back.Encode(); again != enc {
+			t.Fatalf("encoding is not stable:\n%s\n%s", enc, again)
+		}
+	})
 }

@@ -9,11 +9,16 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/nodeguardian/nodeguardian/internal/srclimit"
 )
 
 // parseHCL reads the rule and alert_template blocks of an HCL file into documents of
 // the same shape as YAML manifests. The second result holds file-level problems.
 func parseHCL(src *source, file string, data []byte) ([]*document, Diagnostics) {
+	if err := srclimit.CheckHCL(file, data); err != nil {
+		return nil, Diagnostics{limitDiag(src, err)}
+	}
 	f, hdiags := hclsyntax.ParseConfig(data, file, hcl.InitialPos)
 	ds := hclDiagnostics(src, hdiags, "")
 	if hdiags.HasErrors() || f == nil {
@@ -48,6 +53,15 @@ func parseHCL(src *source, file string, data []byte) ([]*document, Diagnostics) 
 		docs = append(docs, hclDocument(src, blk, k))
 	}
 	return docs, ds
+}
+
+// limitDiag turns an error of srclimit.CheckHCL into a diagnostic at its position.
+func limitDiag(src *source, err error) Diagnostic {
+	var le *srclimit.Error
+	if !errors.As(err, &le) {
+		return src.diagAt(Error, pos{}, "", err.Error())
+	}
+	return src.diagAt(Error, pos{line: le.Line, col: le.Column}, "", le.Err.Error())
 }
 
 func hpos(p hcl.Pos) pos { return pos{line: p.Line, col: p.Column} }

@@ -254,6 +254,34 @@ maxUnhealthy: 100%
 					t.Errorf("warnings %+v", p.Warnings)
 				}
 			}},
+		{name: "corrupt ledger: a null entry", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("2"),
+			nodes: []corev1.Node{fxNode("n1", fxAnnotation(ledger.Annotation, "{\"version\":1,\"rules\":{\"co\":null}}"))},
+			// Only the corrupt entry is left alone: other rules act on the node, and the
+			// entry is written back verbatim.
+			changes: []string{"n1 ~state hl Healthy→Firing", "n1 +taint nodeguardian/high-load=true:NoSchedule (hl)", "n1 +label nodeguardian.io/status=high-load (hl)", "n1 ~ledger",
+				`n1 +alert (hl) firing high-load-alert [email slack] "[NodeGuardian] High load on node n1"`},
+			check: func(t *testing.T, p *Plan) {
+				if len(p.Warnings) != 1 || !strings.HasPrefix(p.Warnings[0].Message, "corrupt ledger entry: ") || p.Warnings[0].Rule != "co" {
+					t.Errorf("warnings %+v", p.Warnings)
+				}
+				if l := p.Nodes[0].Changes[3].Value; !strings.Contains(l, `"co":null`) {
+					t.Errorf("the corrupt entry is not kept verbatim: %s", l)
+				}
+			}},
+		{name: "corrupt ledger: an unknown state", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("2"),
+			nodes: []corev1.Node{fxNode("n1", fxAnnotation(ledger.Annotation, "{\"version\":1,\"rules\":{\"co\":{\"state\":\"Exploding\"}}}"))},
+			// Only the corrupt entry is left alone: other rules act on the node, and the
+			// entry is written back verbatim.
+			changes: []string{"n1 ~state hl Healthy→Firing", "n1 +taint nodeguardian/high-load=true:NoSchedule (hl)", "n1 +label nodeguardian.io/status=high-load (hl)", "n1 ~ledger",
+				`n1 +alert (hl) firing high-load-alert [email slack] "[NodeGuardian] High load on node n1"`},
+			check: func(t *testing.T, p *Plan) {
+				if len(p.Warnings) != 1 || !strings.HasPrefix(p.Warnings[0].Message, "corrupt ledger entry: ") || p.Warnings[0].Rule != "co" {
+					t.Errorf("warnings %+v", p.Warnings)
+				}
+				if l := p.Nodes[0].Changes[3].Value; !strings.Contains(l, `"co":{"state":"Exploding"}`) {
+					t.Errorf("the corrupt entry is not kept verbatim: %s", l)
+				}
+			}},
 		{name: "entries of rules that are not loaded are left alone", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("1"),
 			nodes:    []corev1.Node{fxNode("n1", fxLabel("gone", "yes"), fxLedger(map[string]*ledger.Entry{"gone": goneEntry}))},
 			changes:  []string{},

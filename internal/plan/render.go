@@ -56,13 +56,21 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	return nil
 }
 
+// MaxJSONSize bounds what ReadJSON reads: 64 MiB, several times the plan of a
+// ten-thousand-node fleet in which every node changes.
+const MaxJSONSize = 64 << 20
+
 // ReadJSON reads a plan in the JSON form RenderJSON writes (a saved plan, `ngctl show
-// plan.json`). It is strict: unknown fields, data after the plan and any formatVersion
-// other than FormatVersion are errors; the last is a *FormatVersionError.
+// plan.json`), of at most MaxJSONSize bytes. It is strict: unknown fields, data after
+// the plan and any formatVersion other than FormatVersion are errors; the last is a
+// *FormatVersionError.
 func ReadJSON(r io.Reader) (*Plan, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxJSONSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	if len(data) > MaxJSONSize {
+		return nil, fmt.Errorf("read plan: larger than %d MiB", MaxJSONSize>>20)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("read plan: empty input")

@@ -105,6 +105,10 @@ func TestFormatHCL(t *testing.T) {
 		{name: "empty", src: "", want: ""},
 		{name: "unclosed block", src: "rule \"a\" {\n  x = 1\n", wantErr: "rules.hcl:1:10: Unclosed configuration block"},
 		{name: "bad token", src: "rule \"a\" {\n  x = = 1\n}\n", wantErr: "rules.hcl:2:7: "},
+		// Issue 7: refused before hclsyntax/hclwrite recurse into them (80,000 levels overflowed the stack).
+		{name: "nested 80,000 deep", src: "x = " + strings.Repeat("[", 80000) + strings.Repeat("]", 80000), wantErr: "rules.hcl:1:105: HCL nested more than 100 levels deep"},
+		{name: "blocks nested 101 deep", src: strings.Repeat("a {\n", 101) + strings.Repeat("}\n", 101), wantErr: "rules.hcl:101:3: HCL nested"},
+		{name: "over 1 MiB", src: strings.Repeat("#\n", 1<<19+1), wantErr: "rules.hcl: HCL file of 1048578 bytes is larger than 1024 KiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/srclimit"
 )
 
 // HCL renders rules and templates as canonical HCL (hclwrite, then hclwrite.Format):
@@ -27,6 +28,9 @@ func HCL(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate) ([]byte, e
 	}
 	src, err := writeHCL(objs)
 	if err != nil {
+		return nil, fmt.Errorf("render HCL: %w", err)
+	}
+	if err := srclimit.CheckHCL("rendered.hcl", src); err != nil {
 		return nil, fmt.Errorf("render HCL: %w", err)
 	}
 	out := hclwrite.Format(src)
@@ -51,9 +55,12 @@ func YAML(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate) ([]byte, 
 	return out, nil
 }
 
-// FormatHCL returns the canonical formatting of an HCL file; a syntax error is returned
-// as an error naming file:line:col.
+// FormatHCL returns the canonical formatting of an HCL file; a syntax error, or a file
+// over srclimit's size or nesting limits, is returned as an error naming file:line:col.
 func FormatHCL(file string, src []byte) ([]byte, error) {
+	if err := srclimit.CheckHCL(file, src); err != nil {
+		return nil, err
+	}
 	if _, diags := hclsyntax.ParseConfig(src, file, hcl.InitialPos); diags.HasErrors() {
 		return nil, diagsError(diags)
 	}

@@ -29,6 +29,7 @@ type decoder struct {
 	file    string
 	errs    []error
 	aliases int
+	samples int // series values read so far, of MaxFileSamples
 }
 
 // failf records a problem at the line of n.

@@ -116,7 +116,8 @@ func (d *decoder) pdbs(n *yaml.Node, field string) []PDB {
 	return out
 }
 
-// series decodes node → metric → notation, parsing every notation.
+// series decodes node → metric → notation, parsing every notation within the values
+// left of MaxFileSamples.
 func (d *decoder) series(n *yaml.Node, field string, nodes map[string]bool) map[string]map[string][]series.Value {
 	out := map[string]map[string][]series.Value{}
 	for _, ne := range d.entries(n, field, "a mapping of node name to metrics") {
@@ -131,11 +132,15 @@ func (d *decoder) series(n *yaml.Node, field string, nodes map[string]bool) map[
 			if !ok {
 				continue
 			}
-			vals, err := series.Parse(notation)
+			vals, err := series.ParseLimit(notation, MaxFileSamples-d.samples)
 			if err != nil {
+				if MaxFileSamples-d.samples < series.MaxSamples {
+					err = fmt.Errorf("%w: the series of a test file hold at most %d values in all", err, MaxFileSamples)
+				}
 				d.failf(me.value, mf, "%v", err)
 				continue
 			}
+			d.samples += len(vals)
 			metrics[me.key.Value] = vals
 		}
 		out[ne.key.Value] = metrics

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/nodeguardian/nodeguardian/internal/series"
 	"github.com/nodeguardian/nodeguardian/internal/yamlpos"
 )
 
@@ -137,14 +138,19 @@ func (d *decoder) test(n *yaml.Node, field string, interval time.Duration) Test 
 	return t
 }
 
-// interval reads a positive duration, returning dflt when it is not one.
+// interval reads a duration in (0, series.MaxInterval], returning dflt when it is not
+// one: within that bound no placement of samples or evaluations in time overflows.
 func (d *decoder) interval(n *yaml.Node, field string, dflt time.Duration) time.Duration {
 	v, ok := d.duration(n, field)
 	if !ok {
 		return dflt
 	}
-	if v <= 0 {
+	switch {
+	case v <= 0:
 		d.failf(n, field, "must be positive")
+		return dflt
+	case v > series.MaxInterval:
+		d.failf(n, field, "%s: must be at most %s", v, series.MaxInterval)
 		return dflt
 	}
 	return v

@@ -2,6 +2,7 @@ package ruletest
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -124,6 +125,14 @@ func parseErrorCases() []parseErrorCase {
 		{"no tests", "ruleFiles: [r.yaml]\n", "f.yaml:1: tests: missing"},
 		{"bad interval", "ruleFiles: [r.yaml]\ninterval: 30x\n", `f.yaml:2: interval: "30x" is not a duration`},
 		{"negative interval", "ruleFiles: [r.yaml]\ninterval: -1s\n", "f.yaml:2: interval: must be positive"},
+		// Hostile values (issue 7): errors naming file, line and field, never a panic or a hang.
+		{"interval past time.Duration", "ruleFiles: [r.yaml]\ninterval: 3000000h\n", `f.yaml:2: interval: "3000000h" is not a duration`},
+		{"interval too long", "ruleFiles: [r.yaml]\ninterval: 2000000h\n", "f.yaml:2: interval: 2000000h0m0s: must be at most 24h0m0s"},
+		{"test interval too long", head + "    interval: 25h\n", "f.yaml:5: tests[0].interval: 25h0m0s: must be at most 24h0m0s"},
+		{"huge repeat count", head + "    series: {n: {cpu: \"1.7x9223372036854775807\"}}\n", `f.yaml:5: tests[0].series.n.cpu: series "1.7x9223372036854775807": term "1.7x9223372036854775807": repeat count 9223372036854775807 expands past 100000 samples`},
+		{"huge missing count", head + "    series: {n: {cpu: \"_x9223372036854775807\"}}\n", "f.yaml:5: tests[0].series.n.cpu: series"},
+		{"at past time.Duration", head + "    expect: [{at: 3000000h, alerts: []}]\n", `tests[0].expect[0].at: "3000000h" is not a duration`},
+		{"at far away", head + "    expect: [{at: 2000000h, alerts: []}]\n", "tests[0].expect[0].at: 2000000h at an interval of 1m0s takes 120000001 evaluations, more than 20000"},
 		{"duplicate key", "ruleFiles: [r.yaml]\nruleFiles: [s.yaml]\n", "f.yaml:2: ruleFiles: duplicate key (first on line 1)"},
 		{"merge key", "ruleFiles: [r.yaml]\n<<: {a: 1}\n", "f.yaml:2: merge keys (<<) are not supported"},
 		{"alias key", "ruleFiles: [r.yaml]\ntests:\n  - name: &k t\n    nodes: [{name: n, labels: {*k : v}}]\n",
@@ -181,6 +190,22 @@ func TestParseErrors(t *testing.T) {
 				t.Fatalf("error %T does not wrap an *Error naming the file", err)
 			}
 		})
+	}
+}
+
+// TestParseBoundsFileSamples: the series of one file expand to at most MaxFileSamples
+// values, checked while parsing.
+func TestParseBoundsFileSamples(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("ruleFiles: [r.yaml]\ntests:\n  - name: t\n    nodes: [{name: n}]\n    expect: [{at: 0s, alerts: []}]\n    series:\n      n:\n")
+	n := MaxFileSamples/100000 + 1
+	for i := range n {
+		fmt.Fprintf(&b, "        m%d: 1x99999\n", i)
+	}
+	_, err := Parse("f.yaml", []byte(b.String()))
+	want := fmt.Sprintf("f.yaml:%d: tests[0].series.n.m%d: ", 7+n, n-1)
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "at most 1000000 values in all") {
+		t.Errorf("error = %v, want one containing %q about the total", err, want)
 	}
 }
 

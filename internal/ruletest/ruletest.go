@@ -27,6 +27,10 @@ const DefaultNamespace = "default"
 // MaxSteps bounds how many evaluations one test may take (last `at` / interval + 1).
 const MaxSteps = 20000
 
+// MaxFileSamples bounds the series values of all the tests of one file: a million, ten
+// times what a test of MaxSteps steps on a few nodes needs.
+const MaxFileSamples = 1_000_000
+
 // File is a loaded test file.
 type File struct {
 	// Path is the file as given to Load.

@@ -54,11 +54,17 @@ func runTest(ctx context.Context, set *load.Set, t Test) TestResult {
 	if res.Failures = unknownRules(set, t); len(res.Failures) > 0 {
 		return res
 	}
+	last := t.Expect[len(t.Expect)-1].At
+	steps, err := stepCount(t.Interval, last)
+	if err != nil {
+		res.Failures = []string{err.Error()}
+		return res
+	}
 	s := newSimulation(t)
 	next := 0
 	var seen events
-	last := t.Expect[len(t.Expect)-1].At
-	for at := time.Duration(0); at <= last; at += t.Interval {
+	for step := range steps {
+		at := time.Duration(step) * t.Interval
 		if err := ctx.Err(); err != nil {
 			res.Failures = append(res.Failures, fmt.Sprintf("at %s: interrupted: %v", FormatOffset(at), err))
 			return res
@@ -70,13 +76,30 @@ func runTest(ctx context.Context, set *load.Set, t Test) TestResult {
 		}
 		seen.alerts = append(seen.alerts, ev.alerts...)
 		seen.evictions = append(seen.evictions, ev.evictions...)
-		if e := t.Expect[next]; e.At == at {
+		if next < len(t.Expect) && t.Expect[next].At == at {
+			e := t.Expect[next]
 			res.Failures = append(res.Failures, check(e, p, s.snap.Nodes, seen)...)
 			seen = events{}
 			next++
 		}
 	}
+	if next < len(t.Expect) {
+		res.Failures = append(res.Failures, fmt.Sprintf("expectation at %s: not a step of the interval %s", FormatOffset(t.Expect[next].At), t.Interval))
+	}
 	return res
+}
+
+// stepCount is how many evaluations reach last at the given interval: last/interval + 1.
+// It refuses intervals outside (0, series.MaxInterval] and more than MaxSteps steps (Parse
+// never gives such a test; a File built in code may), so that no step time overflows.
+func stepCount(interval, last time.Duration) (int, error) {
+	if interval <= 0 || interval > series.MaxInterval {
+		return 0, fmt.Errorf("interval %s: must be positive and at most %s", interval, series.MaxInterval)
+	}
+	if last < 0 || last/interval >= MaxSteps {
+		return 0, fmt.Errorf("last expectation at %s: at an interval of %s takes more than %d evaluations", FormatOffset(last), interval, MaxSteps)
+	}
+	return int(last/interval) + 1, nil
 }
 
 // unknownRules reports the rules the test's expectations name that are not loaded.

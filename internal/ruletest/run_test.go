@@ -2,11 +2,13 @@ package ruletest
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // hotRule cordons and labels a node while its CPU is above 90%, with an alert that has
@@ -181,5 +183,41 @@ func TestRunCanceled(t *testing.T) {
 	rep := Run(ctx, parseTests(t, writeRules(t), hotTests))
 	if len(rep.Tests) == 0 || !reflect.DeepEqual(rep.Tests[0].Failures, []string{"at 0s: interrupted: context canceled"}) {
 		t.Fatalf("tests %+v", rep.Tests)
+	}
+}
+
+// TestRunRefusesUnsteppableTests: a test built in code (not by Parse) whose interval or
+// expectations cannot be stepped through fails at once, never hangs or overflows.
+func TestRunRefusesUnsteppableTests(t *testing.T) {
+	rules := writeRules(t)
+	huge := time.Duration(math.MaxInt64/2 + 1)
+	tests := []struct {
+		name     string
+		interval time.Duration
+		at       []time.Duration
+		want     string
+	}{
+		{"interval that overflows the step time", huge, []time.Duration{huge}, "interval 1281023h53m38.427387904s: must be positive and at most 24h0m0s"},
+		{"zero interval", 0, []time.Duration{time.Minute}, "interval 0s: must be positive"},
+		{"too many steps", time.Second, []time.Duration{MaxSteps * time.Second}, "takes more than 20000 evaluations"},
+		{"expectation between steps", time.Minute, []time.Duration{90 * time.Second}, "expectation at 1m30s: not a step of the interval 1m0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			test := Test{Name: tt.name, Interval: tt.interval, Nodes: []Node{{Name: "n1"}}}
+			for _, at := range tt.at {
+				test.Expect = append(test.Expect, Expectation{At: at, Rules: map[string]map[string]State{"hot": {"n1": "Healthy"}}})
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			rep := Run(ctx, &File{Path: "t.yaml", RuleFiles: []string{rules}, Tests: []Test{test}})
+			if rep.Err != nil || len(rep.Tests) != 1 {
+				t.Fatalf("report %+v", rep)
+			}
+			got := strings.Join(rep.Tests[0].Failures, "\n")
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("failures:\n%s\nwant one containing %q", got, tt.want)
+			}
+		})
 	}
 }

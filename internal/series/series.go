@@ -3,6 +3,7 @@
 package series
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -13,6 +14,11 @@ import (
 
 // MaxSamples bounds how many samples one notation may expand to.
 const MaxSamples = 100000
+
+// MaxInterval bounds the spacing of samples. With it, a series of MaxSamples samples
+// spans at most MaxSamples×MaxInterval (about 274 years), which fits in a
+// time.Duration: no placement of a valid series in time can overflow.
+const MaxInterval = 24 * time.Hour
 
 // Sample is one metric value at one instant.
 type Sample struct {
@@ -61,9 +67,16 @@ func (d *Data) Add(node, metric string, s ...Sample) {
 // "a" one value; "axn" n+1 copies of a; "a+bxn" / "a-bxn" the n+1 values a, a±b, …;
 // "_" a missing sample; "_xn" n missing samples.
 func Parse(s string) ([]Value, error) {
+	return ParseLimit(s, MaxSamples)
+}
+
+// ParseLimit is Parse for a notation that may expand to at most limit values (at most
+// MaxSamples): callers that bound the samples of a whole file pass what is left.
+func ParseLimit(s string, limit int) ([]Value, error) {
+	limit = min(max(limit, 0), MaxSamples)
 	var out []Value
 	for _, term := range strings.Fields(s) {
-		vals, err := parseTerm(term, MaxSamples-len(out))
+		vals, err := parseTerm(term, limit, limit-len(out))
 		if err != nil {
 			return nil, fmt.Errorf("series %q: term %q: %w", s, term, err)
 		}
@@ -72,25 +85,12 @@ func Parse(s string) ([]Value, error) {
 	return out, nil
 }
 
-func parseTerm(term string, room int) ([]Value, error) {
+// parseTerm expands one term into at most room values (limit: the notation's cap).
+func parseTerm(term string, limit, room int) ([]Value, error) {
 	base, count, hasCount := strings.Cut(term, "x")
-	n := 0
-	if hasCount {
-		var err error
-		n, err = strconv.Atoi(count)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("repeat count %q is not a non-negative integer", count)
-		}
-	}
-	total := n + 1
-	if base == "_" {
-		total = n
-		if !hasCount {
-			total = 1
-		}
-	}
-	if total > room {
-		return nil, fmt.Errorf("expands past %d samples", MaxSamples)
+	total, err := termSize(base, count, hasCount, limit, room)
+	if err != nil {
+		return nil, err
 	}
 	if base == "_" {
 		vals := make([]Value, total)
@@ -111,6 +111,33 @@ func parseTerm(term string, room int) ([]Value, error) {
 		vals[i] = Value{V: start + float64(i)*step}
 	}
 	return vals, nil
+}
+
+// termSize is how many values a term expands to: n+1 for "axn", n for "_xn", 1
+// without a repeat count. It fails, without overflowing, when that is more than room.
+func termSize(base, count string, hasCount bool, limit, room int) (int, error) {
+	if !hasCount {
+		if room < 1 {
+			return 0, fmt.Errorf("expands past %d samples", limit)
+		}
+		return 1, nil
+	}
+	n, err := strconv.ParseUint(count, 10, 64)
+	if err != nil {
+		var numErr *strconv.NumError
+		if errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange) {
+			return 0, fmt.Errorf("repeat count %s expands past %d samples", count, limit)
+		}
+		return 0, fmt.Errorf("repeat count %q is not a non-negative integer", count)
+	}
+	// Compare before adding one, so that no count can wrap around.
+	if n >= uint64(max(room, 0))+1 || base != "_" && n >= uint64(max(room, 0)) {
+		return 0, fmt.Errorf("repeat count %s expands past %d samples", count, limit)
+	}
+	if base == "_" {
+		return int(n), nil
+	}
+	return int(n) + 1, nil
 }
 
 func parseBase(base string) (start, step float64, err error) {
@@ -154,8 +181,8 @@ func Expand(s string, end time.Time, interval time.Duration) ([]Sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	if interval <= 0 {
-		return nil, fmt.Errorf("series %q: interval must be positive", s)
+	if _, err := Span(len(vals), interval); err != nil {
+		return nil, fmt.Errorf("series %q: %w", s, err)
 	}
 	out := make([]Sample, 0, len(vals))
 	k := len(vals)
@@ -166,4 +193,21 @@ func Expand(s string, end time.Time, interval time.Duration) ([]Sample, error) {
 		out = append(out, Sample{T: end.Add(-time.Duration(k-1-i) * interval), V: v.V})
 	}
 	return out, nil
+}
+
+// Span is the time from the first to the last of n samples interval apart:
+// (n-1)×interval. It fails when interval is not positive or the product does not fit
+// in a time.Duration (an interval at most MaxInterval with at most MaxSamples samples
+// always fits).
+func Span(n int, interval time.Duration) (time.Duration, error) {
+	if interval <= 0 {
+		return 0, fmt.Errorf("interval %s: must be positive", interval)
+	}
+	if n <= 1 {
+		return 0, nil
+	}
+	if time.Duration(n-1) > math.MaxInt64/interval {
+		return 0, fmt.Errorf("%d samples %s apart span more than %s", n, interval, time.Duration(math.MaxInt64))
+	}
+	return time.Duration(n-1) * interval, nil
 }

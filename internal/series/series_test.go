@@ -1,6 +1,8 @@
 package series
 
 import (
+	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -32,6 +34,14 @@ func TestParse(t *testing.T) {
 		{in: "NaN", err: true},
 		{in: "Inf", err: true},
 		{in: "1x100000000", err: true},
+		// Repeat counts near and past the integer limits never wrap around (issue 7).
+		{in: "1.7x9223372036854775807", err: true},
+		{in: "_x9223372036854775807", err: true},
+		{in: "1x9223372036854775806", err: true},
+		{in: "1x18446744073709551615", err: true},
+		{in: "1x18446744073709551616", err: true},
+		{in: "1 1.7x9223372036854775807", err: true},
+		{in: "_x0", want: nil},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in)
@@ -48,6 +58,93 @@ func TestParse(t *testing.T) {
 				t.Errorf("Parse(%q)[%d] = %v, want %v", tt.in, i, got[i], tt.want[i])
 			}
 		}
+	}
+}
+
+// TestParseSampleCap: a notation expands to at most MaxSamples values, counting
+// missing ones, and the cap holds across terms.
+func TestParseSampleCap(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int // -1: error
+	}{
+		{in: "1x99999", want: MaxSamples},
+		{in: "1x100000", want: -1},
+		{in: "_x100000", want: MaxSamples},
+		{in: "_x100001", want: -1},
+		{in: "1 1x99998", want: MaxSamples},
+		{in: "1 1x99999", want: -1},
+		{in: "_x99999 1", want: MaxSamples},
+		{in: "_x100000 _", want: -1},
+		{in: "_x100000 _x0", want: MaxSamples},
+	}
+	for _, tt := range tests {
+		got, err := Parse(tt.in)
+		switch {
+		case tt.want < 0 && err == nil:
+			t.Errorf("Parse(%q) = %d values, want an error", tt.in, len(got))
+		case tt.want < 0 && !strings.Contains(err.Error(), "expands past"):
+			t.Errorf("Parse(%q) error = %v, want it to say the notation expands past the cap", tt.in, err)
+		case tt.want >= 0 && (err != nil || len(got) != tt.want):
+			t.Errorf("Parse(%q) = %d values, %v; want %d values", tt.in, len(got), err, tt.want)
+		}
+	}
+}
+
+// TestParseLimit: a smaller cap is enforced the same way; limits outside [0,
+// MaxSamples] are clamped.
+func TestParseLimit(t *testing.T) {
+	tests := []struct {
+		in    string
+		limit int
+		want  int // -1: error
+	}{
+		{"1x9", 10, 10},
+		{"1x10", 10, -1},
+		{"_x10", 10, 10},
+		{"1 2", 1, -1},
+		{"", 0, 0},
+		{"1", 0, -1},
+		{"1", -5, -1},
+		{"1x99999", MaxSamples * 2, MaxSamples},
+		{"1x100000", MaxSamples * 2, -1},
+	}
+	for _, tt := range tests {
+		got, err := ParseLimit(tt.in, tt.limit)
+		if tt.want < 0 && err == nil || tt.want >= 0 && (err != nil || len(got) != tt.want) {
+			t.Errorf("ParseLimit(%q, %d) = %d values, %v; want %d", tt.in, tt.limit, len(got), err, tt.want)
+		}
+	}
+}
+
+// TestSpanNeverOverflows: (n-1)×interval is computed only when it fits in a Duration.
+func TestSpanNeverOverflows(t *testing.T) {
+	tests := []struct {
+		n        int
+		interval time.Duration
+		want     time.Duration
+		err      bool
+	}{
+		{n: 0, interval: time.Second, want: 0},
+		{n: 1, interval: time.Hour, want: 0},
+		{n: 3, interval: 30 * time.Second, want: time.Minute},
+		{n: MaxSamples, interval: MaxInterval, want: (MaxSamples - 1) * MaxInterval},
+		{n: 3, interval: 2000000 * time.Hour, err: true},
+		{n: 2, interval: math.MaxInt64, want: math.MaxInt64},
+		{n: 3, interval: math.MaxInt64, err: true},
+		{n: math.MaxInt, interval: 2, err: true},
+		{n: 2, interval: 0, err: true},
+		{n: 2, interval: -time.Second, err: true},
+	}
+	for _, tt := range tests {
+		got, err := Span(tt.n, tt.interval)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("Span(%d, %s) = %s, %v; want %s, error %v", tt.n, tt.interval, got, err, tt.want, tt.err)
+		}
+	}
+	end := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if s, err := Expand("1 2 3", end, 2000000*time.Hour); err == nil {
+		t.Errorf("Expand with an overflowing span = %v, want an error", s)
 	}
 }
 
@@ -80,6 +177,9 @@ func TestDataAddKeepsOrder(t *testing.T) {
 	}
 }
 
+// FuzzParse: any notation either fails with an error or expands to at most MaxSamples
+// values that Expand places in time order, the last one at the end, at every interval
+// up to MaxInterval. Crashers found so far are kept in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"1+2x3", "_x3 4", "0.5x4 2+0x10", "1e-3-1x2", "95x14", "_"} {
 		f.Add(s)
@@ -93,13 +193,18 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) gave %d values, more than MaxSamples", s, len(vals))
 		}
 		end := time.Unix(1e9, 0)
-		samples, err := Expand(s, end, time.Second)
-		if err != nil {
-			t.Fatalf("Expand(%q) failed after Parse succeeded: %v", s, err)
-		}
-		for i := 1; i < len(samples); i++ {
-			if !samples[i-1].T.Before(samples[i].T) {
-				t.Fatalf("Expand(%q): samples out of order", s)
+		for _, interval := range []time.Duration{time.Second, MaxInterval} {
+			samples, err := Expand(s, end, interval)
+			if err != nil {
+				t.Fatalf("Expand(%q, %s) failed after Parse succeeded: %v", s, interval, err)
+			}
+			for i := 1; i < len(samples); i++ {
+				if !samples[i-1].T.Before(samples[i].T) {
+					t.Fatalf("Expand(%q, %s): samples out of order", s, interval)
+				}
+			}
+			if len(samples) > 0 && !samples[len(samples)-1].T.Equal(end) && !vals[len(vals)-1].Missing {
+				t.Fatalf("Expand(%q, %s): last sample at %s, want %s", s, interval, samples[len(samples)-1].T, end)
 			}
 		}
 	})

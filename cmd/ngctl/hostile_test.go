@@ -1,0 +1,48 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestPlanPrintsSnapshotWarnings: a snapshot's warnings (a pod on a node it does not
+// have) are printed on stderr, naming file, line and field; the plan still runs.
+func TestPlanPrintsSnapshotWarnings(t *testing.T) {
+	snap := copyDemo(t)
+	data := readString(t, snap)
+	if !strings.Contains(data, "\npods:\n") {
+		t.Fatal("the demo fleet has no pods: section; rewrite this test")
+	}
+	data = strings.Replace(data, "\npods:\n", "\npods:\n- metadata: {name: lost, namespace: default}\n  spec: {nodeName: gone}\n", 1)
+	file := writeFile(t, t.TempDir(), "fleet.yaml", data)
+	for _, cmd := range []string{"plan", "apply"} {
+		args := []string{cmd, "-f", demoRules, "--snapshot", file}
+		if cmd == "apply" {
+			args = append(args, "--auto-approve", "--write-snapshot", file+".out")
+		}
+		code, out, errOut := ngctl(t, "", args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", cmd, code, out, errOut)
+		}
+		want := "warning: " + file + ":"
+		if !strings.Contains(errOut, want) || !strings.Contains(errOut, `pods[`) || !strings.Contains(errOut, `on node "gone", which is not in nodes`) {
+			t.Errorf("%s: stderr does not warn about the pod on node gone:\n%s", cmd, errOut)
+		}
+	}
+}
+
+// TestDeepHCLIsAnError: HCL nested 80,000 levels deep crashed validate, fmt and render
+// with a Go stack overflow (issue 7); now each exits 1 naming file, line and column.
+func TestDeepHCLIsAnError(t *testing.T) {
+	file := writeFile(t, t.TempDir(), "deep.hcl", "x = "+strings.Repeat("[", 80000)+strings.Repeat("]", 80000)+"\n")
+	want := file + ":1:105: "
+	for _, args := range [][]string{{"validate", "-f", file}, {"fmt", "--check", file}, {"render", "-f", file}} {
+		code, out, errOut := ngctl(t, "", args...)
+		if code != 1 {
+			t.Errorf("%v: exit %d, want 1", args, code)
+		}
+		if all := out + errOut; !strings.Contains(all, want) || !strings.Contains(all, "nested more than 100 levels deep") {
+			t.Errorf("%v: output does not name %s and the limit:\n%.400s", args, want, all)
+		}
+	}
+}
