@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -51,7 +52,22 @@ type Result struct {
 // Applying the same plan again leaves the snapshot as it is. A plan for a node that is
 // not in the snapshot is an error, and then nothing is applied; a change that cannot
 // be applied is skipped and listed in Result.Skipped.
+//
+// Alerts are not sent here; each is recorded in the node's ledger as delivered to its
+// channels at the plan's time (a simulation), unless delivered says otherwise: when it
+// is not nil, it gives the channels that received each alert, by node and index of the
+// change in the node plan (see Deliveries).
 func ToSnapshot(p *plan.Plan, s *fleet.Snapshot) (Result, error) {
+	return ToSnapshotDelivered(p, s, nil)
+}
+
+// Deliveries are the channels that received the alerts of a plan, by node and index of
+// the alert change in the node's plan.
+type Deliveries map[string]map[int][]string
+
+// ToSnapshotDelivered is ToSnapshot with the alerts' real deliveries (nil: all of them,
+// as a simulation).
+func ToSnapshotDelivered(p *plan.Plan, s *fleet.Snapshot, delivered Deliveries) (Result, error) {
 	if p == nil || s == nil {
 		return Result{}, errors.New("apply: no plan or no snapshot")
 	}
@@ -75,12 +91,43 @@ func ToSnapshot(p *plan.Plan, s *fleet.Snapshot) (Result, error) {
 				r.Skipped = append(r.Skipped, fmt.Sprintf("%s: %s: %s", np.Node, describe(c), why))
 			}
 		}
+		RecordAlerts(node, np, delivered, p.CreatedAt)
 		if !apiequality.Semantic.DeepEqual(before, node) {
 			changed[np.Node] = true
 		}
 	}
 	r.NodesChanged = len(changed)
 	return r, nil
+}
+
+// RecordAlerts notes in node's ledger annotation the alerts of np that reached their
+// channels at t: those delivered lists (nil: all of them). It reports whether the ledger
+// changed; a node whose ledger cannot be read is left as it is.
+func RecordAlerts(node *corev1.Node, np plan.NodePlan, delivered Deliveries, t time.Time) bool {
+	l, err := ledger.Read(node)
+	if err != nil {
+		return false
+	}
+	changed := false
+	for i, c := range np.Changes {
+		if c.Kind != plan.KindAlert || c.Alert == nil || c.DryRun {
+			continue
+		}
+		channels := c.Alert.Channels
+		if delivered != nil {
+			channels = delivered[np.Node][i]
+		}
+		if plan.RecordDelivered(l, c, channels, t) {
+			changed = true
+		}
+	}
+	if changed {
+		if node.Annotations == nil {
+			node.Annotations = map[string]string{}
+		}
+		node.Annotations[ledger.Annotation] = l.Encode()
+	}
+	return changed
 }
 
 // missingNodes returns the sorted names of the plan's nodes that are not in the index.

@@ -53,6 +53,12 @@ type ApplyOptions struct {
 	// Progress, when set, is called once per node when it is done, with the node's
 	// error (nil when it succeeded). Calls never overlap.
 	Progress func(node string, err error)
+	// Deliver sends a node's alerts once its changes are written, and returns, for each
+	// alert, the channels that received it; they are then recorded in the node's ledger
+	// (one more PATCH), so that what failed is sent again by the next apply and nothing
+	// is sent twice. Nil records every alert as delivered to all its channels (the
+	// caller only logs them). Calls may overlap (one per node).
+	Deliver func(ctx context.Context, alerts []apply.SentAlert) [][]string
 }
 
 func (o ApplyOptions) withDefaults() ApplyOptions {
@@ -187,7 +193,59 @@ func (a *applier) node(ctx context.Context, np plan.NodePlan) nodeOutcome {
 	out.evicted, out.blocked = ev.evicted, ev.blocked
 	out.skipped = append(out.skipped, ev.skipped...)
 	out.err = ev.err
+	if len(out.alerts) > 0 {
+		if err := a.deliver(ctx, final, out.alerts); err != nil && out.err == nil {
+			out.err = err
+		}
+	}
 	return out
+}
+
+// deliver sends a node's alerts and records what was delivered in its ledger, re-reading
+// the node on a write conflict (recording is idempotent).
+func (a *applier) deliver(ctx context.Context, np plan.NodePlan, sent []apply.SentAlert) error {
+	var got [][]string
+	if a.o.Deliver != nil {
+		got = a.o.Deliver(ctx, sent)
+	}
+	delivered := apply.Deliveries{np.Node: {}}
+	k := 0
+	for i, ch := range np.Changes {
+		if ch.DryRun || ch.Kind != plan.KindAlert || ch.Alert == nil {
+			continue
+		}
+		channels := ch.Alert.Channels
+		if a.o.Deliver != nil {
+			channels = nil
+			if k < len(got) {
+				channels = got[k]
+			}
+		}
+		delivered[np.Node][i] = channels
+		k++
+	}
+	for range MaxConflictRetries {
+		node, err := a.c.Node(ctx, np.Node)
+		if err != nil {
+			return fmt.Errorf("record alerts of node %s: %w", np.Node, err)
+		}
+		updated := node.DeepCopy()
+		if !apply.RecordAlerts(updated, np, delivered, a.c.now()) {
+			return nil
+		}
+		body, err := nodePatch(node, updated, node.ResourceVersion)
+		if err != nil || body == nil {
+			return err
+		}
+		_, err = a.c.kube.CoreV1().Nodes().Patch(ctx, node.Name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: fieldManager})
+		if err == nil || !apierrors.IsConflict(err) {
+			if err != nil {
+				return fmt.Errorf("record alerts of node %s: %w", np.Node, err)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("record alerts of node %s: the node kept changing", np.Node)
 }
 
 // patch writes one node's object changes; it returns the node plan it applied, which is

@@ -60,6 +60,69 @@ type Entry struct {
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Cordon      bool              `json:"cordon,omitempty"`
+	// Notified is the notification of the entry's current state: set, with no channel, on
+	// the transition that calls for one; the channels are added as they receive it. An
+	// entry without it (written before alerts were delivered) has nothing pending.
+	Notified *Notified `json:"notified,omitempty"`
+}
+
+// Events of notifications.
+const (
+	EventFiring   = "firing"
+	EventResolved = "resolved"
+)
+
+// Notified records one notification: its event, when it was last delivered and the
+// channels that have it.
+type Notified struct {
+	Event    string     `json:"event"`
+	At       *time.Time `json:"at,omitempty"`       // last delivery; nil: none yet
+	Channels []string   `json:"channels,omitempty"` // sorted
+}
+
+// Clone returns a deep copy (nil for nil).
+func (n *Notified) Clone() *Notified {
+	if n == nil {
+		return nil
+	}
+	c := &Notified{Event: n.Event, Channels: slices.Clone(n.Channels)}
+	if n.At != nil {
+		t := *n.At
+		c.At = &t
+	}
+	return c
+}
+
+// Missing lists the channels of want that do not have the notification yet.
+func (n *Notified) Missing(want []string) []string {
+	var out []string
+	for _, ch := range want {
+		if !slices.Contains(n.Channels, ch) && !slices.Contains(out, ch) {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// Record notes that channels received the rule's notification of event at t. It does
+// nothing when the rule has no entry, or its entry awaits another event (the state
+// changed since): the caller then leaves the ledger as it is. It reports whether the
+// entry changed.
+func (l *Ledger) Record(rule, event string, channels []string, t time.Time) bool {
+	e := l.Rules[rule]
+	if e == nil || e.Notified == nil || e.Notified.Event != event || len(channels) == 0 {
+		return false
+	}
+	n := e.Notified
+	for _, ch := range channels {
+		if !slices.Contains(n.Channels, ch) {
+			n.Channels = append(n.Channels, ch)
+		}
+	}
+	slices.Sort(n.Channels)
+	at := t.UTC()
+	n.At = &at
+	return true
 }
 
 // Read decodes the ledger of a node. A node without the annotation has an empty ledger.
@@ -119,6 +182,9 @@ func decodeEntry(name string, raw json.RawMessage) (*Entry, error) {
 		return nil, fmt.Errorf("state %q is neither %s nor %s", e.State, Healthy, Firing)
 	case e.Since.IsZero():
 		return nil, fmt.Errorf("no since time")
+	}
+	if n := e.Notified; n != nil && n.Event != EventFiring && n.Event != EventResolved {
+		return nil, fmt.Errorf("notified event %q is neither %s nor %s", n.Event, EventFiring, EventResolved)
 	}
 	for _, t := range e.Taints {
 		switch t.Effect {
@@ -202,6 +268,7 @@ func (l *Ledger) Clone() *Ledger {
 			t := *e.LastFired
 			c.LastFired = &t
 		}
+		c.Notified = e.Notified.Clone()
 		out.Rules[name] = &c
 	}
 	return out

@@ -20,6 +20,18 @@ import (
 // actions when Input.MaxDisruptive is the zero value.
 const DefaultMaxDisruptive = "30%"
 
+// DefaultRepeatInterval is how often a firing rule's notification is repeated when
+// Input.RepeatInterval is not set (Alertmanager's default repeat_interval).
+const DefaultRepeatInterval = 4 * time.Hour
+
+// repeatInterval is the input's repeat interval with the default applied.
+func (c *computer) repeatInterval() time.Duration {
+	if c.in.RepeatInterval == 0 {
+		return DefaultRepeatInterval
+	}
+	return c.in.RepeatInterval
+}
+
 // DefaultTTL is how long a plan stays valid when Input.TTL is not set.
 const DefaultTTL = 10 * time.Minute
 
@@ -39,6 +51,9 @@ type Input struct {
 	// Refusals are what a server-side dry-run eviction said of pods, by "namespace/name":
 	// a pod a PodDisruptionBudget protects is listed as blocked by it.
 	Refusals map[string]Refusal
+	// RepeatInterval is how often a notification is sent again while its rule keeps
+	// firing; 0 means DefaultRepeatInterval, a negative value never.
+	RepeatInterval time.Duration
 	// Warnings about the inputs as a whole (a metric source that failed, ...) are listed
 	// first among the plan's warnings, in this order.
 	Warnings []string

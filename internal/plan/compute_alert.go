@@ -1,16 +1,20 @@
 package plan
 
 import (
+	"slices"
 	"strings"
+	"time"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/alerttext"
 	"github.com/nodeguardian/nodeguardian/internal/evaluate"
+	"github.com/nodeguardian/nodeguardian/internal/ledger"
 )
 
 // alert emits a one-shot alert: "firing" on the transition to Firing, "recovered" from a
-// recovery action. Channels are the action's, else the template's, else log.
-func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string) {
+// recovery action; a retry or repeat of one (why says which) goes to the channels in only
+// (nil: all of them).
+func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only []string, why string) {
 	if a == nil || (a.Enabled != nil && !*a.Enabled) {
 		return
 	}
@@ -22,16 +26,12 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string) {
 			p.c.warn(d.r.name, p.node(), "alert template "+a.Template+" not found; a default subject is used")
 		}
 	}
-	for _, ch := range a.Channels {
-		al.Channels = append(al.Channels, string(ch))
-	}
-	if len(al.Channels) == 0 && tmpl != nil {
-		for _, ch := range tmpl.Spec.Channels {
-			al.Channels = append(al.Channels, string(ch))
+	al.Channels = alertChannels(a, tmpl)
+	if only != nil {
+		al.Channels = slices.DeleteFunc(al.Channels, func(ch string) bool { return !slices.Contains(only, ch) })
+		if len(al.Channels) == 0 {
+			return
 		}
-	}
-	if len(al.Channels) == 0 {
-		al.Channels = []string{string(v1.ChannelLog)}
 	}
 	if tmpl != nil {
 		vars := p.vars(d)
@@ -41,7 +41,96 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string) {
 		al.Subject = "[NodeGuardian] " + d.r.name + " " + event + " on " + p.node()
 		al.Body = p.reason(d)
 	}
-	p.emit(Change{Op: OpAdd, Kind: KindAlert, Rule: d.r.name, Reason: p.reason(d), Alert: al})
+	reason := p.reason(d)
+	if why != "" {
+		reason = why
+	}
+	p.emit(Change{Op: OpAdd, Kind: KindAlert, Rule: d.r.name, Reason: reason, Alert: al})
+}
+
+// alertChannels are an alert action's channels, else its template's, else log.
+func alertChannels(a *v1.AlertAction, tmpl *v1.AlertTemplate) []string {
+	var out []string
+	for _, ch := range a.Channels {
+		out = append(out, string(ch))
+	}
+	if len(out) == 0 && tmpl != nil {
+		for _, ch := range tmpl.Spec.Channels {
+			out = append(out, string(ch))
+		}
+	}
+	if len(out) == 0 {
+		out = []string{string(v1.ChannelLog)}
+	}
+	return out
+}
+
+// alerts are the rule's enabled alert actions for an event: its actions' on firing, its
+// recovery actions' on resolved.
+func (r *ruleInfo) alerts(event string) []*v1.AlertAction {
+	var out []*v1.AlertAction
+	add := func(a *v1.AlertAction) {
+		if a != nil && (a.Enabled == nil || *a.Enabled) {
+			out = append(out, a)
+		}
+	}
+	if event == ledger.EventFiring {
+		for i := range r.spec.Actions {
+			if r.spec.Actions[i].Type == v1.ActionAlert {
+				add(r.spec.Actions[i].Alert)
+			}
+		}
+		return out
+	}
+	for i := range r.spec.RecoveryActions {
+		if r.spec.RecoveryActions[i].Type == v1.RecoveryAlert {
+			add(r.spec.RecoveryActions[i].Alert)
+		}
+	}
+	return out
+}
+
+// notifiedFor is what the rule's new ledger entry records of its notification after a
+// transition to event: pending (no channel yet) when the rule alerts on it.
+func (c *computer) notifiedFor(r *ruleInfo, event string) *ledger.Notified {
+	if len(r.alerts(event)) == 0 {
+		return nil
+	}
+	return &ledger.Notified{Event: event}
+}
+
+// pendingAlerts plans, for a rule that stays in its state, the notification its ledger
+// entry still owes: to the channels that did not get it yet (a failed send, a crash
+// before it was recorded), or, while firing, to all of them again once the repeat
+// interval has passed since the last delivery. See docs/semantics.md "Notifications".
+func (p *reconcilePass) pendingAlerts(d *decision, event string) {
+	n := d.old.Notified
+	if d.old == nil || n == nil || n.Event != event {
+		return
+	}
+	planEvent := "firing"
+	if event == ledger.EventResolved {
+		planEvent = "recovered"
+	}
+	var want []string
+	for _, a := range d.r.alerts(event) {
+		want = append(want, alertChannels(a, p.c.in.Templates[a.Template])...)
+	}
+	if missing := n.Missing(want); len(missing) > 0 {
+		why := "retry: not yet delivered to " + strings.Join(missing, ", ")
+		for _, a := range d.r.alerts(event) {
+			p.alert(d, a, planEvent, missing, why)
+		}
+		return
+	}
+	repeat := p.c.repeatInterval()
+	if event != ledger.EventFiring || n.At == nil || repeat <= 0 || p.c.now.Before(n.At.Add(repeat)) {
+		return
+	}
+	why := "repeat: still firing, last notified " + stamp(*n.At)
+	for _, a := range d.r.alerts(event) {
+		p.alert(d, a, planEvent, nil, why)
+	}
 }
 
 // vars are the placeholder values for a decision: the node, the rule, the plan's time
@@ -95,4 +184,23 @@ func joinReasons(cs []evaluate.ConditionResult, want evaluate.Tri, sep string) s
 		b.WriteString(cs[i].Reason())
 	}
 	return b.String()
+}
+
+// LedgerEvent is the ledger's name for an alert's event: "firing" or "resolved" (a plan
+// says "recovered").
+func LedgerEvent(planEvent string) string {
+	if planEvent == "recovered" {
+		return ledger.EventResolved
+	}
+	return ledger.EventFiring
+}
+
+// RecordDelivered notes in a node's ledger that an alert change of the plan reached
+// channels at t (see ledger.Ledger.Record). It reports whether the ledger changed: only
+// then must it be written.
+func RecordDelivered(l *ledger.Ledger, c Change, channels []string, t time.Time) bool {
+	if c.Kind != KindAlert || c.Alert == nil || c.DryRun {
+		return false
+	}
+	return l.Record(c.Rule, LedgerEvent(c.Alert.Event), channels, t)
 }

@@ -151,11 +151,12 @@ func (c *computer) newEntry(d *decision) *ledger.Entry {
 	case actKeep:
 		return cloneEntry(d.old)
 	case actRecover:
-		return &ledger.Entry{State: ledger.Healthy, Since: c.now, LastFired: cloneTime(d.old.LastFired)}
+		return &ledger.Entry{State: ledger.Healthy, Since: c.now, LastFired: cloneTime(d.old.LastFired),
+			Notified: c.notifiedFor(d.r, ledger.EventResolved)}
 	}
-	e := &ledger.Entry{State: ledger.Firing, Since: c.now, LastFired: cloneTime(&c.now)}
+	e := &ledger.Entry{State: ledger.Firing, Since: c.now, LastFired: cloneTime(&c.now), Notified: c.notifiedFor(d.r, ledger.EventFiring)}
 	if d.act == actStay {
-		e.Since, e.LastFired = d.old.Since, cloneTime(d.old.LastFired)
+		e.Since, e.LastFired, e.Notified = d.old.Since, cloneTime(d.old.LastFired), d.old.Notified.Clone()
 	}
 	for _, o := range d.owned {
 		switch o.it.kind {
@@ -182,6 +183,7 @@ func cloneEntry(e *ledger.Entry) *ledger.Entry {
 	c := *e
 	c.Taints = append([]corev1.Taint(nil), e.Taints...)
 	c.LastFired = cloneTime(e.LastFired)
+	c.Notified = e.Notified.Clone()
 	return &c
 }
 

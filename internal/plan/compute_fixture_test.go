@@ -280,8 +280,26 @@ func fxApply(nodes []corev1.Node, p *Plan) []corev1.Node {
 				fxApplyChange(&out[i], ch)
 			}
 		}
+		fxDeliver(&out[i], np, p.CreatedAt)
 	}
 	return out
+}
+
+// fxDeliver records every alert of the node plan as delivered to all its channels.
+func fxDeliver(n *corev1.Node, np NodePlan, at time.Time) {
+	l, err := ledger.Read(n)
+	if err != nil {
+		return
+	}
+	changed := false
+	for _, ch := range np.Changes {
+		if ch.Alert != nil && RecordDelivered(l, ch, ch.Alert.Channels, at) {
+			changed = true
+		}
+	}
+	if changed {
+		n.Annotations[ledger.Annotation] = l.Encode()
+	}
 }
 
 func fxApplyChange(n *corev1.Node, ch Change) {

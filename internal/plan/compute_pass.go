@@ -242,16 +242,18 @@ func (p *reconcilePass) transition(d *decision) {
 		for _, es := range d.r.evicts {
 			p.emit(Change{Op: OpAdd, Kind: KindEvict, Rule: d.r.name, Reason: p.reason(d), Pods: p.evictPods(d.r.name, es)})
 		}
-		for i := range d.r.spec.Actions {
-			if a := &d.r.spec.Actions[i]; a.Type == v1.ActionAlert {
-				p.alert(d, a.Alert, "firing")
-			}
+		for _, a := range d.r.alerts(ledger.EventFiring) {
+			p.alert(d, a, "firing", nil, "")
 		}
 	case actRecover:
 		p.emit(Change{Op: OpChange, Kind: KindState, Rule: d.r.name, From: string(ledger.Firing), To: string(ledger.Healthy), Reason: p.reason(d)})
 		for i := range d.r.spec.RecoveryActions {
 			p.recoveryAction(d, &d.r.spec.RecoveryActions[i])
 		}
+	case actStay:
+		p.pendingAlerts(d, ledger.EventFiring)
+	case actKeep:
+		p.pendingAlerts(d, ledger.EventResolved)
 	}
 }
 
@@ -261,7 +263,7 @@ func (p *reconcilePass) recoveryAction(d *decision, a *v1.RecoveryAction) {
 	var items []effectItem
 	switch a.Type {
 	case v1.RecoveryAlert:
-		p.alert(d, a.Alert, "recovered")
+		p.alert(d, a.Alert, "recovered", nil, "")
 		return
 	case v1.RecoveryRemoveTaint:
 		if a.Taint != nil {
