@@ -39,7 +39,7 @@ func TestComputeNotifications(t *testing.T) {
 		cpu      string
 		repeat   time.Duration
 		changes  []string
-		reason   string          // of the alert change
+		reason   string           // of the alert change
 		notified *ledger.Notified // the entry's after the plan (nil: not checked)
 	}{
 		{name: "firing: one notification, pending in the ledger", node: fxNode("n1"), cpu: "2",
