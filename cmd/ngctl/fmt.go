@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nodeguardian/nodeguardian/internal/render"
+	"github.com/nodeguardian/nodeguardian/internal/srclimit"
 )
 
 func fmtCommand() *cli.Command {
@@ -35,7 +37,7 @@ func fmtCommand() *cli.Command {
 			}
 			var changed, broken int
 			for _, f := range files {
-				src, err := os.ReadFile(f)
+				src, err := readBounded(f, srclimit.MaxHCLSize)
 				if err != nil {
 					return exitf(1, "%v", err)
 				}
@@ -101,4 +103,21 @@ func unifiedDiff(name string, a, b []byte) string {
 		FromFile: name, ToFile: name + " (formatted)", Context: 3,
 	})
 	return s
+}
+
+// readBounded reads a file, refusing one larger than limit bytes before reading it all.
+func readBounded(file string, limit int) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(data) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes: split it into several files", file, limit)
+	}
+	return data, nil
 }

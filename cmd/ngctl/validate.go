@@ -11,20 +11,13 @@ import (
 	"github.com/nodeguardian/nodeguardian/internal/load"
 )
 
-var rulesFlag = &cli.StringSliceFlag{
-	Name:     "filename",
-	Aliases:  []string{"f"},
-	Usage:    "rule files or directories (recursive: *.yaml, *.yml, *.hcl); - reads YAML from stdin",
-	Required: false,
-}
-
 func validateCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "validate",
 		Usage:     "check rule and alert-template files",
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
-			rulesFlag,
+			rulesFileFlag(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say what was skipped"},
