@@ -22,3 +22,11 @@ func TestSnapshotRefusesLiveOnlyFlags(t *testing.T) {
 		t.Errorf("$PROMETHEUS_URL in the environment: exit %d: %s", code, errOut)
 	}
 }
+
+func TestFmtRefusesAHugeFileBeforeReadingIt(t *testing.T) {
+	big := writeFile(t, t.TempDir(), "big.hcl", strings.Repeat("#", 2<<20))
+	code, _, errOut := ngctl(t, "", "fmt", big)
+	if code != 1 || !strings.Contains(errOut, "larger than 1048576 bytes") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
