@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
@@ -60,7 +59,7 @@ func NewAlertmanagerAlert(n *Notification, now time.Time, resolveTimeout time.Du
 }
 
 func (s *alertmanagerSender) send(ctx context.Context, n *Notification) error {
-	body, err := json.Marshal([]AlertmanagerAlert{NewAlertmanagerAlert(n, s.d.opts.Now(), s.cfg.ResolveTimeout)})
+	body, err := marshal([]AlertmanagerAlert{NewAlertmanagerAlert(n, s.d.opts.Now(), s.cfg.ResolveTimeout)})
 	if err != nil {
 		return permanent(fmt.Errorf("encoding the alert: %w", err))
 	}

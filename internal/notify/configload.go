@@ -225,4 +225,3 @@ func applySMTPEnv(cfg *Config, env func(string) string) error {
 	}
 	return nil
 }
-

@@ -13,9 +13,9 @@ import (
 
 // emailSender sends plain-text mail over SMTP with go-mail.
 type emailSender struct {
-	cfg     EmailConfig
-	tls     *tls.Config
-	opts    Options
+	cfg  EmailConfig
+	tls  *tls.Config
+	opts Options
 }
 
 func newEmailSender(cfg EmailConfig, opts Options) (*emailSender, error) {

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -25,7 +24,7 @@ func (s *slackSender) send(ctx context.Context, n *Notification) error {
 	if err != nil {
 		return permanent(fmt.Errorf("webhook URL: %w", err))
 	}
-	body, err := json.Marshal(SlackMessage(n, s.cfg.Link))
+	body, err := marshal(SlackMessage(n, s.cfg.Link))
 	if err != nil {
 		return permanent(fmt.Errorf("encoding the message: %w", err))
 	}

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -98,7 +99,7 @@ type webhookSender struct {
 }
 
 func (s *webhookSender) send(ctx context.Context, n *Notification) error {
-	body, err := json.Marshal(NewWebhookPayload(n))
+	body, err := marshal(NewWebhookPayload(n))
 	if err != nil {
 		return permanent(fmt.Errorf("encoding the payload: %w", err))
 	}
@@ -120,4 +121,15 @@ func (s *webhookSender) send(ctx context.Context, n *Notification) error {
 		url: string(s.cfg.URL), shown: s.cfg.URL.String(), headers: s.cfg.Headers,
 		files: s.cfg.HeaderFiles, extra: extra, body: body, secrets: secrets,
 	})
+}
+
+// marshal is json.Marshal without HTML escaping and without the trailing newline.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
