@@ -55,6 +55,9 @@ func NewAlertmanagerAlert(n *Notification, now time.Time, resolveTimeout time.Du
 	} else {
 		a.EndsAt = now.Add(resolveTimeout).UTC()
 	}
+	if a.StartsAt.After(a.EndsAt) { // Alertmanager rejects an alert that ends before it starts
+		a.StartsAt = a.EndsAt
+	}
 	return a
 }
 
