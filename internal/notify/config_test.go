@@ -68,12 +68,8 @@ func TestLoadConfigBad(t *testing.T) {
 	}
 }
 
-func TestLoadConfigEnv(t *testing.T) {
-	dir := t.TempDir()
-	pw := writeFile(t, dir, "pw", testSecret+"-smtp\n")
-	pw2 := writeFile(t, dir, "pw2", testSecret+"-smtp2\n")
-	slackFile := writeFile(t, dir, "slack", "https://hooks.slack.com/services/T/B/"+testSecret+"\n")
-	cfgFile := writeFile(t, dir, "alerts.yaml", fmt.Sprintf(`email:
+// envConfigYAML is the config file of envCases, with its password and Slack URL files.
+const envConfigYAML = `email:
   host: smtp.file.example
   port: 2525
   username: file-user
@@ -85,13 +81,16 @@ slack:
   link: https://grafana.example.com/d/nodes?var-node={node}
 alertmanager:
   url: http://am.file:9093
-`, pw, slackFile))
-	tests := []struct {
-		name  string
-		file  string
-		env   map[string]string
-		check func(t *testing.T, c Config)
-	}{
+`
+
+// envCases writes a config file and its secrets, and returns the cases over them.
+func envCases(t *testing.T) []envCase {
+	dir := t.TempDir()
+	pw := writeFile(t, dir, "pw", testSecret+"-smtp\n")
+	pw2 := writeFile(t, dir, "pw2", testSecret+"-smtp2\n")
+	slackFile := writeFile(t, dir, "slack", "https://hooks.slack.com/services/T/B/"+testSecret+"\n")
+	cfgFile := writeFile(t, dir, "alerts.yaml", fmt.Sprintf(envConfigYAML, pw, slackFile))
+	return []envCase{
 		{"file only", cfgFile, nil, func(t *testing.T, c Config) {
 			eq(t, c.Email.Host, "smtp.file.example")
 			eq(t, c.Email.Port, 2525)
@@ -132,7 +131,18 @@ alertmanager:
 			eq(t, c.Log.Format, "logfmt")
 		}},
 	}
-	for _, tt := range tests {
+}
+
+// envCase is a case of TestLoadConfigEnv.
+type envCase struct {
+	name  string
+	file  string
+	env   map[string]string
+	check func(t *testing.T, c Config)
+}
+
+func TestLoadConfigEnv(t *testing.T) {
+	for _, tt := range envCases(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := LoadConfig(tt.file, envMap(tt.env))
 			if err != nil {
