@@ -30,14 +30,14 @@ generate:
 envtest-assets:
 	hack/envtest-assets.sh
 
-## test: every test, including those on a real kube-apiserver + etcd and a real Prometheus
-## (Debian's prometheus package: apt-get install --no-install-recommends prometheus).
-## test-deps: Debian's prometheus package for the metric-source tests (apt-get, as root).
+## test: every test, including those on a real kube-apiserver + etcd, a real Prometheus and a real Alertmanager
+## (Debian's prometheus and prometheus-alertmanager packages: apt-get install --no-install-recommends).
+## test-deps: Debian's prometheus and prometheus-alertmanager packages for the metric-source and alerting tests (apt-get, as root).
 test-deps:
 	hack/test-deps.sh
 
 test: envtest-assets test-deps
-	NODEGUARDIAN_REQUIRE_ENVTEST=1 NODEGUARDIAN_REQUIRE_PROMETHEUS=1 $(GO) test -count=1 $(PKGS)
+	NODEGUARDIAN_REQUIRE_ENVTEST=1 NODEGUARDIAN_REQUIRE_PROMETHEUS=1 NODEGUARDIAN_REQUIRE_ALERTMANAGER=1 $(GO) test -count=1 $(PKGS)
 
 ## unit: tests without building the control plane (envtest tests skip when it is absent).
 unit:
