@@ -3,10 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"sort"
-	"strings"
 
 	"golang.org/x/term"
 
@@ -14,6 +12,7 @@ import (
 
 	"github.com/nodeguardian/nodeguardian/internal/apply"
 	"github.com/nodeguardian/nodeguardian/internal/cluster"
+	"github.com/nodeguardian/nodeguardian/internal/deliver"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 	"github.com/nodeguardian/nodeguardian/internal/savedplan"
 )
@@ -23,10 +22,10 @@ func applyCommand() *cli.Command {
 		Name:      "apply",
 		Usage:     "make the planned changes (to a snapshot: a simulation written to --write-snapshot)",
 		ArgsUsage: "[PLAN.json]",
-		Flags: append(planFlags(),
+		Flags: append(append(planFlags(),
 			&cli.StringFlag{Name: "write-snapshot", Usage: "write the resulting snapshot to `FILE` (default: rewrite --snapshot in place, keeping the old one as FILE.backup)"},
 			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
-		),
+		), alertFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := checkSnapshotOut(c); err != nil {
 				return err
@@ -43,6 +42,10 @@ func applyCommand() *cli.Command {
 			if err := plan.RenderText(c.App.Writer, p, plan.RenderOptions{Color: useColor(c, c.App.Writer)}); err != nil {
 				return err
 			}
+			sender, err := alertSender(c, in, p)
+			if err != nil {
+				return err
+			}
 			if !p.HasChanges() {
 				return writeUnchanged(c, in)
 			}
@@ -50,22 +53,27 @@ func applyCommand() *cli.Command {
 				return exitf(1, "apply cancelled: answer yes to apply, or pass --auto-approve")
 			}
 			if in.src != nil {
-				return applyLive(c, in, p)
+				return applyLive(c, in, p, sender)
 			}
-			res, err := apply.ToSnapshot(p, in.snapshot)
+			var delivered apply.Deliveries
+			if sender != nil {
+				delivered = sendSnapshotAlerts(c, sender, p)
+			}
+			res, err := apply.ToSnapshotDelivered(p, in.snapshot, delivered)
 			if err != nil {
 				return exitf(1, "apply: %v", err)
 			}
-			return writeSnapshotResult(c, in, res)
+			reportAlerts(c, sender)
+			return writeSnapshotResult(c, in, res, sender != nil)
 		},
 	}
 }
 
 // applyLive applies a plan to the cluster: one PATCH per node, then evictions; a node that
 // fails does not stop the others, and the exit code is 1 when any failed.
-func applyLive(c *cli.Context, in *planInputs, p *plan.Plan) error {
+func applyLive(c *cli.Context, in *planInputs, p *plan.Plan, sender *deliver.Sender) error {
 	tty := useColor(c, c.App.Writer) || isTerminal(c.App.Writer)
-	res, err := in.src.Cluster.Apply(c.Context, p, in.state.Replan, cluster.ApplyOptions{
+	opts := cluster.ApplyOptions{
 		Progress: func(node string, err error) {
 			if !tty {
 				return
@@ -76,14 +84,18 @@ func applyLive(c *cli.Context, in *planInputs, p *plan.Plan) error {
 			}
 			fmt.Fprintf(c.App.Writer, "%s: done\n", node)
 		},
-	})
+	}
+	if sender != nil {
+		opts.Deliver = sender.Deliver
+	}
+	res, err := in.src.Cluster.Apply(c.Context, p, in.state.Replan, opts)
 	if err != nil {
 		return exitf(1, "apply: %v", err)
 	}
 	for _, a := range res.Alerts {
-		fmt.Fprintf(c.App.Writer, "alert %s on %s via %s: %s\n", a.Rule, a.Node, strings.Join(a.Channels, ", "), a.Subject)
-		log.Printf("alert rule=%s node=%s event=%s channels=%s subject=%q", a.Rule, a.Node, a.Event, strings.Join(a.Channels, ","), a.Subject)
+		fmt.Fprintf(c.App.Writer, "alert %s on %s via %s: %s\n", a.Rule, a.Node, channelsText(a), a.Subject)
 	}
+	reportAlerts(c, sender)
 	for _, b := range res.Blocked {
 		fmt.Fprintf(c.App.Writer, "not evicted: %s\n", b)
 	}

@@ -127,12 +127,16 @@ func writeUnchanged(c *cli.Context, in *planInputs) error {
 }
 
 // writeSnapshotResult writes the snapshot a plan was applied to and says what happened.
-func writeSnapshotResult(c *cli.Context, in *planInputs, res apply.Result) error {
+func writeSnapshotResult(c *cli.Context, in *planInputs, res apply.Result, sent bool) error {
 	out, opts := snapshotOut(c, in)
 	if err := fleet.WriteFile(out, in.snapshot, opts); err != nil {
 		return exitf(1, "%v", err)
 	}
 	for _, a := range res.Alerts {
+		if sent {
+			fmt.Fprintf(c.App.Writer, "alert %s on %s via %s: %s\n", a.Rule, a.Node, channelsText(a), a.Subject)
+			continue
+		}
 		fmt.Fprintf(c.App.Writer, "alert (not sent from a snapshot): %s on %s: %s\n", a.Rule, a.Node, a.Subject)
 	}
 	for _, s := range res.Skipped {

@@ -1,0 +1,171 @@
+// Package deliver sends the alerts an apply makes through the notification channels
+// (internal/notify) and says which channels received each, so that the apply can record
+// them in the node's ledger (see docs/semantics.md "Notifications"). The CLI and the
+// controller share it.
+package deliver
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/apply"
+	"github.com/nodeguardian/nodeguardian/internal/ledger"
+	"github.com/nodeguardian/nodeguardian/internal/notify"
+	"github.com/nodeguardian/nodeguardian/internal/plan"
+)
+
+// Severities of notifications, from what the rule does.
+const (
+	SeverityCritical = "critical" // the rule evicts, drains or taints NoExecute
+	SeverityWarning  = "warning"  // the rule cordons or taints NoSchedule
+	SeverityInfo     = "info"     // anything else
+)
+
+// Failure is one channel that did not receive one alert.
+type Failure struct {
+	Rule, Node, Event, Channel string
+	Attempts                   int
+	Err                        error
+}
+
+// Error implements error.
+func (f Failure) Error() string {
+	return fmt.Sprintf("alert %s on %s (%s) via %s failed after %d attempts: %v", f.Rule, f.Node, f.Event, f.Channel, f.Attempts, f.Err)
+}
+
+// Sender sends the alerts of one plan.
+type Sender struct {
+	d          *notify.Dispatcher
+	configured []string
+	rules  map[string]*v1.NodeGuardianRule
+	planID string
+	now    func() time.Time
+
+	mu       sync.Mutex
+	failures []Failure
+	sent     int
+}
+
+// New returns a Sender of the alerts of the plan with planID through d, whose configured
+// channels are configured (notify.Config.Channels), for these rules; now is the clock
+// (time.Now when nil).
+func New(d *notify.Dispatcher, configured []string, rules []*v1.NodeGuardianRule, planID string, now func() time.Time) *Sender {
+	s := &Sender{d: d, configured: configured, rules: make(map[string]*v1.NodeGuardianRule, len(rules)), planID: planID, now: now}
+	for _, r := range rules {
+		s.rules[r.Name] = r
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Deliver sends alerts (one node's, or any) and returns, for each, the channels that
+// received it. It is a cluster.ApplyOptions.Deliver; calls may overlap.
+//
+// A channel a rule or template names but the configuration leaves out (no SMTP server,
+// no Slack webhook, …) is a choice, not a failure: the alert goes to the log channel in
+// its place, and the channel counts as done, so that it is not retried forever.
+func (s *Sender) Deliver(ctx context.Context, alerts []apply.SentAlert) [][]string {
+	ns := make([]notify.Notification, len(alerts))
+	out := make([][]string, len(alerts))
+	for i, a := range alerts {
+		ns[i] = s.Notification(a)
+		var send []string
+		for _, ch := range ns[i].Channels {
+			if slices.Contains(s.configured, ch) {
+				send = append(send, ch)
+				continue
+			}
+			out[i] = append(out[i], ch) // not configured: logged instead
+			if !slices.Contains(send, notify.ChannelLog) {
+				send = append(send, notify.ChannelLog)
+			}
+		}
+		ns[i].Channels = send
+	}
+	results := s.d.Send(ctx, ns)
+	var failed []Failure
+	sent := 0
+	for i, rs := range results {
+		for _, r := range rs {
+			if r.Err == nil {
+				out[i] = append(out[i], r.Channel)
+				sent++
+				continue
+			}
+			failed = append(failed, Failure{Rule: alerts[i].Rule, Node: alerts[i].Node, Event: alerts[i].Event,
+				Channel: r.Channel, Attempts: r.Attempts, Err: r.Err})
+		}
+	}
+	s.mu.Lock()
+	s.failures = append(s.failures, failed...)
+	s.sent += sent
+	s.mu.Unlock()
+	return out
+}
+
+// Failures are the channels that did not receive an alert so far, in the order they
+// failed; the next apply sends those alerts again.
+func (s *Sender) Failures() []Failure {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Failure(nil), s.failures...)
+}
+
+// Sent counts the deliveries so far (one per alert and channel).
+func (s *Sender) Sent() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sent
+}
+
+// Notification turns one alert of a plan into the notification the channels send.
+func (s *Sender) Notification(a apply.SentAlert) notify.Notification {
+	now := s.now().UTC()
+	event := notify.EventFiring
+	var ends time.Time
+	if plan.LedgerEvent(a.Event) == ledger.EventResolved {
+		event, ends = notify.EventResolved, now
+	}
+	return notify.Notification{
+		Key:      fmt.Sprintf("%s/%s/%s/%s", a.Rule, a.Node, event, s.planID),
+		Rule:     a.Rule,
+		Node:     a.Node,
+		Event:    event,
+		Severity: Severity(s.rules[a.Rule]),
+		Subject:  a.Subject,
+		Body:     a.Body,
+		Channels: append([]string(nil), a.Channels...),
+		Labels:   map[string]string{"template": a.Template},
+		StartsAt: now,
+		EndsAt:   ends,
+		PlanID:   s.planID,
+	}
+}
+
+// Severity is how urgent a rule's alerts are, from the most disruptive thing it does.
+func Severity(r *v1.NodeGuardianRule) string {
+	if r == nil {
+		return SeverityInfo
+	}
+	sev := SeverityInfo
+	for _, a := range r.Spec.Actions {
+		switch {
+		case a.Type == v1.ActionEvict || a.Type == v1.ActionDrain:
+			return SeverityCritical
+		case a.Type == v1.ActionTaint && a.Taint != nil && corev1.TaintEffect(a.Taint.Effect) == corev1.TaintEffectNoExecute:
+			return SeverityCritical
+		case a.Type == v1.ActionCordon,
+			a.Type == v1.ActionTaint && a.Taint != nil && corev1.TaintEffect(a.Taint.Effect) == corev1.TaintEffectNoSchedule:
+			sev = SeverityWarning
+		}
+	}
+	return sev
+}
