@@ -1,0 +1,107 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// webhookSink is an alert webhook that records what it receives, and refuses while
+// failing is set.
+type webhookSink struct {
+	mu       sync.Mutex
+	failing  bool
+	received []string // "rule node event", delivered
+	refused  int
+}
+
+func (w *webhookSink) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	var p struct{ Rule, Node, Event string }
+	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+		http.Error(rw, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failing {
+		w.refused++
+		http.Error(rw, "refused by the test", http.StatusBadRequest) // 4xx: not retried within the apply
+		return
+	}
+	w.received = append(w.received, p.Rule+" "+p.Node+" "+p.Event)
+}
+
+// take returns what was received since the last call, sorted.
+func (w *webhookSink) take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := slices.Sorted(slices.Values(w.received))
+	w.received = nil
+	return out
+}
+
+func (w *webhookSink) fail(on bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.failing = on
+}
+
+// TestLiveAlerts: on a real kube-apiserver and Prometheus, alerts reach a webhook exactly
+// once per transition: a failed send is retried by the next apply, a steady fleet sends
+// nothing, Prometheus down sends nothing, recovery sends one resolved notification.
+func TestLiveAlerts(t *testing.T) {
+	f := setupLive(t)
+	sink := &webhookSink{}
+	srv := httptest.NewServer(sink)
+	t.Cleanup(srv.Close)
+	t.Setenv("ALERT_WEBHOOK_URL", srv.URL)
+	rules := "../../examples/rules/yaml"
+	t1, t2 := 10*time.Minute, 25*time.Minute
+	fired := []string{"emergency-eviction worker-2 firing", "high-load-isolation worker-1 firing"}
+
+	apply := func(t *testing.T, at time.Duration) string {
+		t.Helper()
+		code, out, errOut := f.at(t, at, "", "apply", "--auto-approve", "-f", rules)
+		if code != 0 {
+			t.Fatalf("apply at +%s: exit %d\n%s\n%s", at, code, out, errOut)
+		}
+		return out + errOut
+	}
+
+	sink.fail(true)
+	out := apply(t, t1)
+	if got := sink.take(); len(got) != 0 || sink.refused != 2 || !strings.Contains(out, "2 failed (sent again by the next apply)") {
+		t.Fatalf("webhook down: received %q, refused %d\n%s", got, sink.refused, out)
+	}
+	sink.fail(false)
+	if out := apply(t, t1+30*time.Second); !strings.Contains(out, "retry: not yet delivered to webhook") {
+		t.Errorf("the next apply does not say it retries:\n%s", out)
+	}
+	if got := sink.take(); !slices.Equal(got, fired) {
+		t.Fatalf("retry: received %q, want %q", got, fired)
+	}
+	if out := apply(t, t1+time.Minute); !strings.Contains(out, "No changes.") {
+		t.Errorf("a steady fleet:\n%s", out)
+	}
+	if got := sink.take(); len(got) != 0 {
+		t.Fatalf("a steady fleet sent %q", got)
+	}
+	code, out, errOut := ngctl(t, "", "apply", "--auto-approve", "-f", rules, "--kubeconfig", f.env.Kubeconfig,
+		"--prometheus-url", "http://127.0.0.1:1", "--config", f.config, "--now", f.base.Add(t1+2*time.Minute).Format(time.RFC3339))
+	if got := sink.take(); code != 0 || len(got) != 0 {
+		t.Fatalf("Prometheus down: exit %d, sent %q\n%s\n%s", code, got, out, errOut)
+	}
+	apply(t, t2)
+	if got := sink.take(); !slices.Equal(got, []string{"high-load-isolation worker-1 resolved"}) {
+		t.Fatalf("recovery: received %q", got)
+	}
+	apply(t, t2+time.Minute)
+	if got := sink.take(); len(got) != 0 {
+		t.Fatalf("after recovery: received %q", got)
+	}
+}
