@@ -105,3 +105,36 @@ func TestLiveAlerts(t *testing.T) {
 		t.Fatalf("after recovery: received %q", got)
 	}
 }
+
+// On a snapshot, apply sends nothing unless --send-alerts; with it, only what was
+// delivered is recorded, and the next apply sends the rest.
+func TestSnapshotSendAlerts(t *testing.T) {
+	sink := &webhookSink{}
+	srv := httptest.NewServer(sink)
+	t.Cleanup(srv.Close)
+	t.Setenv("ALERT_WEBHOOK_URL", srv.URL)
+	fleet := copyDemo(t)
+	if code, out, _ := ngctl(t, "", "apply", "--auto-approve", "-f", demoRules, "--snapshot", copyDemo(t)); code != 0 || !strings.Contains(out, "alert (not sent from a snapshot)") {
+		t.Fatalf("simulation: exit %d\n%s", code, out)
+	}
+	if got := sink.take(); len(got) != 0 {
+		t.Fatalf("a simulation sent %q", got)
+	}
+	if code, _, errOut := ngctl(t, "", "apply", "--auto-approve", "--alert-config", "a.yaml", "-f", demoRules, "--snapshot", fleet); code != 1 || !strings.Contains(errOut, "needs --send-alerts") {
+		t.Fatalf("--alert-config without --send-alerts: exit %d: %s", code, errOut)
+	}
+	sink.fail(true)
+	code, out, errOut := ngctl(t, "", "apply", "--auto-approve", "--send-alerts", "-f", demoRules, "--snapshot", fleet)
+	if code != 0 || !strings.Contains(out, "failed (sent again by the next apply)") || !strings.Contains(errOut, "via webhook failed") {
+		t.Fatalf("webhook down: exit %d\n%s\n%s", code, out, errOut)
+	}
+	sink.fail(false)
+	code, out, _ = ngctl(t, "", "apply", "--auto-approve", "--send-alerts", "-f", demoRules, "--snapshot", fleet)
+	got := sink.take()
+	if code != 0 || len(got) == 0 || !strings.Contains(out, "retry: not yet delivered to webhook") {
+		t.Fatalf("retry: exit %d, received %q\n%s", code, got, out)
+	}
+	if code, out, _ := ngctl(t, "", "plan", "--detailed-exitcode", "-f", demoRules, "--snapshot", fleet); code != 0 || !strings.Contains(out, "No changes.") {
+		t.Fatalf("after delivery: exit %d\n%s", code, out)
+	}
+}
