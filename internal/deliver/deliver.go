@@ -43,9 +43,9 @@ func (f Failure) Error() string {
 type Sender struct {
 	d          *notify.Dispatcher
 	configured []string
-	rules  map[string]*v1.NodeGuardianRule
-	planID string
-	now    func() time.Time
+	rules      map[string]*v1.NodeGuardianRule
+	planID     string
+	now        func() time.Time
 
 	mu       sync.Mutex
 	failures []Failure
