@@ -36,8 +36,12 @@ envtest-assets:
 test-deps:
 	hack/test-deps.sh
 
+## The concurrent packages (alert dispatch, parallel cluster reads and writes) run again
+## under the race detector.
+RACE_PKGS := ./internal/notify/... ./internal/deliver/... ./internal/cluster/...
 test: envtest-assets test-deps
 	NODEGUARDIAN_REQUIRE_ENVTEST=1 NODEGUARDIAN_REQUIRE_PROMETHEUS=1 NODEGUARDIAN_REQUIRE_ALERTMANAGER=1 $(GO) test -count=1 $(PKGS)
+	NODEGUARDIAN_REQUIRE_ENVTEST=1 NODEGUARDIAN_REQUIRE_ALERTMANAGER=1 $(GO) test -race -count=1 $(RACE_PKGS)
 
 ## unit: tests without building the control plane (envtest tests skip when it is absent).
 unit:
