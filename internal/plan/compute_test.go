@@ -375,6 +375,12 @@ actions: [{type: alert, alert: `+alert+`}]
 		{"missing template: a default subject and a warning", "{template: nope}",
 			[]string{`n1 +alert (al) firing nope [log] "[NodeGuardian] al firing on n1"`}, []string{"n1 al: alert template nope not found; a default subject is used"}, ""},
 		{"enabled: false", "{enabled: false, template: high-load-alert}", []string{}, []string{}, ""},
+		{"Go-template style, with the plan ID", "{template: go-alert}",
+			[]string{`n1 +alert (al) firing go-alert [log] "[NodeGuardian] n1 firing"`}, []string{}, "alert; plan PLANID"},
+		{"a rendering error: the default message and a warning", "{template: broken-alert}",
+			[]string{`n1 +alert (al) firing broken-alert [log] "[NodeGuardian] al firing on n1"`},
+			[]string{`n1 al: alert template broken-alert: spec.subject: template: spec.subject:1:27: executing "spec.subject" at <.metrics.noSuchMetric>: map has no entry for key "noSuchMetric"; the default message is used`},
+			"cpuLoadRatio 2 > 1.5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -385,10 +391,13 @@ actions: [{type: alert, alert: `+alert+`}]
 					for _, ch := range p.Nodes[0].Changes {
 						if ch.Kind == KindAlert {
 							got = append(got, fxLine("n1", ch))
-							if tt.body != "" && ch.Alert.Body != tt.body {
+							if want := strings.ReplaceAll(tt.body, "PLANID", p.ID); tt.body != "" && ch.Alert.Body != want {
 								t.Errorf("body %q, want %q", ch.Alert.Body, tt.body)
 							}
 						}
+					}
+					if p.ID != ID(p) {
+						t.Errorf("the plan ID does not cover the plan as rendered")
 					}
 					if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 						t.Errorf("alerts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
