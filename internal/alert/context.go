@@ -99,10 +99,16 @@ func MetricAliases(name string) []string {
 	return nil
 }
 
-// Map is the context as template variables. Numbers are float64 for Jinja (Number for
-// Go templates, see goValues), lists are []any of map[string]any.
+// Map is the context as Jinja templates see it: metric values are float64, except whole
+// numbers, which are int so they print as 92, not 92.0; lists are []any of
+// map[string]any. Go templates see Number values instead (printed by FormatValue).
 func (c *Context) Map() map[string]any {
-	return c.toMap(func(v float64) any { return v })
+	return c.toMap(func(v float64) any {
+		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+			return int(v)
+		}
+		return v
+	})
 }
 
 func (c *Context) toMap(num func(float64) any) map[string]any {
