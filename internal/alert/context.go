@@ -63,24 +63,21 @@ type Pod struct {
 	Namespace, Name, CPU, Memory string
 }
 
-// Number is a metric value as Go templates print it: at most 6 significant digits and no
-// exponent (FormatValue); printf and comparisons see a plain float.
+// Number is a metric value as Go templates see it: it prints as FormatValue does, and
+// printf and comparisons see a plain float.
 type Number float64
 
 // String formats n with FormatValue.
 func (n Number) String() string { return FormatValue(float64(n)) }
 
-// FormatValue formats a metric value with at most 6 significant digits and no exponent:
-// 93.456789 → "93.4568", 2 → "2", 1234567 → "1234570".
+// FormatValue formats a metric value as written, without exponent or padding:
+// 0.8734 → "0.8734", 2 → "2", 1234567 → "1234567" (the shortest form that reads back as
+// the same float, as Jinja prints it).
 func FormatValue(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	}
-	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64)
-	if err != nil {
-		return strconv.FormatFloat(v, 'g', 6, 64)
-	}
-	return strconv.FormatFloat(r, 'f', -1, 64)
+	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
 // MetricAliases are the prototype's snake_case names of the built-in metrics
@@ -207,6 +204,7 @@ func Sample() Context {
 		Metrics: []Metric{
 			{Name: v1.MetricCPULoadRatio, Value: 1.8734, Operator: ">", Threshold: 1.5},
 			{Name: v1.MetricMemoryUtilization, Value: 92.5, Operator: ">", Threshold: 90},
+			{Name: v1.MetricDiskUtilization, Value: 87.25, Operator: ">", Threshold: 85},
 		},
 		Actions: []Action{
 			{Type: "taint", Description: "taint nodeguardian/high-load=true:NoSchedule"},

@@ -59,7 +59,7 @@ func goWord(w string) bool {
 // when the text has a {% statement or {# comment; otherwise Go when some {{ action
 // (after an optional "-" trim marker) starts with ".", "$", "/*", a quoted string, or a
 // Go keyword or built-in function (range, if, with, end, printf, len, index, ...)
-// followed by a space, "(" or "}}"; else Jinja.
+// followed by a space or "}}" (so Jinja's range(3) stays Jinja); else Jinja.
 func DetectSyntax(text string) Syntax {
 	if !HasPlaceholders(text) {
 		return Plain
@@ -84,7 +84,7 @@ func DetectSyntax(text string) Syntax {
 			end = len(a)
 		}
 		if w, after := a[:end], a[end:]; goWord(w) &&
-			(after == "" || strings.HasPrefix(after, " ") || strings.HasPrefix(after, "(") || strings.HasPrefix(after, "}}") || strings.HasPrefix(after, "\n") || strings.HasPrefix(after, "\t")) {
+			(after == "" || strings.HasPrefix(after, " ") || strings.HasPrefix(after, "}}") || strings.HasPrefix(after, "-}}") || strings.HasPrefix(after, "\n") || strings.HasPrefix(after, "\t")) {
 			return Go
 		}
 	}
