@@ -141,6 +141,12 @@ func actionText(a *v1.Action) string {
 		return "annotate " + strings.Join(slices.Sorted(maps.Keys(a.Annotation.Annotations)), ", ")
 	case a.Alert != nil && a.Alert.Template != "":
 		return "alert " + a.Alert.Template
+	case a.Type == v1.ActionEvict:
+		return "evict pods"
+	case a.Type == v1.ActionCordon:
+		return "cordon the node"
+	case a.Type == v1.ActionDrain:
+		return "drain the node"
 	}
 	return string(a.Type)
 }
