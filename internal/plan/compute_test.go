@@ -352,6 +352,32 @@ actions: [{type: annotation, annotation: {annotations: {nodeguardian.io/since: "
 	}
 }
 
+// Annotation values in Go-template style are rendered too (they were left as written); one
+// that fails to render is used as written, with a warning.
+func TestComputeAnnotationTemplateSyntaxes(t *testing.T) {
+	tests := []struct{ name, value, want, warning string }{
+		{"go", `{{ .nodeName }} {{ .ruleName }} {{ printf "%.1f" .metrics.cpuLoadRatio }}`, "n1 ann 2.0", ""},
+		{"jinja filters", `{{ node_name }} {{ metrics.cpu_load_ratio | round(1) }} {{ nope | default("n/a") }}`, "n1 2.0 n/a", ""},
+		{"rendering error", `{{ .metrics.nope }}`, `{{ .metrics.nope }}`,
+			`n1 ann: annotation nodeguardian.io/x: template: annotation nodeguardian.io/x:1:11: executing "annotation nodeguardian.io/x" at <.metrics.nope>: map has no entry for key "nope"; the value is used as written`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rule := fxRule(t, "ann", `
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
+actions: [{type: annotation, annotation: {annotations: {nodeguardian.io/x: '`+tt.value+`'}}}]
+`)
+			warnings := []string{}
+			if tt.warning != "" {
+				warnings = []string{tt.warning}
+			}
+			fxRun(t, fxCase{rules: []*v1.NodeGuardianRule{rule}, series: fxCPU("2"), nodes: []corev1.Node{fxNode("n1")},
+				warnings: warnings,
+				changes:  []string{"n1 ~state ann Healthy→Firing", "n1 +annotation nodeguardian.io/x=" + tt.want + " (ann)", "n1 +ledger"}})
+		})
+	}
+}
+
 // Semantics: alerts — channels, templates, defaults, enabled: false, recovery alerts.
 func TestComputeAlerts(t *testing.T) {
 	alerting := func(alert string) *v1.NodeGuardianRule {
