@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 )
@@ -129,18 +130,32 @@ func (c *Context) toMap(num func(float64) any) map[string]any {
 	for _, p := range c.TopPods {
 		pods = append(pods, map[string]any{"namespace": p.Namespace, "name": p.Name, "cpu": p.CPU, "memory": p.Memory})
 	}
-	m := map[string]any{
+	m := map[string]any{ // strings from rules are bounded by their schemas; the description is cut here
 		"metrics": metrics, "thresholds": thresholds, "conditions": conds, "actions": actions,
 		"priority": c.Priority, "timestamp": c.Time.UTC().Format(time.RFC3339), "state": c.State,
 	}
 	for camel, v := range map[string]any{
-		"nodeName": c.Node, "nodeLabels": labels, "ruleName": c.Rule, "ruleDescription": c.Description,
+		"nodeName": c.Node, "nodeLabels": labels, "ruleName": c.Rule, "ruleDescription": truncate(c.Description, maxDescription),
 		"topPods": pods, "planID": c.PlanID,
 	} {
 		m[camel] = v
 		m[snakeName(camel)] = v
 	}
 	return m
+}
+
+// maxDescription is the longest rule description templates see.
+const maxDescription = 1024
+
+// truncate cuts s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // camelNames are the variables that also have a snake_case name.

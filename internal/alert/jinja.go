@@ -3,6 +3,8 @@ package alert
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
@@ -122,6 +124,9 @@ func compileJinja(name, text string) (*jinjaTemplate, error) {
 		}
 		all = append(all, tok)
 	}
+	if err := checkMultiply(all); err != nil {
+		return nil, err
+	}
 	if tok := toks.Current(); tok != nil && tok.Type == tokens.Error {
 		return nil, fmt.Errorf("line %d column %d: %s", tok.Line, tok.Col, tok.Val)
 	}
@@ -162,6 +167,42 @@ func (j *jinjaTemplate) render(c *Context) (string, error) {
 	return b.out.String(), nil
 }
 
+// maxFactor is the largest number a * may have as a literal operand.
+const maxFactor = 1000
+
+// checkMultiply bounds what * can build, since 'text' * n repeats text: at most one *
+// per expression, neither operand a string literal, a number literal at most maxFactor.
+func checkMultiply(toks []*tokens.Token) error {
+	stars := 0
+	for i, tok := range toks {
+		switch tok.Type {
+		case tokens.VariableBegin, tokens.BlockBegin:
+			stars = 0
+		case tokens.Multiply:
+			if stars++; stars > 1 {
+				return fmt.Errorf("line %d column %d: at most one * per expression in alert templates", tok.Line, tok.Col)
+			}
+			for _, k := range []int{i - 1, i + 1} {
+				if k < 0 || k >= len(toks) {
+					continue
+				}
+				switch o := toks[k]; o.Type {
+				case tokens.String:
+					return fmt.Errorf("line %d column %d: * cannot repeat a string literal in alert templates", tok.Line, tok.Col)
+				case tokens.Integer, tokens.Float:
+					if f, err := strconv.ParseFloat(o.Val, 64); err != nil || math.Abs(f) > maxFactor {
+						return fmt.Errorf("line %d column %d: * by %s: at most %d in alert templates", tok.Line, tok.Col, o.Val, maxFactor)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// maxRange is the most numbers range() yields in one rendering, all calls together.
+const maxRange = 1000
+
 // budgetRange is Jinja's range([start,] stop[, step]); every number it yields is a step.
 func budgetRange(b *budget, params *exec.VarArgs) ([]int, error) {
 	start, stop, step := 0, 0, 1
@@ -187,8 +228,8 @@ func budgetRange(b *budget, params *exec.VarArgs) ([]int, error) {
 	}
 	var out []int
 	for i := start; (step > 0 && i < stop) || (step < 0 && i > stop); i += step {
-		if err := b.step(1); err != nil {
-			return nil, err
+		if b.ranged++; b.ranged > maxRange {
+			return nil, fmt.Errorf("range: more than %d numbers", maxRange)
 		}
 		out = append(out, i)
 	}

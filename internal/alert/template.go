@@ -12,7 +12,8 @@ import (
 const (
 	// MaxOutput is the most bytes one rendering may produce.
 	MaxOutput = 64 << 10
-	// MaxSteps is the most loop iterations (range, for, Jinja's range()) one rendering may run.
+	// MaxSteps is the most loop iterations (range, for) one rendering may run; Jinja's
+	// range() yields at most 1000 numbers in all.
 	MaxSteps = 10000
 	// MaxSource is the longest template source compiled.
 	MaxSource = 64 << 10
@@ -188,8 +189,9 @@ var (
 
 // budget bounds one rendering: output bytes written and loop steps taken.
 type budget struct {
-	out   strings.Builder
-	steps int
+	out    strings.Builder
+	steps  int
+	ranged int // numbers Jinja's range() yielded
 }
 
 // Write appends p unless the output would exceed MaxOutput.
