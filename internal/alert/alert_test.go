@@ -2,6 +2,7 @@ package alert
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -261,5 +262,14 @@ func TestUsesPlanID(t *testing.T) {
 		if got := UsesPlanID(in); got != want {
 			t.Errorf("UsesPlanID(%q) = %v", in, got)
 		}
+	}
+}
+
+func TestLimitMessages(t *testing.T) {
+	if want := fmt.Sprintf("output longer than %d bytes", MaxOutput); errOutput.Error() != want {
+		t.Errorf("errOutput %q, want %q", errOutput, want)
+	}
+	if want := fmt.Sprintf("more than %d loop iterations", MaxSteps); errSteps.Error() != want {
+		t.Errorf("errSteps %q, want %q", errSteps, want)
 	}
 }

@@ -181,10 +181,16 @@ func Fallback(rule, event, node, reason string) (subject, body string) {
 	return "[NodeGuardian] " + rule + " " + event + " on " + node, reason
 }
 
-// errOutput and errSteps are the limits' errors.
-var (
-	errOutput = fmt.Errorf("output longer than %d bytes", MaxOutput)
-	errSteps  = fmt.Errorf("more than %d loop iterations", MaxSteps)
+// limitError is the error of a budget limit.
+type limitError string
+
+// Error is the limit's message.
+func (e limitError) Error() string { return string(e) }
+
+// The limits' errors.
+const (
+	errOutput limitError = "output longer than 65536 bytes"
+	errSteps  limitError = "more than 10000 loop iterations"
 )
 
 // budget bounds one rendering: output bytes written and loop steps taken.
