@@ -59,6 +59,7 @@ fuzz:
 	$(call FUZZ,./internal/ruletest,FuzzParse)
 	$(call FUZZ,./internal/plan,FuzzReadJSON)
 	$(call FUZZ,./internal/ledger,FuzzRead)
+	$(call FUZZ,./internal/alert,FuzzCompile)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -5,8 +5,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// AlertTemplate is the subject and body of an alert, with Go-template or
-// prototype-style ({{ node_name }}) placeholders.
+// AlertTemplate is the subject and body of an alert: Go templates ({{ .nodeName }}) or
+// Jinja-style templates ({{ node_name }}), picked per text (docs/rules.md#alerttemplate).
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:scope=Cluster,shortName=ngat,categories=nodeguardian
@@ -31,11 +31,11 @@ type AlertTemplateList struct {
 
 // AlertTemplateSpec is the content of an alert.
 type AlertTemplateSpec struct {
-	// Subject line of the alert.
+	// Subject line of the alert: a Go or Jinja-style template.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
 	Subject string `json:"subject"`
-	// Body of the alert.
+	// Body of the alert: a Go or Jinja-style template.
 	// +kubebuilder:validation:MaxLength=65536
 	// +optional
 	Body string `json:"body,omitempty"`

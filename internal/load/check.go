@@ -99,6 +99,8 @@ func checkObject(o object) Diagnostics {
 	c := &checker{d: o.doc}
 	if o.tmpl != nil {
 		c.objectMeta(o.tmpl.Name, o.tmpl.Labels, o.tmpl.Annotations)
+		c.templateText("/spec/subject", "subject", o.tmpl.Spec.Subject, false)
+		c.templateText("/spec/body", "body", o.tmpl.Spec.Body, false)
 		return c.ds
 	}
 	r := o.rule
@@ -206,6 +208,7 @@ func (c *checker) action(p string, a *v1.Action) {
 	if a.Annotation != nil {
 		c.annotationKeys(p+"/annotation/annotations", a.Annotation.Annotations)
 		c.reservedKeys(p+"/annotation/annotations", "annotation", slices.Sorted(maps.Keys(a.Annotation.Annotations)), true)
+		c.annotationTemplates(p+"/annotation/annotations", a.Annotation.Annotations)
 	}
 	if e := a.Evict; e != nil {
 		for i, ns := range e.ExcludeNamespaces {

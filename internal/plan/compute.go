@@ -87,18 +87,19 @@ func Compute(in Input) *Plan {
 
 // computer holds the state of one Compute call.
 type computer struct {
-	in       *Input
-	now      time.Time
-	rules    []*ruleInfo // by priority, then name
-	inOrder  []*ruleInfo // as in in.Results
-	byName   map[string]*ruleInfo
-	nodes    []nodeWork // parallel to in.Nodes
-	nodeIdx  map[string]int
-	pods     *podIndex // built on the first eviction
-	global   budget
-	deferred []Deferred
-	warnings []Warning
-	out      []NodePlan
+	in           *Input
+	planIDAlerts []pendingAlert // alerts to render again with the plan ID
+	now          time.Time
+	rules        []*ruleInfo // by priority, then name
+	inOrder      []*ruleInfo // as in in.Results
+	byName       map[string]*ruleInfo
+	nodes        []nodeWork // parallel to in.Nodes
+	nodeIdx      map[string]int
+	pods         *podIndex // built on the first eviction
+	global       budget
+	deferred     []Deferred
+	warnings     []Warning
+	out          []NodePlan
 }
 
 func newComputer(in *Input) *computer {
@@ -195,16 +196,26 @@ func (c *computer) assemble() *Plan {
 	}
 	p.Summary = countSummary(p)
 	p.ID = ID(p)
+	c.renderPlanIDs(p.ID)
 	return p
 }
 
 // ID is the hex SHA-256 of the plan's content as RenderJSON writes it, without the ID
-// itself and without Inputs.Source, which is a label for people (where the fleet was
-// read; the fleet hash identifies what was read). Any other edit of a saved plan changes
-// its ID.
+// itself, without Inputs.Source, which is a label for people (where the fleet was read;
+// the fleet hash identifies what was read), and with every Alert's Subject and Body
+// blank: alert text is derived from covered content (the rules' templates, through
+// Inputs.RulesHash, and the plan's changes) and from the ID itself, which templates may
+// name. Any other edit of a saved plan changes its ID.
 func ID(p *Plan) string {
 	c := canonical(p)
 	c.ID, c.Inputs.Source = "", ""
+	for i := range c.Nodes {
+		for j := range c.Nodes[i].Changes {
+			if a := c.Nodes[i].Changes[j].Alert; a != nil {
+				a.Subject, a.Body = "", ""
+			}
+		}
+	}
 	h := sha256.New()
 	if err := json.NewEncoder(h).Encode(c); err != nil {
 		panic("plan: marshal for the plan ID: " + err.Error()) // plain types only: cannot happen

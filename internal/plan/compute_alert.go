@@ -1,19 +1,24 @@
 package plan
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
-	"github.com/nodeguardian/nodeguardian/internal/alerttext"
+	"github.com/nodeguardian/nodeguardian/internal/alert"
 	"github.com/nodeguardian/nodeguardian/internal/evaluate"
 	"github.com/nodeguardian/nodeguardian/internal/ledger"
 )
 
 // alert emits a one-shot alert: "firing" on the transition to Firing, "recovered" from a
 // recovery action; a retry or repeat of one (why says which) goes to the channels in only
-// (nil: all of them).
+// (nil: all of them). Channels are the action's, else the template's, else log. The
+// subject and body are rendered here with an empty plan ID; templates that name the plan
+// ID are rendered again once the ID is known (renderPlanIDs). A template that does not
+// compile or render gives the built-in message and a warning: alerts never block
+// remediation.
 func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only []string, why string) {
 	if a == nil || (a.Enabled != nil && !*a.Enabled) {
 		return
@@ -33,13 +38,15 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only
 			return
 		}
 	}
+	al.Subject, al.Body = alert.Fallback(d.r.name, event, p.node(), p.reason(d))
 	if tmpl != nil {
-		vars := p.vars(d)
-		al.Subject = alerttext.Render(tmpl.Spec.Subject, vars)
-		al.Body = alerttext.Render(tmpl.Spec.Body, vars)
-	} else {
-		al.Subject = "[NodeGuardian] " + d.r.name + " " + event + " on " + p.node()
-		al.Body = p.reason(d)
+		ctx := p.alertContext(d, event)
+		pa := pendingAlert{al: al, tmpl: tmpl, ctx: ctx, reason: p.reason(d)}
+		if err := pa.render(); err != nil {
+			p.c.warn(d.r.name, p.node(), "alert template "+a.Template+": "+err.Error()+"; the default message is used")
+		} else if alert.UsesPlanID(tmpl.Spec.Subject + tmpl.Spec.Body) {
+			p.c.planIDAlerts = append(p.c.planIDAlerts, pa)
+		}
 	}
 	reason := p.reason(d)
 	if why != "" {
@@ -133,20 +140,130 @@ func (p *reconcilePass) pendingAlerts(d *decision, event string) {
 	}
 }
 
-// vars are the placeholder values for a decision: the node, the rule, the plan's time
-// and the latest value of every metric the rule's conditions saw.
-func (p *reconcilePass) vars(d *decision) alerttext.Vars {
-	v := alerttext.Vars{Node: p.node(), Rule: d.r.name, Time: p.c.now, Metrics: map[string]float64{}}
+// pendingAlert is an alert rendered from a template, kept to render again with the plan ID.
+type pendingAlert struct {
+	al     *Alert
+	tmpl   *v1.AlertTemplate
+	ctx    alert.Context
+	reason string
+}
+
+// render sets the alert's subject and body from the template, or leaves them as they are
+// and says why.
+func (pa *pendingAlert) render() error {
+	subject, err := alert.Render("spec.subject", pa.tmpl.Spec.Subject, &pa.ctx)
+	if err != nil {
+		return err
+	}
+	body, err := alert.Render("spec.body", pa.tmpl.Spec.Body, &pa.ctx)
+	if err != nil {
+		return err
+	}
+	pa.al.Subject, pa.al.Body = subject, body
+	return nil
+}
+
+// renderPlanIDs renders again, with the plan ID, the alerts whose templates name it. The
+// ID does not cover alert text, so this changes no ID. A template that rendered without
+// the ID and fails with it (it cannot tell them apart but by content) gets the default
+// message: the ID is already fixed, so no warning can be added.
+func (c *computer) renderPlanIDs(id string) {
+	for i := range c.planIDAlerts {
+		pa := &c.planIDAlerts[i]
+		pa.ctx.PlanID = id
+		if err := pa.render(); err != nil {
+			pa.al.Subject, pa.al.Body = alert.Fallback(pa.ctx.Rule, pa.al.Event, pa.ctx.Node, pa.reason)
+		}
+	}
+}
+
+// alertContext is what templates of a decision's alert see: the node and its labels, the
+// rule, the latest value and threshold of every metric the rule's conditions saw (those
+// without data are left out), the actions of the event, the plan's time. Top pods are
+// not known to the planner (no pod metrics): the list is empty. The plan ID is set by
+// renderPlanIDs.
+func (p *reconcilePass) alertContext(d *decision, event string) alert.Context {
+	ctx := alert.Context{
+		Node: p.node(), NodeLabels: p.nw.node.Labels, Rule: d.r.name, Description: d.r.spec.Metadata.Description,
+		Priority: int(d.r.priority), Time: p.c.now, State: alert.StateFiring,
+	}
+	seen := map[string]bool{}
 	for _, cs := range [][]evaluate.ConditionResult{d.v.Conditions, d.v.RecoveryConditions} {
 		for i := range cs {
 			switch cs[i].Why {
 			case evaluate.WhyNoData, evaluate.WhySourceError:
 				continue
 			}
-			v.Metrics[cs[i].Condition.Metric] = cs[i].Last
+			if seen[cs[i].Condition.Metric] {
+				continue
+			}
+			seen[cs[i].Condition.Metric] = true
+			ctx.Metrics = append(ctx.Metrics, alert.Metric{Name: cs[i].Condition.Metric, Value: cs[i].Last,
+				Operator: string(cs[i].Condition.Operator), Threshold: cs[i].Condition.Value})
 		}
 	}
-	return v
+	if event == "recovered" {
+		ctx.State = alert.StateResolved
+		for _, a := range d.r.spec.RecoveryActions {
+			ctx.Actions = append(ctx.Actions, alert.Action{Type: string(a.Type), Description: recoveryText(&a)})
+		}
+		return ctx
+	}
+	for _, a := range d.r.spec.Actions {
+		ctx.Actions = append(ctx.Actions, alert.Action{Type: string(a.Type), Description: actionText(&a)})
+	}
+	return ctx
+}
+
+// actionText describes an action for templates: "taint nodeguardian/high-load=true:NoSchedule".
+func actionText(a *v1.Action) string {
+	switch {
+	case a.Taint != nil:
+		v := ""
+		if a.Taint.Value != nil {
+			v = "=" + *a.Taint.Value
+		}
+		return "taint " + a.Taint.Key + v + ":" + string(a.Taint.Effect)
+	case a.Label != nil:
+		return "label " + pairs(a.Label.Labels)
+	case a.Annotation != nil:
+		return "annotate " + strings.Join(slices.Sorted(maps.Keys(a.Annotation.Annotations)), ", ")
+	case a.Alert != nil && a.Alert.Template != "":
+		return "alert " + a.Alert.Template
+	case a.Type == v1.ActionEvict:
+		return "evict pods"
+	case a.Type == v1.ActionCordon:
+		return "cordon the node"
+	case a.Type == v1.ActionDrain:
+		return "drain the node"
+	}
+	return string(a.Type)
+}
+
+// recoveryText describes a recovery action: "removeTaint nodeguardian/high-load".
+func recoveryText(a *v1.RecoveryAction) string {
+	switch {
+	case a.Taint != nil:
+		return string(a.Type) + " " + a.Taint.Key
+	case a.Label != nil:
+		return string(a.Type) + " " + strings.Join(a.Label.Keys, ", ")
+	case a.Annotation != nil:
+		return string(a.Type) + " " + strings.Join(a.Annotation.Keys, ", ")
+	case a.Alert != nil && a.Alert.Template != "":
+		return "alert " + a.Alert.Template
+	}
+	return string(a.Type)
+}
+
+func pairs(m map[string]string) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(k + "=" + m[k])
+	}
+	return b.String()
 }
 
 // firingReason joins the reasons of the trigger conditions that hold, with the rule's

@@ -116,6 +116,9 @@ func fxTemplates() map[string]*v1.AlertTemplate {
 		"high-load-alert": tmpl("high-load-alert", "[NodeGuardian] High load on node {{ node_name }}",
 			"load {{ metrics.cpu_load_ratio }} at {{ timestamp }} ({{ rule_name }})", v1.ChannelEmail, v1.ChannelSlack),
 		"recovery-alert": tmpl("recovery-alert", "[NodeGuardian] Node {{ node_name }} has recovered", "", v1.ChannelWebhook),
+		"go-alert": tmpl("go-alert", "[NodeGuardian] {{ .nodeName }} {{ .state }}",
+			"{{ range .actions }}{{ .type }};{{ end }} plan {{ .planID }}"),
+		"broken-alert": tmpl("broken-alert", "{{ .nodeName }} {{ .metrics.noSuchMetric }}", ""),
 	}
 }
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
-	"github.com/nodeguardian/nodeguardian/internal/alerttext"
+	"github.com/nodeguardian/nodeguardian/internal/alert"
 	"github.com/nodeguardian/nodeguardian/internal/ledger"
 )
 
@@ -117,14 +117,22 @@ func (p *reconcilePass) claimWants(d *decision) {
 }
 
 // annotationValue renders a templated annotation when the rule fires; afterwards the
-// ledger's value is the desired one, so plans stay stable.
+// ledger's value is the desired one, so plans stay stable. Annotation values are part of
+// the plan ID, so they see no plan ID. A value that does not render is kept as written,
+// with a warning.
 func (p *reconcilePass) annotationValue(d *decision, w ruleWant) string {
 	if d.act == actStay {
 		if v, ok := ownedValue(d.old, w.it); ok {
 			return v
 		}
 	}
-	return alerttext.Render(w.value, p.vars(d))
+	ctx := p.alertContext(d, "firing")
+	v, err := alert.Render("annotation "+w.it.key, w.value, &ctx)
+	if err != nil {
+		p.c.warn(d.r.name, p.node(), err.Error()+"; the value is used as written")
+		return w.value
+	}
+	return v
 }
 
 // resolve compares a claim with the node. Only what no ledger entry owns is unmanaged:

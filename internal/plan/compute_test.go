@@ -352,6 +352,32 @@ actions: [{type: annotation, annotation: {annotations: {nodeguardian.io/since: "
 	}
 }
 
+// Annotation values in Go-template style are rendered too (they were left as written); one
+// that fails to render is used as written, with a warning.
+func TestComputeAnnotationTemplateSyntaxes(t *testing.T) {
+	tests := []struct{ name, value, want, warning string }{
+		{"go", `{{ .nodeName }} {{ .ruleName }} {{ printf "%.1f" .metrics.cpuLoadRatio }}`, "n1 ann 2.0", ""},
+		{"jinja filters", `{{ node_name }} {{ metrics.cpu_load_ratio | round(1) }} {{ nope | default("n/a") }}`, "n1 2.0 n/a", ""},
+		{"rendering error", `{{ .metrics.nope }}`, `{{ .metrics.nope }}`,
+			`n1 ann: annotation nodeguardian.io/x: template: annotation nodeguardian.io/x:1:11: executing "annotation nodeguardian.io/x" at <.metrics.nope>: map has no entry for key "nope"; the value is used as written`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rule := fxRule(t, "ann", `
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
+actions: [{type: annotation, annotation: {annotations: {nodeguardian.io/x: '`+tt.value+`'}}}]
+`)
+			warnings := []string{}
+			if tt.warning != "" {
+				warnings = []string{tt.warning}
+			}
+			fxRun(t, fxCase{rules: []*v1.NodeGuardianRule{rule}, series: fxCPU("2"), nodes: []corev1.Node{fxNode("n1")},
+				warnings: warnings,
+				changes:  []string{"n1 ~state ann Healthy→Firing", "n1 +annotation nodeguardian.io/x=" + tt.want + " (ann)", "n1 +ledger"}})
+		})
+	}
+}
+
 // Semantics: alerts — channels, templates, defaults, enabled: false, recovery alerts.
 func TestComputeAlerts(t *testing.T) {
 	alerting := func(alert string) *v1.NodeGuardianRule {
@@ -375,6 +401,12 @@ actions: [{type: alert, alert: `+alert+`}]
 		{"missing template: a default subject and a warning", "{template: nope}",
 			[]string{`n1 +alert (al) firing nope [log] "[NodeGuardian] al firing on n1"`}, []string{"n1 al: alert template nope not found; a default subject is used"}, ""},
 		{"enabled: false", "{enabled: false, template: high-load-alert}", []string{}, []string{}, ""},
+		{"Go-template style, with the plan ID", "{template: go-alert}",
+			[]string{`n1 +alert (al) firing go-alert [log] "[NodeGuardian] n1 firing"`}, []string{}, "alert; plan PLANID"},
+		{"a rendering error: the default message and a warning", "{template: broken-alert}",
+			[]string{`n1 +alert (al) firing broken-alert [log] "[NodeGuardian] al firing on n1"`},
+			[]string{`n1 al: alert template broken-alert: spec.subject: template: spec.subject:1:27: executing "spec.subject" at <.metrics.noSuchMetric>: map has no entry for key "noSuchMetric"; the default message is used`},
+			"cpuLoadRatio 2 > 1.5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -385,10 +417,13 @@ actions: [{type: alert, alert: `+alert+`}]
 					for _, ch := range p.Nodes[0].Changes {
 						if ch.Kind == KindAlert {
 							got = append(got, fxLine("n1", ch))
-							if tt.body != "" && ch.Alert.Body != tt.body {
+							if want := strings.ReplaceAll(tt.body, "PLANID", p.ID); tt.body != "" && ch.Alert.Body != want {
 								t.Errorf("body %q, want %q", ch.Alert.Body, tt.body)
 							}
 						}
+					}
+					if p.ID != ID(p) {
+						t.Errorf("the plan ID does not cover the plan as rendered")
 					}
 					if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 						t.Errorf("alerts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))

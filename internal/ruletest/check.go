@@ -27,6 +27,7 @@ func check(e Expectation, p *plan.Plan, nodes []corev1.Node, seen events) []stri
 			got[i] = formatAlert(a)
 		}
 		out = append(out, compareLists("alerts", want, got)...)
+		out = append(out, checkSubjects(e.Alerts, seen.alerts)...)
 	}
 	if e.Evictions != nil {
 		out = append(out, compareLists("evictions", e.Evictions, seen.evictions)...)
@@ -145,6 +146,26 @@ func compareLists(what string, want, got []string) []string {
 
 func formatList(items []string) string {
 	return "[" + strings.Join(items, ", ") + "]"
+}
+
+// checkSubjects matches the subject patterns of expected alerts against the subjects of
+// the alerts sent with the same rule, node, event and template, in order.
+func checkSubjects(want, sent []AlertExpectation) []string {
+	var out []string
+	used := make([]bool, len(sent))
+	for _, w := range want {
+		for i, s := range sent {
+			if used[i] || formatAlert(s) != formatAlert(w) {
+				continue
+			}
+			used[i] = true
+			if w.Subject != nil && !w.Subject.MatchString(s.SentSubject) {
+				out = append(out, fmt.Sprintf("alert %s: subject %q does not match %q", formatAlert(w), s.SentSubject, w.Subject))
+			}
+			break
+		}
+	}
+	return out
 }
 
 // formatAlert writes an alert as it is written in a test file.

@@ -3,6 +3,7 @@ package ruletest
 import (
 	"errors"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,21 @@ func TestCheck(t *testing.T) {
 	e.Alerts, e.Evictions = nil, []string{}
 	if out := check(e, p, nodes, seen); !strings.HasSuffix(out[len(out)-1], "at 3m: evictions: want [] got [default/p]") {
 		t.Fatalf("evictions: got %q", out)
+	}
+}
+
+// An alert's subject is matched as a regexp against the subject sent.
+func TestCheckAlertSubject(t *testing.T) {
+	seen := events{alerts: []AlertExpectation{{Rule: "r", Node: "w", Event: EventFiring, Template: "t", SentSubject: "[NG] w is hot"}}}
+	for re, want := range map[string]string{
+		`w is hot$`: "",
+		`^cold`:     `at 1m: alert {rule: r, node: w, event: firing, template: t}: subject "[NG] w is hot" does not match "^cold"`,
+	} {
+		e := Expectation{At: time.Minute, Alerts: []AlertExpectation{{Rule: "r", Node: "w", Event: EventFiring, Template: "t", Subject: regexp.MustCompile(re)}}}
+		out := check(e, &plan.Plan{}, nil, seen)
+		if got := strings.Join(out, "\n"); got != want {
+			t.Errorf("subject %q: got %q, want %q", re, got, want)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package ruletest
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -162,7 +163,7 @@ func (d *decoder) alerts(n *yaml.Node, field string, sc scope) []AlertExpectatio
 	out := []AlertExpectation{}
 	for i, item := range d.list(n, field, "a list of alerts") {
 		f := fmt.Sprintf("%s[%d]", field, i)
-		obj := d.object(item, f, "an alert (a mapping)", "rule", "node", "event", "template")
+		obj := d.object(item, f, "an alert (a mapping)", "rule", "node", "event", "template", "subject")
 		a := AlertExpectation{Rule: d.required(obj, item, f, "rule"), Node: d.required(obj, item, f, "node")}
 		if a.Node != "" && !sc.nodes[a.Node] {
 			d.failf(obj["node"], f+".node", "node %q is not in the test's nodes", a.Node)
@@ -173,6 +174,13 @@ func (d *decoder) alerts(n *yaml.Node, field string, sc scope) []AlertExpectatio
 		}
 		if v, ok := obj["template"]; ok {
 			a.Template = d.str(v, f+".template")
+		}
+		if v, ok := obj["subject"]; ok {
+			re, err := regexp.Compile(d.str(v, f+".subject"))
+			if err != nil {
+				d.failf(v, f+".subject", "not a regular expression: %v", err)
+			}
+			a.Subject = re
 		}
 		out = append(out, a)
 	}

@@ -7,6 +7,7 @@
 package ruletest
 
 import (
+	"regexp"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -142,6 +143,11 @@ type AlertExpectation struct {
 	Event string
 	// Template is the alert template's name ("" for an alert without one).
 	Template string
+	// Subject, when not nil, must match the rendered subject (a regexp, unanchored).
+	// Sent alerts carry their subject in SentSubject.
+	Subject *regexp.Regexp
+	// SentSubject is the subject of an alert that was sent (not set in expectations).
+	SentSubject string
 }
 
 // Alert events.

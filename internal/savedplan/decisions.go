@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -29,6 +30,45 @@ func differences(saved, now *plan.Plan, both bool) []string {
 		for _, d := range have[node] {
 			if !slices.Contains(want[node], d) {
 				why = append(why, fmt.Sprintf("node %s: the rules now would %s, the plan file would not", node, d))
+			}
+		}
+	}
+	if both {
+		why = append(why, alertTextDifferences(saved, now)...)
+	}
+	return why
+}
+
+// alertTextDifferences compares the subject and body of the alerts both plans send, by
+// node and decision (Decision leaves the text out: live, it moves with metric values;
+// offline it is derived from the same input and must be the same).
+func alertTextDifferences(saved, now *plan.Plan) []string {
+	text := func(p *plan.Plan) map[string][]*plan.Alert {
+		out := map[string][]*plan.Alert{}
+		for _, np := range p.Nodes {
+			for _, c := range np.Changes {
+				if c.Kind == plan.KindAlert && c.Alert != nil {
+					k := np.Node + "\x00" + Decision(c)
+					out[k] = append(out[k], c.Alert)
+				}
+			}
+		}
+		return out
+	}
+	have, want := text(now), text(saved)
+	var why []string
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		node, decision, _ := strings.Cut(k, "\x00")
+		for i, w := range want[k] {
+			if i >= len(have[k]) {
+				break
+			}
+			h := have[k][i]
+			if w.Subject != h.Subject {
+				why = append(why, fmt.Sprintf("node %s: %s: the plan file has subject %q, the rules now give %q", node, decision, w.Subject, h.Subject))
+			}
+			if w.Body != h.Body {
+				why = append(why, fmt.Sprintf("node %s: %s: the plan file has a different body", node, decision))
 			}
 		}
 	}

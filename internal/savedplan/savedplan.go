@@ -96,9 +96,9 @@ func CheckOffline(saved, now *plan.Plan, name string, ttl time.Duration) error {
 	if saved.Inputs.FleetHash != now.Inputs.FleetHash {
 		why = append(why, "the fleet changed")
 	}
-	if len(why) == 0 && saved.ID != now.ID {
+	if len(why) == 0 { // the ID does not cover alert text: differences compares it
 		why = append(why, differences(saved, now, true)...)
-		if len(why) == 0 {
+		if len(why) == 0 && saved.ID != now.ID {
 			why = append(why, "the plan computed now differs in its deferrals, warnings or rule status")
 		}
 	}

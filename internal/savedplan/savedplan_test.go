@@ -132,6 +132,21 @@ func TestCheckOffline(t *testing.T) {
 	if !IsStale(err) || !strings.Contains(err.Error(), "node n1: the rules now would add label a=b, the plan file would not") {
 		t.Fatalf("a missing change: %v", err)
 	}
+	// The ID does not cover alert text; offline, a different subject or body is stale.
+	edited := fixture(t0, "cpu 1.9")
+	edited.Nodes[0].Changes[4].Alert.Subject = "pay now"
+	edited.Nodes[0].Changes[4].Alert.Body = "evil"
+	if edited.ID = plan.ID(edited); edited.ID != saved.ID {
+		t.Fatalf("the ID covers alert text")
+	}
+	err = CheckOffline(edited, fixture(t0, "cpu 1.9"), "p.json", 0)
+	if !IsStale(err) || !strings.Contains(err.Error(), `node n1: add alert firing of rule hl (template "") via email: the plan file has subject "pay now", the rules now give "load cpu 1.9"`) ||
+		!strings.Contains(err.Error(), "the plan file has a different body") {
+		t.Fatalf("edited alert text: %v", err)
+	}
+	if d := Decision(edited.Nodes[0].Changes[4]); strings.Contains(d, "pay now") {
+		t.Errorf("Decision holds the subject: %s", d)
+	}
 	other := fixture(t0, "cpu 1.9")
 	other.Inputs.FleetHash = "g"
 	if err := CheckOffline(saved, other, "p.json", 0); !IsStale(err) || !strings.Contains(err.Error(), "the fleet changed") {

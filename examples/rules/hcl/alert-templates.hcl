@@ -44,19 +44,20 @@ alert_template "disk-space-alert" {
 }
 
 alert_template "emergency-alert" {
-  subject  = "[NodeGuardian] EMERGENCY: memory exhausted on node {{ node_name }}"
+  subject  = "[NodeGuardian] EMERGENCY: memory exhausted on node {{ .nodeName }}"
   body     = <<-EOT
-    Node {{ node_name }} is about to run out of memory.
+    Node {{ .nodeName }} is about to run out of memory.
 
     Current metrics:
-    - Memory utilization: {{ metrics.memory_utilization }}%
-    - Checked at: {{ timestamp }}
+    - Memory utilization: {{ .metrics.memoryUtilizationPercent }}%
+    - Checked at: {{ .timestamp }}
 
     Emergency measures taken:
-    - The node has been tainted with NoExecute.
-    - Pods are being evicted (system namespaces excluded).
+    {{- range .actions }}
+    - {{ .description }}
+    {{- end }}
 
-    Immediate attention required.
+    Immediate attention required. (plan {{ .planID }})
   EOT
   channels = ["email", "slack", "webhook"]
 }
