@@ -156,6 +156,11 @@ const (
 	ChannelLog          Channel = "log"
 )
 
+// Channels lists the names of every alert channel.
+func Channels() []string {
+	return []string{string(ChannelEmail), string(ChannelSlack), string(ChannelWebhook), string(ChannelAlertmanager), string(ChannelLog)}
+}
+
 // AlertAction sends an alert rendered from a template.
 type AlertAction struct {
 	// Enabled switches the alert off when false.

@@ -148,8 +148,8 @@ func formatList(items []string) string {
 	return "[" + strings.Join(items, ", ") + "]"
 }
 
-// checkSubjects matches the subject patterns of expected alerts against the subjects of
-// the alerts sent with the same rule, node, event and template, in order.
+// checkSubjects matches the subject patterns and channels of expected alerts against
+// those of the alerts sent with the same rule, node, event and template, in order.
 func checkSubjects(want, sent []AlertExpectation) []string {
 	var out []string
 	used := make([]bool, len(sent))
@@ -161,6 +161,9 @@ func checkSubjects(want, sent []AlertExpectation) []string {
 			used[i] = true
 			if w.Subject != nil && !w.Subject.MatchString(s.SentSubject) {
 				out = append(out, fmt.Sprintf("alert %s: subject %q does not match %q", formatAlert(w), s.SentSubject, w.Subject))
+			}
+			if w.Channels != nil && !slices.Equal(slices.Sorted(slices.Values(w.Channels)), slices.Sorted(slices.Values(s.SentChannels))) {
+				out = append(out, fmt.Sprintf("alert %s: channels %v, want %v", formatAlert(w), s.SentChannels, w.Channels))
 			}
 			break
 		}

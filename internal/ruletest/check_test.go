@@ -138,6 +138,23 @@ func TestCheckAlertSubject(t *testing.T) {
 	}
 }
 
+// An alert's channels, when given, are exactly the channels it went to.
+func TestCheckAlertChannels(t *testing.T) {
+	seen := events{alerts: []AlertExpectation{{Rule: "r", Node: "w", Event: EventFiring, SentChannels: []string{"webhook", "email"}}}}
+	for _, tt := range []struct {
+		channels []string
+		want     string
+	}{
+		{[]string{"email", "webhook"}, ""},
+		{[]string{"email"}, `at 1m: alert {rule: r, node: w, event: firing}: channels [webhook email], want [email]`},
+	} {
+		e := Expectation{At: time.Minute, Alerts: []AlertExpectation{{Rule: "r", Node: "w", Event: EventFiring, Channels: tt.channels}}}
+		if got := strings.Join(check(e, &plan.Plan{}, nil, seen), "\n"); got != tt.want {
+			t.Errorf("channels %q: got %q, want %q", tt.channels, got, tt.want)
+		}
+	}
+}
+
 func TestReportText(t *testing.T) {
 	tests := []struct {
 		name           string

@@ -3,10 +3,13 @@ package ruletest
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 )
 
 // scope is what the expectations of one test may refer to.
@@ -163,7 +166,7 @@ func (d *decoder) alerts(n *yaml.Node, field string, sc scope) []AlertExpectatio
 	out := []AlertExpectation{}
 	for i, item := range d.list(n, field, "a list of alerts") {
 		f := fmt.Sprintf("%s[%d]", field, i)
-		obj := d.object(item, f, "an alert (a mapping)", "rule", "node", "event", "template", "subject")
+		obj := d.object(item, f, "an alert (a mapping)", "rule", "node", "event", "template", "subject", "channels")
 		a := AlertExpectation{Rule: d.required(obj, item, f, "rule"), Node: d.required(obj, item, f, "node")}
 		if a.Node != "" && !sc.nodes[a.Node] {
 			d.failf(obj["node"], f+".node", "node %q is not in the test's nodes", a.Node)
@@ -181,6 +184,16 @@ func (d *decoder) alerts(n *yaml.Node, field string, sc scope) []AlertExpectatio
 				d.failf(v, f+".subject", "not a regular expression: %v", err)
 			}
 			a.Subject = re
+		}
+		if v, ok := obj["channels"]; ok {
+			a.Channels = []string{}
+			for j, ch := range d.list(v, f+".channels", "a list of channels") {
+				name := d.str(ch, fmt.Sprintf("%s.channels[%d]", f, j))
+				if !slices.Contains(v1.Channels(), name) {
+					d.failf(ch, fmt.Sprintf("%s.channels[%d]", f, j), "%q is not a channel (%s)", name, strings.Join(v1.Channels(), ", "))
+				}
+				a.Channels = append(a.Channels, name)
+			}
 		}
 		out = append(out, a)
 	}

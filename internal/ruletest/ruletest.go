@@ -148,6 +148,11 @@ type AlertExpectation struct {
 	Subject *regexp.Regexp
 	// SentSubject is the subject of an alert that was sent (not set in expectations).
 	SentSubject string
+	// Channels, when not nil, are exactly the channels the alert goes to, in any order.
+	// Sent alerts carry theirs in SentChannels.
+	Channels []string
+	// SentChannels are the channels of an alert that was sent (not set in expectations).
+	SentChannels []string
 }
 
 // Alert events.

@@ -187,7 +187,7 @@ func (s *simulation) step(set *load.Set, now time.Time, interval time.Duration) 
 	}
 	var ev events
 	for _, a := range r.Alerts {
-		ev.alerts = append(ev.alerts, AlertExpectation{Rule: a.Rule, Node: a.Node, Event: a.Event, Template: a.Template, SentSubject: a.Subject})
+		ev.alerts = append(ev.alerts, AlertExpectation{Rule: a.Rule, Node: a.Node, Event: a.Event, Template: a.Template, SentSubject: a.Subject, SentChannels: a.Channels})
 	}
 	after := podIDs(s.snap.Pods)
 	for _, id := range sortedKeys(before) {
