@@ -63,3 +63,16 @@ func (m *Monitoring) UnmarshalJSON(b []byte) error {
 	m.CheckInterval = *interval
 	return nil
 }
+
+// UnmarshalJSON reads an alert template's spec, taking a repeatInterval of "" as unset.
+func (s *AlertTemplateSpec) UnmarshalJSON(b []byte) error {
+	type plain AlertTemplateSpec
+	aux := struct {
+		*plain
+		RepeatInterval optionalDuration `json:"repeatInterval,omitempty"`
+	}{plain: (*plain)(s), RepeatInterval: optionalDuration{&s.RepeatInterval}}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return fmt.Errorf("alert template spec: %w", err)
+	}
+	return nil
+}

@@ -43,6 +43,13 @@ type AlertTemplateSpec struct {
 	// +kubebuilder:validation:MaxItems=8
 	// +optional
 	Channels []Channel `json:"channels,omitempty"`
+	// RepeatInterval is how often an alert from this template is sent again while its
+	// rule keeps firing on a node; 0s never repeats it. Absent or "" means the run's
+	// (ngctl --alert-repeat-interval, 4h by default).
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)?$`
+	// +optional
+	RepeatInterval *metav1.Duration `json:"repeatInterval,omitempty"`
 	// Variables are free-form values available to the template; kept as written.
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Type=object

@@ -152,6 +152,11 @@ func (in *AlertTemplateSpec) DeepCopyInto(out *AlertTemplateSpec) {
 		*out = make([]Channel, len(*in))
 		copy(*out, *in)
 	}
+	if in.RepeatInterval != nil {
+		in, out := &in.RepeatInterval, &out.RepeatInterval
+		*out = new(metav1.Duration)
+		**out = **in
+	}
 	if in.Variables != nil {
 		in, out := &in.Variables, &out.Variables
 		*out = new(apiextensionsv1.JSON)

@@ -33,6 +33,7 @@ func planFlags() []cli.Flag {
 		&cli.StringFlag{Name: "rule", Usage: "plan only the rule `NAME`"},
 		&cli.StringFlag{Name: "node", Usage: "show only the changes of the node `NAME`"},
 		&cli.DurationFlag{Name: "staleness", Value: 5 * time.Minute, Usage: "a metric whose latest sample is older than this `DURATION` is Unknown"},
+		&cli.DurationFlag{Name: "alert-repeat-interval", Value: plan.DefaultRepeatInterval, Usage: "send a firing rule's alert again after `DURATION` (0s: never; a template's repeatInterval wins)"},
 		&cli.StringFlag{Name: "max-disruptive", Value: "30%", Usage: "at most `N` (or N%) of all nodes under disruptive effects at once"},
 		&cli.BoolFlag{Name: "no-color", Usage: "never color the text output (it is colored only on a terminal, and never with $NO_COLOR)"},
 	}, clusterFlags(true)...)
@@ -91,10 +92,11 @@ func readPlanInputs(c *cli.Context) (*planInputs, error) {
 		return nil, exitf(1, "invalid value for --max-disruptive: %v (0 allows none)", err)
 	}
 	in := &planInputs{set: set, ctx: c.Context, opts: engine.Options{
-		Staleness:     c.Duration("staleness"),
-		MaxDisruptive: &maxDisruptive,
-		Rule:          c.String("rule"),
-		Node:          c.String("node"),
+		Staleness:      c.Duration("staleness"),
+		RepeatInterval: repeatInterval(c.Duration("alert-repeat-interval")),
+		MaxDisruptive:  &maxDisruptive,
+		Rule:           c.String("rule"),
+		Node:           c.String("node"),
 	}}
 	if kind := metricsSource(c); c.String("snapshot") != "" || kind == sourceSnapshot {
 		if kind != sourceSnapshot {
@@ -233,4 +235,12 @@ func showCommand() *cli.Command {
 			return renderPlan(c, p, c.String("output"))
 		},
 	}
+}
+
+// repeatInterval turns --alert-repeat-interval into the engine's: 0s means never.
+func repeatInterval(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }

@@ -29,9 +29,12 @@ type Options struct {
 	Staleness     time.Duration       // default evaluate.DefaultStaleness
 	MaxDisruptive *intstr.IntOrString // global disruptive cap; nil = plan.DefaultMaxDisruptive
 	TTL           time.Duration       // how long a saved plan stays valid; default 10m
-	Rule          string              // plan only this rule ("" = all)
-	Node          string              // show only this node's changes ("" = all)
-	Source        string              // where the fleet came from, for the plan's inputs
+	// RepeatInterval is how often a firing rule's notification is repeated (templates
+	// may set their own); 0 means plan.DefaultRepeatInterval, negative never.
+	RepeatInterval time.Duration
+	Rule           string // plan only this rule ("" = all)
+	Node           string // show only this node's changes ("" = all)
+	Source         string // where the fleet came from, for the plan's inputs
 	// NodeVersions are the nodes' resourceVersions (live clusters), so that a saved plan
 	// can be refused when a node it changes changed.
 	NodeVersions map[string]string
@@ -84,10 +87,11 @@ func Plan(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, f *Fleet,
 		MaxDisruptive: opts.MaxDisruptive, TTL: opts.TTL,
 		Inputs: plan.Inputs{RulesHash: RulesHash(rs, templates), FleetHash: f.Hash, Source: opts.Source,
 			NodeVersions: opts.NodeVersions},
-		PartialRules: opts.Rule != "",
-		Refusals:     opts.Refusals,
-		Warnings:     opts.Warnings,
-		Node:         opts.Node,
+		PartialRules:   opts.Rule != "",
+		Refusals:       opts.Refusals,
+		RepeatInterval: opts.RepeatInterval,
+		Warnings:       opts.Warnings,
+		Node:           opts.Node,
 	})
 	return p, nil
 }

@@ -31,11 +31,15 @@ func (c *checker) warnf(ptr string, format string, args ...any) {
 // checkBeforeDecode checks the values of a schema-valid rule that would make decoding
 // fail: durations time.ParseDuration rejects and maxUnhealthy.
 func checkBeforeDecode(d *document) Diagnostics {
+	c := &checker{d: d}
+	spec, _ := d.root["spec"].(map[string]any)
+	if d.kind == kindTemplate {
+		c.duration("/spec/repeatInterval", spec["repeatInterval"])
+		return c.ds
+	}
 	if d.kind != kindRule {
 		return nil
 	}
-	c := &checker{d: d}
-	spec, _ := d.root["spec"].(map[string]any)
 	for _, list := range []string{"conditions", "recoveryConditions"} {
 		items, _ := spec[list].([]any)
 		for i, it := range items {

@@ -130,14 +130,24 @@ func (p *reconcilePass) pendingAlerts(d *decision, event string) {
 		}
 		return
 	}
-	repeat := p.c.repeatInterval()
-	if event != ledger.EventFiring || n.At == nil || repeat <= 0 || p.c.now.Before(n.At.Add(repeat)) {
+	if event != ledger.EventFiring || n.At == nil {
 		return
 	}
 	why := "repeat: still firing, last notified " + stamp(*n.At)
 	for _, a := range d.r.alerts(event) {
-		p.alert(d, a, planEvent, nil, why)
+		if repeat := p.c.repeatFor(a); repeat > 0 && !p.c.now.Before(n.At.Add(repeat)) {
+			p.alert(d, a, planEvent, nil, why)
+		}
 	}
+}
+
+// repeatFor is how often an alert action's notification is repeated while firing: its
+// template's repeatInterval, else the run's.
+func (c *computer) repeatFor(a *v1.AlertAction) time.Duration {
+	if t := c.in.Templates[a.Template]; t != nil && t.Spec.RepeatInterval != nil {
+		return t.Spec.RepeatInterval.Duration
+	}
+	return c.repeatInterval()
 }
 
 // pendingAlert is an alert rendered from a template, kept to render again with the plan ID.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/ledger"
@@ -34,13 +35,14 @@ func TestComputeNotifications(t *testing.T) {
 	}
 	const fired = `n1 +alert (hl) firing high-load-alert [email slack] "[NodeGuardian] High load on node n1"`
 	tests := []struct {
-		name     string
-		node     corev1.Node
-		cpu      string
-		repeat   time.Duration
-		changes  []string
-		reason   string           // of the alert change
-		notified *ledger.Notified // the entry's after the plan (nil: not checked)
+		name       string
+		node       corev1.Node
+		cpu        string
+		repeat     time.Duration
+		tmplRepeat string // the template's repeatInterval ("": unset)
+		changes    []string
+		reason     string           // of the alert change
+		notified   *ledger.Notified // the entry's after the plan (nil: not checked)
 	}{
 		{name: "firing: one notification, pending in the ledger", node: fxNode("n1"), cpu: "2",
 			changes:  []string{"n1 ~state hl Healthy→Firing", "n1 +taint nodeguardian/high-load=true:NoSchedule (hl)", "n1 +label nodeguardian.io/status=high-load (hl)", "n1 +ledger", fired},
@@ -56,6 +58,9 @@ func TestComputeNotifications(t *testing.T) {
 		{name: "a shorter repeat interval", node: firing(notified("firing", time.Hour, "email", "slack")), cpu: "2", repeat: 30 * time.Minute,
 			changes: []string{fired}, reason: "repeat: still firing"},
 		{name: "repeat off", node: firing(notified("firing", 50*time.Hour, "email", "slack")), cpu: "2", repeat: -1, changes: []string{}},
+		{name: "the template's repeat interval wins", node: firing(notified("firing", 2*time.Hour, "email", "slack")), cpu: "2", repeat: 10 * time.Hour, tmplRepeat: "1h",
+			changes: []string{fired}, reason: "repeat: still firing"},
+		{name: "a template that never repeats", node: firing(notified("firing", 50*time.Hour, "email", "slack")), cpu: "2", tmplRepeat: "0s", changes: []string{}},
 		{name: "recovery: one resolved notification, pending in the ledger", node: firing(notified("firing", time.Hour, "email", "slack")), cpu: "1",
 			changes: []string{"n1 ~state hl Firing→Healthy", "n1 -taint nodeguardian/high-load=true:NoSchedule (hl)", "n1 -label nodeguardian.io/status=high-load (hl)", "n1 ~ledger",
 				`n1 +alert (hl) recovered recovery-alert [webhook] "[NodeGuardian] Node n1 has recovered"`},
@@ -67,7 +72,16 @@ func TestComputeNotifications(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fxRun(t, fxCase{rules: []*v1.NodeGuardianRule{hl}, nodes: []corev1.Node{tt.node}, series: fxCPU(tt.cpu), changes: tt.changes,
-				input: func(in *Input) { in.RepeatInterval = tt.repeat },
+				input: func(in *Input) {
+					in.RepeatInterval = tt.repeat
+					if tt.tmplRepeat != "" {
+						d, err := time.ParseDuration(tt.tmplRepeat)
+						if err != nil {
+							t.Fatal(err)
+						}
+						in.Templates["high-load-alert"].Spec.RepeatInterval = &metav1.Duration{Duration: d}
+					}
+				},
 				check: func(t *testing.T, p *Plan) {
 					for _, n := range p.Nodes {
 						for _, c := range n.Changes {

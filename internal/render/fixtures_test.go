@@ -74,9 +74,10 @@ func everyFieldTemplate() *v1.AlertTemplate {
 			Annotations: map[string]string{"description": "all fields"},
 		},
 		Spec: v1.AlertTemplateSpec{
-			Subject:  `[NodeGuardian] "{{ node_name }}" is overloaded`,
-			Body:     "Node {{ node_name }} is overloaded:\n\n- CPU load ratio: {{ metrics.cpu_load_ratio }}\n- Checked at: {{ timestamp }}\n",
-			Channels: []v1.Channel{v1.ChannelEmail, v1.ChannelWebhook, v1.ChannelLog},
+			Subject:        `[NodeGuardian] "{{ node_name }}" is overloaded`,
+			Body:           "Node {{ node_name }} is overloaded:\n\n- CPU load ratio: {{ metrics.cpu_load_ratio }}\n- Checked at: {{ timestamp }}\n",
+			Channels:       []v1.Channel{v1.ChannelEmail, v1.ChannelWebhook, v1.ChannelLog},
+			RepeatInterval: &metav1.Duration{Duration: 90 * time.Minute},
 			Variables: &apiextensionsv1.JSON{Raw: []byte(
 				`{"runbook":"https://runbooks.example.com/high-load","threshold":1.50,"count":90,"big":1e3,` +
 					`"neg":-4,"enabled":true,"none":null,"owners":["sre",{"name":"ops","on-call":true}],"empty":{},"nothing":[],` +

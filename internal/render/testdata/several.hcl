@@ -35,14 +35,15 @@ alert_template "every-field-alert" {
   annotations = {
     "description" = "all fields"
   }
-  subject  = "[NodeGuardian] \"{{ node_name }}\" is overloaded"
-  body     = <<-EOT
+  subject         = "[NodeGuardian] \"{{ node_name }}\" is overloaded"
+  body            = <<-EOT
     Node {{ node_name }} is overloaded:
 
     - CPU load ratio: {{ metrics.cpu_load_ratio }}
     - Checked at: {{ timestamp }}
   EOT
-  channels = ["email", "webhook", "log"]
+  channels        = ["email", "webhook", "log"]
+  repeat_interval = "1h30m"
   variables = {
     "big"     = 1e3
     "count"   = 90
