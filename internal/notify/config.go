@@ -139,8 +139,9 @@ func (u URL) GoString() string { return u.String() }
 // Format makes every fmt verb show String.
 func (u URL) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(u.String())) }
 
-// DefaultResolveTimeout is the default AlertmanagerConfig.ResolveTimeout.
-const DefaultResolveTimeout = time.Hour
+// DefaultResolveTimeout is the default AlertmanagerConfig.ResolveTimeout: above the
+// default repeat interval of firing alerts (4h), which is when ngctl posts them again.
+const DefaultResolveTimeout = 5 * time.Hour
 
 // Channels lists the configured channels, log included.
 func (c Config) Channels() []string {
