@@ -30,6 +30,8 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only
 		if tmpl == nil {
 			p.c.warn(d.r.name, p.node(), "alert template "+a.Template+" not found; a default subject is used")
 		}
+	} else {
+		p.c.warn(d.r.name, "", "an alert action names no template; the default message is used")
 	}
 	al.Channels = alertChannels(a, tmpl)
 	if only != nil {

@@ -91,9 +91,9 @@ metadata: {priority: 7}
 			"n1 +annotation a=2 (all)", "n1 +annotation b=1 (all)", "n1 +cordon (all)", "n1 +ledger",
 			"n1 +evict (all) default/p", `n1 +alert (all) firing  [log] "[NodeGuardian] all firing on n1"`,
 		},
-		warnings: []string{"n3 all: cpuLoadRatio: no data", "n3 pending: memoryUtilizationPercent: no data"},
+		warnings: []string{"all: an alert action names no template; the default message is used", "n3 all: cpuLoadRatio: no data", "n3 pending: memoryUtilizationPercent: no data"},
 		check: func(t *testing.T, p *Plan) {
-			want := Summary{NodesToChange: 1, Adds: 5, Evictions: 1, Alerts: 1, Warnings: 2}
+			want := Summary{NodesToChange: 1, Adds: 5, Evictions: 1, Alerts: 1, Warnings: 3}
 			if p.Summary != want {
 				t.Errorf("summary %+v, want %+v", p.Summary, want)
 			}

@@ -397,7 +397,7 @@ actions: [{type: alert, alert: `+alert+`}]
 		{"the action's channels first", "{template: high-load-alert, channels: [webhook]}",
 			[]string{`n1 +alert (al) firing high-load-alert [webhook] "[NodeGuardian] High load on node n1"`}, []string{}, ""},
 		{"no template: log and a default subject", "{}",
-			[]string{`n1 +alert (al) firing  [log] "[NodeGuardian] al firing on n1"`}, []string{}, "cpuLoadRatio 2 > 1.5"},
+			[]string{`n1 +alert (al) firing  [log] "[NodeGuardian] al firing on n1"`}, []string{"al: an alert action names no template; the default message is used"}, "cpuLoadRatio 2 > 1.5"},
 		{"missing template: a default subject and a warning", "{template: nope}",
 			[]string{`n1 +alert (al) firing nope [log] "[NodeGuardian] al firing on n1"`}, []string{"n1 al: alert template nope not found; a default subject is used"}, ""},
 		{"enabled: false", "{enabled: false, template: high-load-alert}", []string{}, []string{}, ""},
