@@ -12,17 +12,15 @@ package amtest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nodeguardian/nodeguardian/internal/proctest"
 )
 
 // Environment variables read by this package.
@@ -47,9 +45,7 @@ type Server struct {
 	// URL is Alertmanager's base URL (http://127.0.0.1:PORT).
 	URL string
 
-	cmd  *exec.Cmd
-	done chan struct{}
-	out  *syncBuffer
+	proc *proctest.Process
 }
 
 // Binary returns the alertmanager path, skipping the test when it is missing (failing
@@ -93,75 +89,32 @@ func Start(t testing.TB) *Server {
 	t.Cleanup(func() {
 		s.Stop()
 		if t.Failed() {
-			t.Logf("amtest: alertmanager output:\n%s", s.out.String())
+			t.Logf("amtest: alertmanager output:\n%s", s.proc.Output())
 		}
 	})
 	return s
 }
 
 func (s *Server) start(bin, cfg, data string) error {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := proctest.FreeAddr()
 	if err != nil {
-		return fmt.Errorf("finding a free port: %w", err)
+		return err
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	s.out = &syncBuffer{}
-	s.cmd = exec.Command(bin, "--config.file="+cfg, "--storage.path="+data,
-		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
-	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	if err := s.cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w", bin, err)
+	s.proc, err = proctest.Start(exec.Command(bin, "--config.file="+cfg, "--storage.path="+data,
+		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn"))
+	if err != nil {
+		return err
 	}
-	s.done = make(chan struct{})
-	go func() {
-		_ = s.cmd.Wait()
-		close(s.done)
-	}()
 	s.URL = "http://" + addr
-	if err := s.waitReady(60 * time.Second); err != nil {
-		s.Stop()
-		return fmt.Errorf("%s on %s: %w\n%s", bin, addr, err, s.out.String())
+	if err := s.proc.WaitReady(s.URL+"/-/ready", 60*time.Second); err != nil {
+		s.proc.Stop()
+		return fmt.Errorf("%s on %s: %w\n%s", bin, addr, err, s.proc.Output())
 	}
 	return nil
 }
 
-func (s *Server) waitReady(timeout time.Duration) error {
-	client := &http.Client{Timeout: 2 * time.Second}
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		select {
-		case <-s.done:
-			return errors.New("exited before it was ready")
-		default:
-		}
-		if resp, err := client.Get(s.URL + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-	}
-	return fmt.Errorf("not ready after %s", timeout)
-}
-
 // Stop stops Alertmanager (SIGTERM, then SIGKILL after 10s). It may be called twice.
-func (s *Server) Stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
+func (s *Server) Stop() { s.proc.Stop() }
 
 // Alert is an alert as GET /api/v2/alerts lists it.
 type Alert struct {
@@ -188,22 +141,4 @@ func (s *Server) Alerts(t testing.TB) []Alert {
 		t.Fatalf("amtest: decoding /api/v2/alerts: %v", err)
 	}
 	return out
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	return len(p), nil
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
 }

@@ -16,11 +16,8 @@
 package promtest
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -30,9 +27,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nodeguardian/nodeguardian/internal/proctest"
 )
 
 // Environment variables read by this package.
@@ -73,10 +71,8 @@ type Server struct {
 	// PrometheusURL is Prometheus itself.
 	PrometheusURL string
 
-	cmd    *exec.Cmd
-	done   chan struct{} // closed when the process has exited
-	stderr *syncBuffer
-	proxy  *httptest.Server
+	proc  *proctest.Process
+	proxy *httptest.Server
 
 	mu     sync.Mutex
 	counts map[string]int
@@ -149,7 +145,7 @@ func Start(t testing.TB, opts Options) *Server {
 	t.Cleanup(func() {
 		s.Stop()
 		if t.Failed() {
-			t.Logf("promtest: prometheus output:\n%s", tail(s.stderr.String(), 4000))
+			t.Logf("promtest: prometheus output:\n%s", tail(s.proc.Output(), 4000))
 		}
 	})
 	s.startProxy(t, opts.Authorization)
@@ -172,7 +168,7 @@ func configYAML(opts Options) string {
 // start runs Prometheus on a free port and waits until it is ready; on failure the
 // process is stopped.
 func (s *Server) start(bin, cfgFile, dataDir string, opts Options) error {
-	addr, err := freeAddr()
+	addr, err := proctest.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -185,80 +181,22 @@ func (s *Server) start(bin, cfgFile, dataDir string, opts Options) error {
 	if opts.LookbackDelta > 0 {
 		args = append(args, "--query.lookback-delta="+opts.LookbackDelta.String())
 	}
-	s.stderr = &syncBuffer{}
-	s.cmd = exec.Command(bin, args...)
-	s.cmd.Stdout, s.cmd.Stderr = s.stderr, s.stderr
-	if err := s.cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w", bin, err)
+	s.proc, err = proctest.Start(exec.Command(bin, args...))
+	if err != nil {
+		return err
 	}
-	s.done = make(chan struct{})
-	go func() {
-		_ = s.cmd.Wait()
-		close(s.done)
-	}()
 	s.PrometheusURL = "http://" + addr
-	if err := s.waitReady(opts.StartTimeout); err != nil {
-		s.Stop()
-		return fmt.Errorf("%s on %s: %w\n%s", bin, addr, err, tail(s.stderr.String(), 2000))
+	if err := s.proc.WaitReady(s.PrometheusURL+"/-/ready", opts.StartTimeout); err != nil {
+		s.proc.Stop()
+		return fmt.Errorf("%s on %s: %w\n%s", bin, addr, err, tail(s.proc.Output(), 2000))
 	}
 	return nil
-}
-
-// freeAddr finds a free 127.0.0.1 port.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("finding a free port: %w", err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		return "", fmt.Errorf("finding a free port: %w", err)
-	}
-	return addr, nil
-}
-
-// waitReady polls /-/ready until it answers 200, the process exits or timeout passes.
-func (s *Server) waitReady(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	client := &http.Client{Timeout: 2 * time.Second}
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			return errors.New("exited before it was ready")
-		default:
-		}
-		resp, err := client.Get(s.PrometheusURL + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("not ready after %s", timeout)
 }
 
 // Stop stops Prometheus (SIGTERM, then SIGKILL after 10s) and waits for it. The proxy
 // stays up and answers 502, like a load balancer in front of a dead Prometheus. Stop
 // may be called more than once.
-func (s *Server) Stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
+func (s *Server) Stop() { s.proc.Stop() }
 
 // startProxy puts the counting proxy in front of Prometheus; it is closed by t.Cleanup.
 func (s *Server) startProxy(t testing.TB, authorization string) {
@@ -313,22 +251,4 @@ func (s *Server) Authorizations() []string {
 }
 
 // Output is what Prometheus has logged so far.
-func (s *Server) Output() string { return s.stderr.String() }
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func (s *Server) Output() string { return s.proc.Output() }
