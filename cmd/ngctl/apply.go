@@ -88,6 +88,7 @@ func applyLive(c *cli.Context, in *planInputs, p *plan.Plan, sender *deliver.Sen
 	if sender != nil {
 		opts.Deliver = sender.Deliver
 	}
+	opts.Planned = in.state.Planned(p)
 	res, err := in.src.Cluster.Apply(c.Context, p, in.state.Replan, opts)
 	if err != nil {
 		return exitf(1, "apply: %v", err)

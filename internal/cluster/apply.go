@@ -59,6 +59,11 @@ type ApplyOptions struct {
 	// is sent twice. Nil records every alert as delivered to all its channels (the
 	// caller only logs them). Calls may overlap (one per node).
 	Deliver func(ctx context.Context, alerts []apply.SentAlert) [][]string
+	// Planned returns a node as the plan read it (nil when unknown). When its
+	// resourceVersion is the planned one, its PATCH is computed from it and sent at once,
+	// guarded by that resourceVersion: one request per changed node, and a GET only after
+	// a 409 Conflict. Without it every node is read before it is patched.
+	Planned func(name string) *corev1.Node
 }
 
 func (o ApplyOptions) withDefaults() ApplyOptions {
@@ -102,6 +107,7 @@ type ApplyResult struct {
 type nodeOutcome struct {
 	changed   bool
 	replanned bool
+	written   *corev1.Node // the node as the PATCH left it (nil: not patched)
 	evicted   int
 	blocked   []string
 	skipped   []string
@@ -194,7 +200,7 @@ func (a *applier) node(ctx context.Context, np plan.NodePlan) nodeOutcome {
 	out.skipped = append(out.skipped, ev.skipped...)
 	out.err = ev.err
 	if len(out.alerts) > 0 {
-		if err := a.deliver(ctx, final, out.alerts); err != nil && out.err == nil {
+		if err := a.deliver(ctx, final, out.alerts, out.written); err != nil && out.err == nil {
 			out.err = err
 		}
 	}
@@ -203,7 +209,7 @@ func (a *applier) node(ctx context.Context, np plan.NodePlan) nodeOutcome {
 
 // deliver sends a node's alerts and records what was delivered in its ledger, re-reading
 // the node on a write conflict (recording is idempotent).
-func (a *applier) deliver(ctx context.Context, np plan.NodePlan, sent []apply.SentAlert) error {
+func (a *applier) deliver(ctx context.Context, np plan.NodePlan, sent []apply.SentAlert, written *corev1.Node) error {
 	var got [][]string
 	if a.o.Deliver != nil {
 		got = a.o.Deliver(ctx, sent)
@@ -224,10 +230,13 @@ func (a *applier) deliver(ctx context.Context, np plan.NodePlan, sent []apply.Se
 		delivered[np.Node][i] = channels
 		k++
 	}
+	node := written // as our PATCH left it: no read needed unless someone wrote since
 	for range MaxConflictRetries {
-		node, err := a.c.Node(ctx, np.Node)
-		if err != nil {
-			return fmt.Errorf("record alerts of node %s: %w", np.Node, err)
+		if node == nil {
+			var err error
+			if node, err = a.c.Node(ctx, np.Node); err != nil {
+				return fmt.Errorf("record alerts of node %s: %w", np.Node, err)
+			}
 		}
 		updated := node.DeepCopy()
 		if !apply.RecordAlerts(updated, np, delivered, a.c.now()) {
@@ -244,6 +253,7 @@ func (a *applier) deliver(ctx context.Context, np plan.NodePlan, sent []apply.Se
 			}
 			return nil
 		}
+		node = nil
 	}
 	return fmt.Errorf("record alerts of node %s: the node kept changing", np.Node)
 }
@@ -252,15 +262,23 @@ func (a *applier) deliver(ctx context.Context, np plan.NodePlan, sent []apply.Se
 // a new one when the node had to be planned again.
 func (a *applier) patch(ctx context.Context, np plan.NodePlan) (plan.NodePlan, nodeOutcome) {
 	var out nodeOutcome
-	node, err := a.c.Node(ctx, np.Node)
-	if err != nil {
-		out.err = err
-		return np, out
-	}
 	rv := plannedVersion(a.p, np)
 	if rv == "" {
 		out.err = fmt.Errorf("node %s: the plan does not record the node's resourceVersion (it was not made against a live cluster)", np.Node)
 		return np, out
+	}
+	var node *corev1.Node
+	if a.o.Planned != nil {
+		if n := a.o.Planned(np.Node); n != nil && n.ResourceVersion == rv {
+			node = n.DeepCopy()
+		}
+	}
+	var err error
+	if node == nil {
+		if node, err = a.c.Node(ctx, np.Node); err != nil {
+			out.err = err
+			return np, out
+		}
 	}
 	var conflict error
 	for replans := 0; ; {
@@ -277,7 +295,8 @@ func (a *applier) patch(ctx context.Context, np plan.NodePlan) (plan.NodePlan, n
 			}
 			rv = node.ResourceVersion
 		}
-		out.changed, out.skipped, conflict = a.write(ctx, node, np)
+		out.written, out.skipped, conflict = a.write(ctx, node, np)
+		out.changed = out.written != nil
 		if conflict == nil || !apierrors.IsConflict(conflict) {
 			out.err = conflict
 			return np, out
@@ -289,20 +308,21 @@ func (a *applier) patch(ctx context.Context, np plan.NodePlan) (plan.NodePlan, n
 	}
 }
 
-// write applies a node plan's object changes to node (as read) and sends the difference
-// as one merge PATCH guarded by node's resourceVersion. It reports whether it sent one.
-func (a *applier) write(ctx context.Context, node *corev1.Node, np plan.NodePlan) (bool, []string, error) {
+// write applies a node plan's object changes to node (as read or planned) and sends the
+// difference as one merge PATCH guarded by node's resourceVersion. It returns the node as
+// the PATCH left it, nil when it sent none.
+func (a *applier) write(ctx context.Context, node *corev1.Node, np plan.NodePlan) (*corev1.Node, []string, error) {
 	desired := node.DeepCopy()
 	skipped := apply.ToNode(desired, np, a.c.now().UTC().Truncate(time.Second))
 	body, err := nodePatch(node, desired, node.ResourceVersion)
 	if err != nil || body == nil {
-		return false, skipped, err
+		return nil, skipped, err
 	}
-	_, err = a.c.kube.CoreV1().Nodes().Patch(ctx, node.Name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: fieldManager})
+	written, err := a.c.kube.CoreV1().Nodes().Patch(ctx, node.Name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: fieldManager})
 	if err != nil {
-		return false, skipped, fmt.Errorf("patch node %s: %w", node.Name, err)
+		return nil, skipped, fmt.Errorf("patch node %s: %w", node.Name, err)
 	}
-	return true, skipped, nil
+	return written, skipped, nil
 }
 
 // plannedVersion is the resourceVersion a node was planned at ("" when the plan does not

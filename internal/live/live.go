@@ -187,6 +187,23 @@ func hash(s *fleet.Snapshot) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// Planned returns the nodes p changes as the plan read them, copied now, for
+// cluster.ApplyOptions.Planned: the function is safe for concurrent use, also while
+// Replan runs.
+func (st *State) Planned(p *plan.Plan) func(name string) *corev1.Node {
+	want := make(map[string]bool, len(p.Nodes))
+	for _, np := range p.Nodes {
+		want[np.Node] = true
+	}
+	nodes := make(map[string]*corev1.Node, len(want))
+	for i := range st.Snapshot.Nodes {
+		if n := &st.Snapshot.Nodes[i]; want[n.Name] {
+			nodes[n.Name] = n.DeepCopy()
+		}
+	}
+	return func(name string) *corev1.Node { return nodes[name] }
+}
+
 // Replan plans one node again after it changed under us (a write conflict), with the
 // same metrics; it returns the node's changes now (an empty NodePlan when none).
 func (st *State) Replan(_ context.Context, node *corev1.Node) (*plan.NodePlan, error) {
