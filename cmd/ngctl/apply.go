@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -89,7 +90,13 @@ func applyLive(c *cli.Context, in *planInputs, p *plan.Plan, sender *deliver.Sen
 		opts.Deliver = sender.Deliver
 	}
 	opts.Planned = in.state.Planned(p)
-	res, err := in.src.Cluster.Apply(c.Context, p, in.state.Replan, opts)
+	ctx := c.Context
+	if d := c.Duration("timeout"); d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	res, err := in.src.Cluster.Apply(ctx, p, in.state.Replan, opts)
 	if err != nil {
 		return exitf(1, "apply: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,6 +18,7 @@ import (
 func alertFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "alert-config", Usage: "alert channels `FILE` (docs/alerts.md); $ALERT_EMAIL_TO, $ALERT_SLACK_WEBHOOK, $ALERT_WEBHOOK_URL and the SMTP variables complete it"},
+		&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "live: give up the whole apply after `DURATION` (0s: never); what is not done by then is reported, and apply exits 1"},
 		&cli.BoolFlag{Name: "send-alerts", Usage: "with --snapshot: really send the alerts (default: print them and record them as sent in the snapshot)"},
 	}
 }

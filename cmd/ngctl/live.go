@@ -36,8 +36,9 @@ func clusterFlags(withSnapshot bool) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE` (default: $KUBECONFIG, ~/.kube/config, or in-cluster)"},
 		&cli.StringFlag{Name: "context", Usage: "kubeconfig context `NAME`"},
-		&cli.Float64Flag{Name: "qps", Value: 50, Usage: "at most `N` Kubernetes API requests per second"},
-		&cli.IntFlag{Name: "burst", Value: 100, Usage: "at most `N` Kubernetes API requests in a burst above --qps"},
+		&cli.Float64Flag{Name: "qps", Value: cluster.DefaultQPS, Usage: "at most `N` Kubernetes API requests per second (client side; the API server's Priority and Fairness also applies)"},
+		&cli.DurationFlag{Name: "request-timeout", Value: cluster.DefaultRequestTimeout, Usage: "give up on one Kubernetes request after `DURATION` (0s: never), like kubectl's"},
+		&cli.IntFlag{Name: "burst", Value: cluster.DefaultBurst, Usage: "at most `N` Kubernetes API requests in a burst above --qps"},
 		&cli.BoolFlag{Name: "from-cluster", Usage: "also load NodeGuardianRule and AlertTemplate objects from the cluster"},
 		&cli.StringFlag{Name: "metrics-source", Usage: sources},
 		&cli.StringFlag{Name: "prometheus-url", EnvVars: []string{"PROMETHEUS_URL"}, Usage: "Prometheus base `URL`"},
@@ -60,7 +61,7 @@ func restConfig(c *cli.Context) (*rest.Config, error) {
 	}
 	cfg, err := cluster.RESTConfig(cluster.Options{
 		Kubeconfig: c.String("kubeconfig"), Context: c.String("context"),
-		QPS: float32(c.Float64("qps")), Burst: c.Int("burst"),
+		QPS: float32(c.Float64("qps")), Burst: c.Int("burst"), RequestTimeout: requestTimeout(c.Duration("request-timeout")),
 	})
 	if errors.Is(err, clientcmd.ErrEmptyConfig) {
 		return nil, noClusterError(c)
@@ -234,4 +235,12 @@ func staleness(c *cli.Context) time.Duration {
 		return d
 	}
 	return 5 * time.Minute
+}
+
+// requestTimeout turns --request-timeout into cluster.Options': 0s means none.
+func requestTimeout(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }

@@ -61,7 +61,7 @@ func checkNodeSelector(in *planInputs) error {
 var liveOnlyFlags = []string{
 	"now", "config", "assume-sustained", "prometheus-url", "prometheus-bearer-token-file",
 	"prometheus-username", "prometheus-password-file", "prometheus-ca-file",
-	"prometheus-insecure-skip-verify", "prometheus-timeout",
+	"prometheus-insecure-skip-verify", "prometheus-timeout", "timeout",
 }
 
 // refuseLiveOnlyFlags refuses flags given on the command line that a plan on a snapshot
@@ -70,7 +70,7 @@ func refuseLiveOnlyFlags(c *cli.Context) error {
 	given := c.LocalFlagNames()
 	names := slices.Clone(liveOnlyFlags)
 	if !c.Bool("from-cluster") {
-		names = append(names, "kubeconfig", "context", "qps", "burst")
+		names = append(names, "kubeconfig", "context", "qps", "burst", "request-timeout")
 	}
 	for _, name := range names {
 		fromEnv := name == "prometheus-url" && os.Getenv("PROMETHEUS_URL") == c.String(name) // urfave marks env values as set

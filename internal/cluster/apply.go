@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -141,6 +143,8 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, replan ReplanFunc, o A
 	if p == nil {
 		return ApplyResult{}, errors.New("apply: no plan")
 	}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	a := &applier{c: c, p: p, replan: replan, o: o.withDefaults()}
 	var todo []int
 	for i, np := range p.Nodes {
@@ -152,7 +156,14 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, replan ReplanFunc, o A
 	var progressMu sync.Mutex
 	forEach(len(todo), a.o.Concurrency, func(k int) {
 		i := todo[k]
-		out := a.node(ctx, p.Nodes[i])
+		var out nodeOutcome
+		if err := context.Cause(ctx); err != nil {
+			out.err = fmt.Errorf("node %s: not applied: %w", p.Nodes[i].Node, err)
+		} else if out = a.node(ctx, p.Nodes[i]); unreachable(out.err) {
+			// An API server that stops answering fails every node the same way: stop
+			// rather than wait for each in turn.
+			stop(fmt.Errorf("the API server did not answer: %w", out.err))
+		}
 		outcomes[i] = &out
 		if a.o.Progress != nil {
 			progressMu.Lock()
@@ -368,4 +379,15 @@ func alerts(np plan.NodePlan) []apply.SentAlert {
 		out = append(out, a)
 	}
 	return out
+}
+
+// unreachable reports whether err says the API server did not answer in time (or at
+// all), as opposed to refusing a request.
+func unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) ||
+		(errors.As(err, &ne) && ne.Timeout()) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }

@@ -38,10 +38,15 @@ import (
 
 // Client defaults.
 const (
-	// DefaultQPS is the client's sustained request rate when Options.QPS is 0.
-	DefaultQPS = 50
+	// DefaultQPS is the client's sustained request rate when Options.QPS is 0. It is set
+	// above what ngctl can ask for: its requests are bounded by its own concurrency (a
+	// few nodes at a time, one request per changed node, paginated LISTs), and the API
+	// server's Priority and Fairness, not a client-side limiter, protects the server.
+	// client-go's default (5 QPS for rest.Config, 50 in kubectl) throttled a 100-node
+	// apply to seconds.
+	DefaultQPS = 1000
 	// DefaultBurst is the client's request burst when Options.Burst is 0.
-	DefaultBurst = 100
+	DefaultBurst = 2000
 	// PageSize is how many objects one LIST request returns at most.
 	PageSize = 500
 	// podListWorkers bounds the concurrent per-node pod LISTs of PodsOn.
@@ -60,7 +65,14 @@ type Options struct {
 	// QPS and Burst limit the client's request rate (0: DefaultQPS, DefaultBurst).
 	QPS   float32
 	Burst int
+	// RequestTimeout bounds every request (0: DefaultRequestTimeout; negative: none).
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout bounds one Kubernetes request when Options.RequestTimeout is 0:
+// an API server that stops answering fails the call within it (a LIST page, a PATCH, an
+// eviction), and Apply then stops (see Apply).
+const DefaultRequestTimeout = 20 * time.Second
 
 // RESTConfig builds a client configuration following client-go's clientcmd conventions:
 // --kubeconfig, else $KUBECONFIG, else ~/.kube/config, else the in-cluster
@@ -81,6 +93,12 @@ func RESTConfig(o Options) (*rest.Config, error) {
 		return nil, fmt.Errorf("load %s: %w", where, err)
 	}
 	cfg.QPS, cfg.Burst = o.QPS, o.Burst
+	switch {
+	case o.RequestTimeout > 0:
+		cfg.Timeout = o.RequestTimeout
+	case o.RequestTimeout == 0:
+		cfg.Timeout = DefaultRequestTimeout
+	}
 	if cfg.QPS <= 0 {
 		cfg.QPS = DefaultQPS
 	}

@@ -187,6 +187,37 @@ func TestPodsOn(t *testing.T) {
 	}
 }
 
+// For many nodes, one paginated LIST of all pods replaces a LIST per node.
+func TestPodsOnManyNodes(t *testing.T) {
+	f := newFixture(t)
+	ctx := testContext(t)
+	f.createNamespace(t, "podsmany")
+	var names []string
+	for i := range PodsPerNodeListMax + 4 {
+		names = append(names, fmt.Sprintf("podsmany-%02d", i))
+	}
+	for i, p := range []string{"x", "y", "z"} {
+		createPod(t, f, "podsmany", p, names[i*5], nil)
+	}
+	createPod(t, f, "podsmany", "elsewhere", "podsmany-other", nil)
+	f.rec.reset()
+	pods, err := f.c.PodsOn(ctx, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range pods {
+		got = append(got, p.Name+"@"+p.Spec.NodeName)
+	}
+	if want := []string{"x@podsmany-00", "y@podsmany-05", "z@podsmany-10"}; !slices.Equal(got, want) {
+		t.Errorf("pods = %q, want %q", got, want)
+	}
+	lists := f.rec.matching("GET", "/api/v1/pods")
+	if len(lists) != 1 || strings.Contains(lists[0].Query, "fieldSelector") {
+		t.Errorf("pod LISTs %+v, want one without a field selector", lists)
+	}
+}
+
 func TestPDBs(t *testing.T) {
 	f := newFixture(t)
 	ctx := testContext(t)

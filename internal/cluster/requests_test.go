@@ -2,10 +2,13 @@ package cluster
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/rest"
 
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 )
@@ -47,5 +50,53 @@ func TestApplyOneRequestPerChangedNode(t *testing.T) {
 	}
 	if err := res.Failed["one-request-2"]; !strings.Contains(err.Error(), "changed since it was planned") {
 		t.Errorf("one-request-2: %v", err)
+	}
+}
+
+// An API server that stops answering mid-apply fails the apply quickly: the requests in
+// flight time out (--request-timeout) and the nodes not yet started are not attempted.
+func TestApplyStopsWhenTheAPIServerIsSilent(t *testing.T) {
+	f := newFixture(t)
+	ctx := testContext(t)
+	rec := &recorder{}
+	cfg := rest.CopyConfig(f.env.Config)
+	cfg.QPS, cfg.Burst, cfg.Timeout = 1000, 1000, 500*time.Millisecond
+	cfg.Wrap(rec.wrap)
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.setBefore(func(req *http.Request) {
+		if req.Method == http.MethodPatch { // silent: connection open, nothing answered
+			<-req.Context().Done()
+		}
+	})
+	planned := map[string]*corev1.Node{}
+	p := &plan.Plan{}
+	for i := range 12 {
+		name := fmt.Sprintf("silent-%02d", i)
+		n := f.createNode(t, name)
+		planned[name] = n
+		p.Nodes = append(p.Nodes, plan.NodePlan{Node: name, ResourceVersion: n.ResourceVersion, Changes: firing()})
+	}
+	res, err := c.Apply(ctx, p, nil, ApplyOptions{Concurrency: 4, Planned: func(name string) *corev1.Node { return planned[name] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failed) != 12 || res.NodesChanged != 0 {
+		t.Fatalf("failed %d, changed %d; want 12 failed", len(res.Failed), res.NodesChanged)
+	}
+	patches := rec.matching("PATCH", "/nodes/")
+	if len(patches) > 4 {
+		t.Errorf("%d PATCH requests sent to a silent API server; want at most the 4 in flight", len(patches))
+	}
+	notTried := 0
+	for _, err := range res.Failed {
+		if strings.Contains(err.Error(), "not applied: the API server did not answer") {
+			notTried++
+		}
+	}
+	if notTried < 8 {
+		t.Errorf("%d nodes reported as not applied because the API server did not answer; want at least 8: %v", notTried, res.Failed)
 	}
 }
