@@ -106,7 +106,8 @@ func applyHint(c *cli.Context, file string) string {
 	if s := c.String("snapshot"); s != "" {
 		hint = append(hint, "--snapshot", s)
 	}
-	for _, name := range []string{"rule", "node", "staleness", "max-disruptive"} {
+	for _, name := range []string{"rule", "node", "staleness", "max-disruptive", "alert-repeat-interval",
+		"kubeconfig", "context", "metrics-source", "config"} { // never the Prometheus URL: it may hold credentials
 		if c.IsSet(name) {
 			hint = append(hint, "--"+name, fmt.Sprint(c.Value(name)))
 		}
