@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -45,11 +46,10 @@ type State struct {
 
 // Read reads nodes and metric windows at now into a snapshot. Pods and PDBs are read
 // later, only for nodes where an eviction is planned.
+//
+// With Prometheus, the node LIST and the range queries run at the same time (the queries
+// do not need the node names; samples of nodes that are not in the fleet are dropped).
 func Read(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, now time.Time) (*fleet.Snapshot, metrics.Result, error) {
-	nodes, err := src.Cluster.Nodes(ctx)
-	if err != nil {
-		return nil, metrics.Result{}, err
-	}
 	defaulted := make([]*v1.NodeGuardianRule, 0, len(rules))
 	for _, r := range rules {
 		c := r.DeepCopy()
@@ -60,14 +60,10 @@ func Read(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, now ti
 	if err != nil {
 		return nil, metrics.Result{}, err
 	}
-	names := make([]string, len(nodes))
-	for i := range nodes {
-		names[i] = nodes[i].Name
-		clean(&nodes[i].ObjectMeta)
-	}
-	res, err := src.Metrics.Fetch(ctx, metrics.Request{Needs: needs, Now: now, Step: step, Nodes: names})
+	req := metrics.Request{Needs: needs, Now: now, Step: step}
+	nodes, res, err := readConcurrently(ctx, src, req)
 	if err != nil {
-		return nil, metrics.Result{}, fmt.Errorf("fetch metrics: %w", err)
+		return nil, metrics.Result{}, err
 	}
 	if res.Data == nil {
 		res.Data = &series.Data{}
@@ -81,6 +77,65 @@ func Read(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, now ti
 		Nodes: nodes, Series: fleet.Encode(res.Data, now, step),
 	}
 	return snap, res, nil
+}
+
+// readConcurrently lists the nodes and fetches the metric windows, at the same time when
+// the source does not need the node names (Prometheus), else one after the other.
+func readConcurrently(ctx context.Context, src Sources, req metrics.Request) ([]corev1.Node, metrics.Result, error) {
+	if _, prom := src.Metrics.(*metrics.Prometheus); !prom {
+		nodes, err := src.Cluster.Nodes(ctx)
+		if err != nil {
+			return nil, metrics.Result{}, err
+		}
+		req.Nodes = nodeNames(nodes)
+		res, err := src.Metrics.Fetch(ctx, req)
+		if err != nil {
+			return nil, metrics.Result{}, fmt.Errorf("fetch metrics: %w", err)
+		}
+		return nodes, res, nil
+	}
+	var (
+		res      metrics.Result
+		fetchErr error
+		done     = make(chan struct{})
+	)
+	fetchCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(done)
+		res, fetchErr = src.Metrics.Fetch(fetchCtx, req)
+	}()
+	nodes, err := src.Cluster.Nodes(ctx)
+	if err != nil {
+		cancel()
+	}
+	<-done
+	if err != nil {
+		return nil, metrics.Result{}, err
+	}
+	if fetchErr != nil {
+		return nil, metrics.Result{}, fmt.Errorf("fetch metrics: %w", fetchErr)
+	}
+	names := nodeNames(nodes)
+	if res.Data != nil { // keep the fleet's nodes only, as Request.Nodes would have
+		for node := range res.Data.Samples {
+			if _, found := slices.BinarySearch(names, node); !found {
+				delete(res.Data.Samples, node)
+			}
+		}
+	}
+	return nodes, res, nil
+}
+
+// nodeNames are the nodes' names, sorted; it also drops what the engine never reads.
+func nodeNames(nodes []corev1.Node) []string {
+	names := make([]string, len(nodes))
+	for i := range nodes {
+		names[i] = nodes[i].Name
+		clean(&nodes[i].ObjectMeta)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // clean drops what makes a snapshot large and says nothing to the engine.
