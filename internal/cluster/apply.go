@@ -330,10 +330,32 @@ func (a *applier) write(ctx context.Context, node *corev1.Node, np plan.NodePlan
 		return nil, skipped, err
 	}
 	written, err := a.c.kube.CoreV1().Nodes().Patch(ctx, node.Name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: fieldManager})
-	if err != nil {
+	if err == nil {
+		return written, skipped, nil
+	}
+	if _, answered := err.(apierrors.APIStatus); answered || apierrors.IsConflict(err) {
 		return nil, skipped, fmt.Errorf("patch node %s: %w", node.Name, err)
 	}
-	return written, skipped, nil
+	// No answer (connection lost after sending, a timeout): the PATCH may have been
+	// written. Read the node before reporting it failed.
+	if cur, ok := a.confirm(node.Name, desired); ok {
+		return cur, skipped, nil
+	}
+	return nil, skipped, fmt.Errorf("patch node %s: outcome unknown (no answer, and the node could not be read back to confirm it): %w", node.Name, err)
+}
+
+// confirm reads a node after a PATCH that got no answer and reports whether it holds what
+// the PATCH wrote (its labels, annotations, taints and unschedulable as desired). It
+// uses its own short deadline: the apply's may be what ended the PATCH.
+func (a *applier) confirm(name string, desired *corev1.Node) (*corev1.Node, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultRequestTimeout)
+	defer cancel()
+	cur, err := a.c.Node(ctx, name)
+	if err != nil {
+		return nil, false
+	}
+	diff, err := nodePatch(cur, desired, cur.ResourceVersion)
+	return cur, err == nil && diff == nil
 }
 
 // plannedVersion is the resourceVersion a node was planned at ("" when the plan does not

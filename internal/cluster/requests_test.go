@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,5 +100,41 @@ func TestApplyStopsWhenTheAPIServerIsSilent(t *testing.T) {
 	}
 	if notTried < 8 {
 		t.Errorf("%d nodes reported as not applied because the API server did not answer; want at least 8: %v", notTried, res.Failed)
+	}
+}
+
+// A PATCH whose answer is lost after it was sent is confirmed by reading the node: the
+// summary counts what was really written.
+func TestApplyConfirmsAPatchWithoutAnswer(t *testing.T) {
+	f := newFixture(t)
+	ctx := testContext(t)
+	cfg := rest.CopyConfig(f.env.Config)
+	cfg.QPS, cfg.Burst = 1000, 1000
+	var lost atomic.Int32
+	cfg.Wrap(func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			resp, err := next.RoundTrip(req)
+			if err == nil && req.Method == http.MethodPatch && strings.Contains(req.URL.Path, "lost-answer") && lost.Add(1) == 1 {
+				resp.Body.Close()
+				return nil, io.ErrUnexpectedEOF // written, but the client never hears it
+			}
+			return resp, err
+		})
+	})
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := f.createNode(t, "lost-answer")
+	p := &plan.Plan{Nodes: []plan.NodePlan{{Node: n.Name, ResourceVersion: n.ResourceVersion, Changes: firing()}}}
+	res, err := c.Apply(ctx, p, nil, ApplyOptions{Planned: func(string) *corev1.Node { return n }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failed) != 0 || res.NodesChanged != 1 {
+		t.Fatalf("failed %v, changed %d; want the lost PATCH confirmed as written", res.Failed, res.NodesChanged)
+	}
+	if got := f.getNode(t, n.Name); got.Labels["nodeguardian.io/status"] != "hot" {
+		t.Fatalf("labels %v", got.Labels)
 	}
 }
