@@ -110,6 +110,7 @@ func (p *Prometheus) client(raw string) (promv1.API, string, error) {
 type needResult struct {
 	samples  map[string][]series.Sample // node → samples
 	err      string                     // for Data.Errors; "" when the query succeeded
+	source   bool                       // err is a failed read (not a query that cannot be sent)
 	warnings []string
 }
 
@@ -187,6 +188,9 @@ func mergeResults(needs []Need, outs []needResult) Result {
 		res.Warnings = append(res.Warnings, o.warnings...)
 		if o.err != "" {
 			res.Data.Errors[needs[i].Metric] = o.err
+			if o.source {
+				res.addFailed(needs[i].Metric)
+			}
 			continue
 		}
 		for node, s := range o.samples {
@@ -226,6 +230,7 @@ func (p *Prometheus) fetchNeed(ctx context.Context, n Need, req Request, want ma
 	if err != nil {
 		f := p.failed(n, shown, "query failed: "+p.errText(err))
 		f.warnings = append(out.warnings, f.warnings...)
+		f.source = true
 		return f
 	}
 	m, ok := val.(model.Matrix)
@@ -236,6 +241,7 @@ func (p *Prometheus) fetchNeed(ctx context.Context, n Need, req Request, want ma
 		}
 		f := p.failed(n, shown, fmt.Sprintf("query returned %s, want a range vector", got))
 		f.warnings = append(out.warnings, f.warnings...)
+		f.source = true
 		return f
 	}
 	mapped := mapSeries(m, p.cfg.label(), want)
