@@ -315,6 +315,18 @@ func TestLiveScenarios(t *testing.T) {
 		}
 	})
 
+	t.Run("f: a response over --prometheus-max-response-size fails its query: Unknown, exit 1", func(t *testing.T) {
+		code, out, errOut := f.at(t, t1, "", "plan", "-f", rules, "--prometheus-max-response-size", "1Ki")
+		if code != 1 || !strings.Contains(out, "response larger than 1Ki (1024 bytes): raise --prometheus-max-response-size") ||
+			!strings.Contains(errOut, "Plan incomplete: 3 metric queries failed") {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+		code, out, errOut = f.at(t, t1, "", "plan", "-f", rules, "--prometheus-max-response-size", "12x")
+		if code != 1 || out != "" || !strings.Contains(errOut, `invalid value for --prometheus-max-response-size: invalid size "12x"`) {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+	})
+
 	t.Run("h: --node naming no node of the live fleet is an error", func(t *testing.T) {
 		code, out, errOut := f.at(t, t1, "", "plan", "-f", rules, "--node", "worker-9999")
 		if code != 1 || out != "" || !strings.Contains(errOut, `no node named "worker-9999" in the fleet (cluster)`) {
