@@ -48,6 +48,7 @@ func clusterFlags(withSnapshot bool) []cli.Flag {
 		&cli.StringFlag{Name: "prometheus-ca-file", Usage: "CA bundle `FILE` for Prometheus' TLS certificate"},
 		&cli.BoolFlag{Name: "prometheus-insecure-skip-verify", Usage: "do not verify Prometheus' TLS certificate"},
 		&cli.DurationFlag{Name: "prometheus-timeout", Value: 30 * time.Second, Usage: "timeout `DURATION` of one Prometheus query"},
+		&cli.StringFlag{Name: "prometheus-max-response-size", Value: metrics.FormatSize(metrics.DefaultMaxResponseSize), Usage: "read at most `SIZE` of one Prometheus response (64Mi, 512MiB, or bytes); a larger one fails its query"},
 		&cli.StringFlag{Name: "config", Usage: "metrics config `FILE`: node label and built-in query overrides (docs/metrics.md)"},
 		&cli.BoolFlag{Name: "assume-sustained", Usage: "metrics-server: treat the latest value as held for a condition's whole duration"},
 		&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "evaluate as of `TIME` (RFC 3339, e.g. 2026-11-29T12:00:00Z) instead of the clock, to reproduce a plan"},
@@ -132,11 +133,15 @@ func liveSources(c *cli.Context) (live.Sources, error) {
 		if c.String("prometheus-url") == "" {
 			return src, fmt.Errorf("--metrics-source prometheus needs --prometheus-url or $PROMETHEUS_URL")
 		}
+		maxSize, perr := metrics.ParseSize(c.String("prometheus-max-response-size"))
+		if perr != nil {
+			return src, fmt.Errorf("invalid value for --prometheus-max-response-size: %w", perr)
+		}
 		src.Metrics, err = metrics.NewPrometheus(metrics.PrometheusOptions{
 			URL: c.String("prometheus-url"), BearerTokenFile: c.String("prometheus-bearer-token-file"),
 			Username: c.String("prometheus-username"), PasswordFile: c.String("prometheus-password-file"),
 			CAFile: c.String("prometheus-ca-file"), InsecureSkipVerify: c.Bool("prometheus-insecure-skip-verify"),
-			Timeout: c.Duration("prometheus-timeout"), MinRange: staleness(c),
+			Timeout: c.Duration("prometheus-timeout"), MinRange: staleness(c), MaxResponseSize: maxSize,
 		}, cfg)
 	case sourceMetricsServer:
 		src.Metrics, err = metrics.NewMetricsServer(rc, metrics.MetricsServerOptions{AssumeSustained: c.Bool("assume-sustained")})

@@ -285,15 +285,45 @@ func TestLiveScenarios(t *testing.T) {
 		}
 	})
 
-	t.Run("f: Prometheus down: every condition Unknown, no change, a clear warning", func(t *testing.T) {
-		args := []string{"plan", "--detailed-exitcode", "-f", rules, "--kubeconfig", f.env.Kubeconfig,
-			"--prometheus-url", "http://127.0.0.1:1", "--config", f.config, "--now", f.base.Add(t1).Format(time.RFC3339), "--no-color"}
-		code, out, errOut := ngctl(t, "", args...)
-		if code != 0 || !strings.Contains(out, "No changes.") {
+	t.Run("f: Prometheus down: every condition Unknown, no change, a clear warning, exit 1", func(t *testing.T) {
+		for _, tc := range []struct {
+			name  string
+			extra []string
+			code  int
+		}{
+			{"plan", []string{"plan", "--detailed-exitcode"}, 1},
+			{"plan --allow-metric-errors", []string{"plan", "--detailed-exitcode", "--allow-metric-errors"}, 0},
+			{"apply", []string{"apply", "--auto-approve"}, 1},
+			{"apply --allow-metric-errors", []string{"apply", "--auto-approve", "--allow-metric-errors"}, 0},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				args := append(tc.extra, "-f", rules, "--kubeconfig", f.env.Kubeconfig,
+					"--prometheus-url", "http://127.0.0.1:1", "--config", f.config, "--now", f.base.Add(t1).Format(time.RFC3339), "--no-color")
+				code, out, errOut := ngctl(t, "", args...)
+				if code != tc.code || !strings.Contains(out, "No changes.") {
+					t.Fatalf("exit %d, want %d\n%s\n%s", code, tc.code, out, errOut)
+				}
+				if !strings.Contains(out, "query failed") || !strings.Contains(out, "Unknown") {
+					t.Fatalf("no clear warning:\n%s", out)
+				}
+				const incomplete = "Plan incomplete: 3 metric queries failed (cpuLoadRatio, diskUtilizationPercent, memoryUtilizationPercent); " +
+					"rerun when the metric source is back, or pass --allow-metric-errors"
+				if got := strings.Contains(errOut, incomplete); got != (tc.code == 1) {
+					t.Fatalf("incomplete line shown: %v, want %v\n%s", got, tc.code == 1, errOut)
+				}
+			})
+		}
+	})
+
+	t.Run("f: a response over --prometheus-max-response-size fails its query: Unknown, exit 1", func(t *testing.T) {
+		code, out, errOut := f.at(t, t1, "", "plan", "-f", rules, "--prometheus-max-response-size", "1Ki")
+		if code != 1 || !strings.Contains(out, "response larger than 1Ki (1024 bytes): raise --prometheus-max-response-size") ||
+			!strings.Contains(errOut, "Plan incomplete: 3 metric queries failed") {
 			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 		}
-		if !strings.Contains(out, "query failed") || !strings.Contains(out, "Unknown") {
-			t.Fatalf("no clear warning:\n%s", out)
+		code, out, errOut = f.at(t, t1, "", "plan", "-f", rules, "--prometheus-max-response-size", "12x")
+		if code != 1 || out != "" || !strings.Contains(errOut, `invalid value for --prometheus-max-response-size: invalid size "12x"`) {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 		}
 	})
 

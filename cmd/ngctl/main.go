@@ -50,7 +50,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			validateCommand(),
 			planCommand(),
-			applyCommand(),
+			failIncomplete(applyCommand()), // failIncomplete: plan.go
 			showCommand(),
 			snapshotCommand(),
 			fmtCommand(),

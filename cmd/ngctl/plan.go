@@ -36,11 +36,12 @@ func planFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "alert-repeat-interval", Value: plan.DefaultRepeatInterval, Usage: "send a firing rule's alert again after `DURATION` (0s: never; a template's repeatInterval wins)"},
 		&cli.StringFlag{Name: "max-disruptive", Value: "30%", Usage: "at most `N` (or N%) of all nodes under disruptive effects at once"},
 		&cli.BoolFlag{Name: "no-color", Usage: "never color the text output (it is colored only on a terminal, and never with $NO_COLOR)"},
+		&cli.BoolFlag{Name: "allow-metric-errors", Usage: "exit 0 even when a metric query failed (its conditions are Unknown; by default the plan is incomplete and ngctl exits 1)"},
 	}, clusterFlags(true)...)
 }
 
 func planCommand() *cli.Command {
-	return &cli.Command{
+	return failIncomplete(&cli.Command{
 		Name:  "plan",
 		Usage: "show what NodeGuardian would change, like terraform plan",
 		Flags: append(planFlags(),
@@ -67,7 +68,33 @@ func planCommand() *cli.Command {
 			}
 			return nil
 		},
+	})
+}
+
+// incompleteKey is the context key of the *error in which computePlan records that a
+// live plan is incomplete (live.Incomplete), for failIncomplete.
+type incompleteKey struct{}
+
+// failIncomplete makes cmd (plan, apply) exit 1 after it ran when a metric query of its
+// live plan failed, unless --allow-metric-errors: the plan is printed and, for apply, the
+// changes made — Unknown never acts — but the run is not reported as a success.
+func failIncomplete(cmd *cli.Command) *cli.Command {
+	action := cmd.Action
+	cmd.Action = func(c *cli.Context) error {
+		var incomplete error
+		c.Context = context.WithValue(c.Context, incompleteKey{}, &incomplete)
+		err := action(c)
+		if incomplete == nil || c.Bool("allow-metric-errors") {
+			return err
+		}
+		msg := incomplete.Error() + "; rerun when the metric source is back, or pass --allow-metric-errors"
+		if ec, ok := err.(cli.ExitCoder); err != nil && !(ok && ec.ExitCode() == exitChanges) {
+			fmt.Fprintln(c.App.ErrWriter, msg) // the command's own error comes last
+			return err
+		}
+		return exitf(1, "%s", msg)
 	}
+	return cmd
 }
 
 // planInputs is everything a plan is computed from: rules and either a snapshot file or
@@ -147,6 +174,9 @@ func computePlan(c *cli.Context) (*planInputs, *plan.Plan, error) {
 	}
 	if err := checkNodeSelector(in); err != nil {
 		return nil, nil, err
+	}
+	if rec, ok := c.Context.Value(incompleteKey{}).(*error); ok {
+		*rec = live.Incomplete(in.state)
 	}
 	return in, p, nil
 }

@@ -40,6 +40,7 @@ type State struct {
 	Tmpls    []*v1.AlertTemplate
 	Opts     engine.Options
 	Errors   map[string]string // metric → source error
+	Failed   []string          // metrics whose read failed (metrics.Result.Failed): see Incomplete
 
 	data *series.Data // the snapshot's samples, expanded once
 }
@@ -155,7 +156,7 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 	warnings := append(res.Warnings, perRuleSourceWarnings(rules, src.Metrics)...)
 	// The fetched samples are exactly what the snapshot's series expand to (fleet.Encode
 	// is lossless on the query grid); using them saves parsing the notation back.
-	st := &State{Snapshot: snap, Rules: rules, Tmpls: tmpls, Opts: opts, Errors: res.Data.Errors, data: res.Data}
+	st := &State{Snapshot: snap, Rules: rules, Tmpls: tmpls, Opts: opts, Errors: res.Data.Errors, Failed: res.Failed, data: res.Data}
 	st.Opts.Interval = snap.Interval.Duration
 	st.Opts.Warnings = append(append([]string(nil), opts.Warnings...), warnings...)
 	st.Opts.NodeVersions = make(map[string]string, len(snap.Nodes))

@@ -6,6 +6,7 @@ package metrics
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/nodeguardian/nodeguardian/internal/series"
@@ -34,6 +35,20 @@ type Request struct {
 type Result struct {
 	Data     *series.Data
 	Warnings []string
+	// Failed lists, sorted, the metrics whose read from the source failed — connection
+	// refused, an HTTP error, a timeout, a bad or too large response — as opposed to
+	// metrics the source cannot serve by design (metrics-server has no load average) or
+	// rules that read one metric two ways. Each is also in Data.Errors. A plan missing
+	// them is incomplete: see live.Incomplete.
+	Failed []string
+}
+
+// addFailed records that metric's read failed, keeping Failed sorted and unique.
+func (r *Result) addFailed(metric string) {
+	i, found := slices.BinarySearch(r.Failed, metric)
+	if !found {
+		r.Failed = slices.Insert(r.Failed, i, metric)
+	}
 }
 
 // Source fetches metric windows.

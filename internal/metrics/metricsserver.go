@@ -115,10 +115,10 @@ func (m *MetricsServer) Fetch(ctx context.Context, req Request) (Result, error) 
 		if nodes, err = m.listNodes(ctx); err != nil {
 			msg := "listing nodes: " + err.Error()
 			for _, n := range plan.usage {
-				m.fail(&res, n.Metric, msg)
+				m.failSource(&res, n.Metric, msg)
 			}
 			if plan.disk != nil && len(req.Nodes) == 0 {
-				m.fail(&res, plan.disk.Metric, msg)
+				m.failSource(&res, plan.disk.Metric, msg)
 				plan.disk = nil
 			}
 			plan.usage = nil
@@ -177,6 +177,12 @@ func (m *MetricsServer) fail(res *Result, metric, msg string) {
 	res.Warnings = append(res.Warnings, fmt.Sprintf("metrics-server: %s: %s; its conditions are Unknown", metric, msg))
 }
 
+// failSource records a metric whose read failed: as fail, and in Result.Failed.
+func (m *MetricsServer) failSource(res *Result, metric, msg string) {
+	m.fail(res, metric, msg)
+	res.addFailed(metric)
+}
+
 // listNodes lists every node, page by page.
 func (m *MetricsServer) listNodes(ctx context.Context) ([]corev1.Node, error) {
 	var out []corev1.Node
@@ -213,7 +219,7 @@ func (m *MetricsServer) fetchUsage(ctx context.Context, req Request, p msPlan, n
 	list, err := m.metrics.MetricsV1beta1().NodeMetricses().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		for _, n := range p.usage {
-			m.fail(res, n.Metric, "metrics.k8s.io: "+err.Error())
+			m.failSource(res, n.Metric, "metrics.k8s.io: "+err.Error())
 		}
 		return
 	}

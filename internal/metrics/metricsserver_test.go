@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -224,6 +225,10 @@ func checkMSResult(t *testing.T, tt msCase, res Result, ts time.Time) {
 	for m, e := range tt.wantErrors {
 		if !strings.Contains(res.Data.Errors[m], e) {
 			t.Errorf("Errors[%s] = %q, want %q", m, res.Data.Errors[m], e)
+		}
+		byDesign := e == msNoLoad || e == msNoCustom || e == msNoHistory
+		if failed := slices.Contains(res.Failed, m); failed == byDesign {
+			t.Errorf("%s in Failed: %v; its error %q is a failed read: %v", m, failed, e, !byDesign)
 		}
 	}
 	if len(res.Warnings) != len(tt.wantWarnings) {

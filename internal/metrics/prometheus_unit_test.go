@@ -86,6 +86,9 @@ func TestPrometheusResponses(t *testing.T) {
 			if e := res.Data.Errors["m"]; (tt.wantError == "") != (e == "") || !strings.Contains(e, tt.wantError) {
 				t.Errorf("error %q, want %q", e, tt.wantError)
 			}
+			if failed := strings.Join(res.Failed, ","); (tt.wantError != "") != (failed == "m") {
+				t.Errorf("Failed = %q: every error here is a failed read", res.Failed)
+			}
 			if len(res.Warnings) != len(tt.wantWarnings) {
 				t.Fatalf("warnings %q, want %q", res.Warnings, tt.wantWarnings)
 			}
@@ -226,6 +229,9 @@ func TestPrometheusSameMetricTwice(t *testing.T) {
 			}
 			if e := res.Data.Errors["m"]; !strings.HasPrefix(e, tt.wantError) || (tt.wantError == "") != (e == "") {
 				t.Errorf("Errors[m] = %q, want %q…", e, tt.wantError)
+			}
+			if len(res.Failed) != 0 {
+				t.Errorf("Failed = %q: rules reading a metric two ways is no failed read", res.Failed)
 			}
 			if tt.wantError != "" && (len(res.Warnings) != 1 || !strings.HasSuffix(res.Warnings[0], "; its conditions are Unknown")) {
 				t.Errorf("warnings %q", res.Warnings)

@@ -39,50 +39,85 @@ func NodeName(label, value string) string {
 	return value
 }
 
-// mapSeries assigns each series to the node its label names (exact match). Series for
-// nodes outside want (when want is not nil) are dropped; a node with two series gets
-// none (Unknown, not a sum); NaN and infinite samples are missing samples, never values.
-func mapSeries(m model.Matrix, label string, want map[string]bool) mapped {
-	out := mapped{label: label, samples: map[string][]series.Sample{}}
-	dup := map[string]bool{}
-	for _, ss := range m {
+// mapper assigns series to the nodes their label names (exact match), one series at a
+// time, so that a response can be mapped while it is decoded. Series for nodes outside
+// want (when want is not nil) are dropped; a node with two series gets none (Unknown,
+// not a sum); NaN and infinite samples are missing samples, never values.
+type mapper struct {
+	out  mapped
+	want map[string]bool
+	dup  map[string]bool
+}
+
+func newMapper(label string, want map[string]bool) *mapper {
+	return &mapper{out: mapped{label: label, samples: map[string][]series.Sample{}}, want: want, dup: map[string]bool{}}
+}
+
+// add maps one series: value is its node label's value (ok false when it has none),
+// metric shows the series for a warning (called at most once), samples are its samples
+// as returned, NaN included; add keeps a copy.
+func (m *mapper) add(value string, ok bool, metric func() string, samples []series.Sample) {
+	if !ok || value == "" {
+		if m.out.noLabel == 0 {
+			m.out.noLabelEx = metric()
+		}
+		m.out.noLabel++
+		return
+	}
+	node := NodeName(m.out.label, value)
+	if m.want != nil && !m.want[node] {
+		if m.out.foreign == 0 {
+			m.out.foreignEx = value
+		}
+		m.out.foreign++
+		return
+	}
+	if _, seen := m.out.samples[node]; seen {
+		m.dup[node] = true
+		return
+	}
+	finite := 0
+	for _, pt := range samples {
+		if !math.IsNaN(pt.V) && !math.IsInf(pt.V, 0) {
+			finite++
+		}
+	}
+	s := make([]series.Sample, 0, finite)
+	for _, pt := range samples {
+		if math.IsNaN(pt.V) || math.IsInf(pt.V, 0) {
+			m.out.nonFinite++
+			continue
+		}
+		s = append(s, pt)
+	}
+	m.out.samples[node] = s
+}
+
+// done returns what was mapped; the mapper is not used after.
+func (m *mapper) done() mapped {
+	for node := range m.dup {
+		delete(m.out.samples, node)
+		m.out.dups = append(m.out.dups, node)
+	}
+	sort.Strings(m.out.dups)
+	return m.out
+}
+
+// mapSeries maps a decoded matrix as the mapper does: the two-pass way of decoding a
+// response (a model.Matrix first), kept as the reference the one-pass decoder is checked
+// and benchmarked against.
+func mapSeries(mat model.Matrix, label string, want map[string]bool) mapped {
+	m := newMapper(label, want)
+	var buf []series.Sample
+	for _, ss := range mat {
 		v, ok := ss.Metric[model.LabelName(label)]
-		if !ok || v == "" {
-			if out.noLabel == 0 {
-				out.noLabelEx = ss.Metric.String()
-			}
-			out.noLabel++
-			continue
-		}
-		node := NodeName(label, string(v))
-		if want != nil && !want[node] {
-			if out.foreign == 0 {
-				out.foreignEx = string(v)
-			}
-			out.foreign++
-			continue
-		}
-		if _, seen := out.samples[node]; seen {
-			dup[node] = true
-			continue
-		}
-		s := make([]series.Sample, 0, len(ss.Values))
+		buf = buf[:0]
 		for _, pt := range ss.Values {
-			f := float64(pt.Value)
-			if math.IsNaN(f) || math.IsInf(f, 0) {
-				out.nonFinite++
-				continue
-			}
-			s = append(s, series.Sample{T: pt.Timestamp.Time().UTC(), V: f})
+			buf = append(buf, series.Sample{T: pt.Timestamp.Time().UTC(), V: float64(pt.Value)})
 		}
-		out.samples[node] = s
+		m.add(string(v), ok, ss.Metric.String, buf)
 	}
-	for node := range dup {
-		delete(out.samples, node)
-		out.dups = append(out.dups, node)
-	}
-	sort.Strings(out.dups)
-	return out
+	return m.done()
 }
 
 // warnings describes what mapSeries left out.

@@ -74,7 +74,7 @@ func (m *MetricsServer) fetchDisk(ctx context.Context, req Request, n Need, node
 	}
 	switch {
 	case len(failed) == len(nodes):
-		m.fail(res, n.Metric, "kubelet summary API failed on every node: "+firstErr.Error())
+		m.failSource(res, n.Metric, "kubelet summary API failed on every node: "+firstErr.Error())
 	case len(failed) > 0:
 		res.Warnings = append(res.Warnings, fmt.Sprintf("metrics-server: %s: kubelet summary failed for node %s (e.g. %v); Unknown there",
 			n.Metric, nameList(failed), firstErr))
