@@ -61,7 +61,7 @@ func checkNodeSelector(in *planInputs) error {
 var liveOnlyFlags = []string{
 	"now", "config", "assume-sustained", "prometheus-url", "prometheus-bearer-token-file",
 	"prometheus-username", "prometheus-password-file", "prometheus-ca-file",
-	"prometheus-insecure-skip-verify", "prometheus-timeout", "timeout",
+	"prometheus-insecure-skip-verify", "prometheus-timeout", "prometheus-max-response-size", "allow-metric-errors", "timeout",
 }
 
 // refuseLiveOnlyFlags refuses flags given on the command line that a plan on a snapshot
