@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -65,6 +66,28 @@ func FromSnapshot(s *fleet.Snapshot) (*Fleet, error) {
 
 // Plan evaluates rules over the fleet and computes the plan.
 func Plan(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, f *Fleet, opts Options) (*plan.Plan, error) {
+	ev, err := Evaluate(rules, templates, f, opts)
+	if err != nil {
+		return nil, err
+	}
+	return ev.Plan(f, opts.Refusals), nil
+}
+
+// Evaluation is a fleet's nodes and metrics evaluated by the rules: everything a plan is
+// computed from but the pods, the PodDisruptionBudgets and the answers of dry-run
+// evictions, which a live plan reads only for the nodes that need them (MayEvict).
+type Evaluation struct {
+	rules     []*v1.NodeGuardianRule // defaulted, sorted
+	templates []*v1.AlertTemplate
+	tmpl      map[string]*v1.AlertTemplate
+	nodes     []corev1.Node // sorted by name
+	results   []evaluate.RuleResult
+	opts      Options
+}
+
+// Evaluate evaluates the rules over the fleet's nodes and metrics (its pods are not
+// read).
+func Evaluate(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, f *Fleet, opts Options) (*Evaluation, error) {
 	if opts.Now.IsZero() {
 		return nil, fmt.Errorf("engine: no evaluation time")
 	}
@@ -81,19 +104,49 @@ func Plan(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, f *Fleet,
 	for _, t := range templates {
 		tmpl[t.Name] = t
 	}
-	p := plan.Compute(plan.Input{
-		Now: opts.Now, Results: results, Templates: tmpl,
-		Nodes: nodes, Pods: f.Pods, PDBs: f.PDBs,
+	return &Evaluation{rules: rs, templates: templates, tmpl: tmpl, nodes: nodes, results: results, opts: opts}, nil
+}
+
+// MayEvict lists, sorted, the nodes where a rule that evicts or drains may fire now (its
+// trigger holds): the nodes whose pods a plan needs. It is a superset of where the plan
+// evicts (budgets, cooldowns and rules already firing may hold it back).
+func (e *Evaluation) MayEvict() []string {
+	var out []string
+	for _, r := range e.results {
+		if !r.Active || r.Err != "" || !evicts(r.Rule) {
+			continue
+		}
+		for _, v := range r.Verdicts {
+			if v.Trigger == evaluate.True {
+				out = append(out, v.Node)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func evicts(r *v1.NodeGuardianRule) bool {
+	return slices.ContainsFunc(r.Spec.Actions, func(a v1.Action) bool { return a.Type == v1.ActionEvict || a.Type == v1.ActionDrain })
+}
+
+// Plan computes the plan of the evaluation with f's pods and PodDisruptionBudgets (f's
+// nodes and metrics must be those evaluated; its hash identifies all of it) and the
+// answers of dry-run evictions. It can be called again, e.g. with refusals.
+func (e *Evaluation) Plan(f *Fleet, refusals map[string]plan.Refusal) *plan.Plan {
+	opts := e.opts
+	return plan.Compute(plan.Input{
+		Now: opts.Now, Results: e.results, Templates: e.tmpl,
+		Nodes: e.nodes, Pods: f.Pods, PDBs: f.PDBs,
 		MaxDisruptive: opts.MaxDisruptive, TTL: opts.TTL,
-		Inputs: plan.Inputs{RulesHash: RulesHash(rs, templates), FleetHash: f.Hash, Source: opts.Source,
+		Inputs: plan.Inputs{RulesHash: RulesHash(e.rules, e.templates), FleetHash: f.Hash, Source: opts.Source,
 			NodeVersions: opts.NodeVersions},
 		PartialRules:   opts.Rule != "",
-		Refusals:       opts.Refusals,
+		Refusals:       refusals,
 		RepeatInterval: opts.RepeatInterval,
 		Warnings:       opts.Warnings,
 		Node:           opts.Node,
 	})
-	return p, nil
 }
 
 // prepareRules returns defaulted copies of the rules, sorted by name, filtered to one rule.

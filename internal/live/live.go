@@ -163,31 +163,33 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 	for _, n := range snap.Nodes {
 		st.Opts.NodeVersions[n.Name] = n.ResourceVersion
 	}
-	p, err := st.plan()
+	// The rules are evaluated once; pods and PodDisruptionBudgets are read only for the
+	// nodes where an evicting rule may fire, before the plan is computed.
+	ev, err := engine.Evaluate(st.Rules, st.Tmpls, st.fleet(), st.Opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	if evicting := evictingNodes(p, rules); len(evicting) > 0 {
+	if evicting := ev.MayEvict(); len(evicting) > 0 {
 		if snap.Pods, err = src.Cluster.PodsOn(ctx, evicting); err != nil {
 			return nil, nil, err
 		}
 		if snap.PodDisruptionBudgets, err = src.Cluster.PDBs(ctx); err != nil {
 			return nil, nil, err
 		}
-		if p, err = st.plan(); err != nil {
-			return nil, nil, err
-		}
-		// The API server has the last word on PodDisruptionBudgets: plan once more with
-		// its answers, so that the plan is complete when the engine returns it.
+	}
+	f := st.fleet()
+	p := ev.Plan(f, nil)
+	if hasEvictions(p) {
+		// The API server has the last word on PodDisruptionBudgets: compute the plan again
+		// with its answers (the evaluation is kept), so that the plan is complete when the
+		// engine returns it.
 		refusals, err := src.Cluster.SimulateEvictions(ctx, p)
 		if err != nil {
 			return nil, nil, err
 		}
 		if len(refusals) > 0 {
 			st.Opts.Refusals = refusals
-			if p, err = st.plan(); err != nil {
-				return nil, nil, err
-			}
+			p = ev.Plan(f, refusals)
 		}
 	}
 	// The plan records the versions of the nodes it changes: a saved plan is refused when
@@ -206,9 +208,13 @@ func (st *State) plan() (*plan.Plan, error) {
 		}
 		st.data = d
 	}
+	return engine.Plan(st.Rules, st.Tmpls, st.fleet(), st.Opts)
+}
+
+// fleet is the engine's view of the state's snapshot and samples (st.data must be set).
+func (st *State) fleet() *engine.Fleet {
 	s := st.Snapshot
-	f := &engine.Fleet{Nodes: s.Nodes, Pods: s.Pods, PDBs: s.PodDisruptionBudgets, Data: st.data, Hash: hash(s)}
-	return engine.Plan(st.Rules, st.Tmpls, f, st.Opts)
+	return &engine.Fleet{Nodes: s.Nodes, Pods: s.Pods, PDBs: s.PodDisruptionBudgets, Data: st.data, Hash: hash(s)}
 }
 
 // hash identifies a live fleet by what a live object's resourceVersion already
@@ -288,27 +294,17 @@ func (st *State) Replan(_ context.Context, node *corev1.Node) (*plan.NodePlan, e
 	return &plan.NodePlan{Node: n.Name, ResourceVersion: n.ResourceVersion}, nil
 }
 
-// evictingNodes lists the nodes where a rule with an evict or drain action starts firing.
-func evictingNodes(p *plan.Plan, rules []*v1.NodeGuardianRule) []string {
-	evicts := map[string]bool{}
-	for _, r := range rules {
-		for _, a := range r.Spec.Actions {
-			if a.Type == v1.ActionEvict || a.Type == v1.ActionDrain {
-				evicts[r.Name] = true
-			}
-		}
-	}
-	var out []string
+// hasEvictions reports whether the plan evicts any pod it did not find blocked (dry-run
+// rules' included: their plan shows what the API server would say too).
+func hasEvictions(p *plan.Plan) bool {
 	for _, n := range p.Nodes {
 		for _, c := range n.Changes {
-			if c.Kind == plan.KindState && c.To == "Firing" && evicts[c.Rule] {
-				out = append(out, n.Node)
-				break
+			if c.Kind == plan.KindEvict && slices.ContainsFunc(c.Pods, func(pe plan.PodEviction) bool { return pe.BlockedBy == "" }) {
+				return true
 			}
 		}
 	}
-	sort.Strings(out)
-	return out
+	return false
 }
 
 // perRuleSourceWarnings says which rules ask for metrics-server while the run uses

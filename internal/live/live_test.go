@@ -1,7 +1,6 @@
 package live
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,22 +14,13 @@ import (
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 )
 
-func TestEvictingNodes(t *testing.T) {
-	rule := func(name string, a v1.ActionType) *v1.NodeGuardianRule {
-		return &v1.NodeGuardianRule{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.NodeGuardianRuleSpec{Actions: []v1.Action{{Type: a}}}}
+func TestHasEvictions(t *testing.T) {
+	evict := func(blocked string) *plan.Plan {
+		return &plan.Plan{Nodes: []plan.NodePlan{{Node: "a", Changes: []plan.Change{
+			{Kind: plan.KindEvict, Pods: []plan.PodEviction{{Namespace: "ns", Name: "p", BlockedBy: blocked}}}}}}}
 	}
-	rules := []*v1.NodeGuardianRule{rule("evict", v1.ActionEvict), rule("drain", v1.ActionDrain), rule("taint", v1.ActionTaint)}
-	state := func(r, to string) plan.Change {
-		return plan.Change{Kind: plan.KindState, Rule: r, From: "Healthy", To: to}
-	}
-	p := &plan.Plan{Nodes: []plan.NodePlan{
-		{Node: "b", Changes: []plan.Change{state("drain", "Firing")}},
-		{Node: "a", Changes: []plan.Change{state("evict", "Firing")}},
-		{Node: "c", Changes: []plan.Change{state("taint", "Firing")}},
-		{Node: "d", Changes: []plan.Change{{Kind: plan.KindState, Rule: "evict", From: "Firing", To: "Healthy"}}},
-	}}
-	if got, want := evictingNodes(p, rules), []string{"a", "b"}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("evictingNodes = %v, want %v", got, want)
+	if !hasEvictions(evict("")) || hasEvictions(evict("ns/pdb")) || hasEvictions(&plan.Plan{}) {
+		t.Fatal("hasEvictions: want true only for a pod not already blocked")
 	}
 }
 

@@ -1,0 +1,51 @@
+package engine
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/nodeguardian/nodeguardian/internal/plan"
+	"github.com/nodeguardian/nodeguardian/internal/testseed"
+)
+
+// MayEvict names every node the plan evicts on (the nodes whose pods a live plan reads
+// before computing the plan), and Plan from an Evaluation is engine.Plan.
+func TestMayEvictCoversEveryEviction(t *testing.T) {
+	seed := testseed.Seed(t, 11)
+	set := exampleRules(t)
+	evictions := 0
+	for i := range 40 {
+		s := randomFleet(testseed.Rand(seed, uint64(i)), 30, 20)
+		f, err := FromSnapshot(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := Options{Now: s.Time.Time, Interval: s.Interval.Duration}
+		ev, err := Evaluate(set.Rules, set.Templates, f, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		may := ev.MayEvict()
+		p := ev.Plan(f, nil)
+		for _, n := range p.Nodes {
+			for _, c := range n.Changes {
+				if c.Kind == plan.KindEvict {
+					evictions++
+				}
+				if c.Kind == plan.KindEvict && !slices.Contains(may, n.Node) {
+					t.Fatalf("seed %d, fleet %d: the plan evicts on %s, which MayEvict %v leaves out", seed, i, n.Node, may)
+				}
+			}
+		}
+		whole, err := Plan(set.Rules, set.Templates, f, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if whole.ID != p.ID {
+			t.Fatalf("seed %d, fleet %d: Evaluate+Plan differs from Plan", seed, i)
+		}
+	}
+	if evictions == 0 {
+		t.Fatalf("seed %d: no fleet planned an eviction: the test checked nothing", seed)
+	}
+}
