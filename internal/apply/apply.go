@@ -6,6 +6,7 @@ package apply
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -92,6 +93,7 @@ func ToSnapshotDelivered(p *plan.Plan, s *fleet.Snapshot, delivered Deliveries) 
 			}
 		}
 		RecordAlerts(node, np, delivered, p.CreatedAt)
+		RecordEvictions(node, np, func(ns, name string) bool { return !hasPod(s, ns, name) })
 		if !apiequality.Semantic.DeepEqual(before, node) {
 			changed[np.Node] = true
 		}
@@ -128,6 +130,25 @@ func RecordAlerts(node *corev1.Node, np plan.NodePlan, delivered Deliveries, t t
 		node.Annotations[ledger.Annotation] = l.Encode()
 	}
 	return changed
+}
+
+// RecordEvictions notes in node's ledger annotation what applying np's evictions did
+// (plan.RecordEvictions): evicted tells which pods are gone. It reports whether the ledger
+// changed; a node whose ledger cannot be read is left as it is.
+func RecordEvictions(node *corev1.Node, np plan.NodePlan, evicted func(namespace, name string) bool) bool {
+	l, err := ledger.Read(node)
+	if err != nil || !plan.RecordEvictions(l, np, evicted) {
+		return false
+	}
+	if node.Annotations == nil {
+		node.Annotations = map[string]string{}
+	}
+	node.Annotations[ledger.Annotation] = l.Encode()
+	return true
+}
+
+func hasPod(s *fleet.Snapshot, namespace, name string) bool {
+	return slices.ContainsFunc(s.Pods, func(p corev1.Pod) bool { return p.Namespace == namespace && p.Name == name })
 }
 
 // missingNodes returns the sorted names of the plan's nodes that are not in the index.

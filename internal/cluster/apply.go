@@ -210,19 +210,20 @@ func (a *applier) node(ctx context.Context, np plan.NodePlan) nodeOutcome {
 	out.evicted, out.blocked = ev.evicted, ev.blocked
 	out.skipped = append(out.skipped, ev.skipped...)
 	out.err = ev.err
-	if len(out.alerts) > 0 {
-		if err := a.deliver(ctx, final, out.alerts, out.written); err != nil && out.err == nil {
+	if len(out.alerts) > 0 || len(plannedEvictions(final)) > 0 {
+		if err := a.deliver(ctx, final, out.alerts, out.written, ev.done); err != nil && out.err == nil {
 			out.err = err
 		}
 	}
 	return out
 }
 
-// deliver sends a node's alerts and records what was delivered in its ledger, re-reading
-// the node on a write conflict (recording is idempotent).
-func (a *applier) deliver(ctx context.Context, np plan.NodePlan, sent []apply.SentAlert, written *corev1.Node) error {
+// deliver sends a node's alerts, then records in its ledger what was delivered and which
+// planned pods are evicted (done: evicted or gone), in one PATCH, re-reading the node on a
+// write conflict (recording is idempotent).
+func (a *applier) deliver(ctx context.Context, np plan.NodePlan, sent []apply.SentAlert, written *corev1.Node, done map[string]bool) error {
 	var got [][]string
-	if a.o.Deliver != nil {
+	if a.o.Deliver != nil && len(sent) > 0 {
 		got = a.o.Deliver(ctx, sent)
 	}
 	delivered := apply.Deliveries{np.Node: {}}
@@ -250,7 +251,9 @@ func (a *applier) deliver(ctx context.Context, np plan.NodePlan, sent []apply.Se
 			}
 		}
 		updated := node.DeepCopy()
-		if !apply.RecordAlerts(updated, np, delivered, a.c.now()) {
+		recorded := apply.RecordAlerts(updated, np, delivered, a.c.now())
+		evicted := apply.RecordEvictions(updated, np, func(ns, name string) bool { return done[podID(ns, name)] })
+		if !recorded && !evicted {
 			return nil
 		}
 		body, err := nodePatch(node, updated, node.ResourceVersion)

@@ -27,6 +27,7 @@ const evictWorkers = 8
 // evictResult is what evicting the planned pods of one node did.
 type evictResult struct {
 	evicted int
+	done    map[string]bool // the pods evicted or no longer on the node, by podID
 	blocked []string
 	skipped []string
 	err     error
@@ -66,7 +67,7 @@ func plannedEvictions(np plan.NodePlan) []plan.PodEviction {
 // refusals retried until o.EvictionTimeout. Pods the plan already found blocked by a
 // PodDisruptionBudget are reported, not tried.
 func (c *Client) evictOnNode(ctx context.Context, node string, pods []plan.PodEviction, o ApplyOptions) evictResult {
-	var res evictResult
+	res := evictResult{done: map[string]bool{}}
 	want := map[string]bool{}
 	var order []string
 	for _, pe := range pods {
@@ -98,6 +99,7 @@ func (c *Client) evictOnNode(ctx context.Context, node string, pods []plan.PodEv
 		if p, ok := onNode[id]; ok {
 			queue = append(queue, p)
 		} else {
+			res.done[id] = true
 			res.skipped = append(res.skipped, fmt.Sprintf("%s: evict %s: not evicted: no longer on the node, terminating, finished, or a DaemonSet or mirror pod", node, id))
 		}
 	}
@@ -109,6 +111,9 @@ func (c *Client) evictOnNode(ctx context.Context, node string, pods []plan.PodEv
 		switch {
 		case out.evicted:
 			res.evicted++
+			res.done[id] = true
+		case out.gone:
+			res.done[id] = true
 		case out.blocked:
 			res.blocked = append(res.blocked, blockedMessage(id, out.blockedBy))
 		case out.err != nil:

@@ -8,8 +8,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -19,6 +21,7 @@ import (
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/evaluate"
 	"github.com/nodeguardian/nodeguardian/internal/fleet"
+	"github.com/nodeguardian/nodeguardian/internal/ledger"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 	"github.com/nodeguardian/nodeguardian/internal/series"
 )
@@ -108,10 +111,19 @@ func Evaluate(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, f *Fl
 }
 
 // MayEvict lists, sorted, the nodes where a rule that evicts or drains may fire now (its
-// trigger holds): the nodes whose pods a plan needs. It is a superset of where the plan
-// evicts (budgets, cooldowns and rules already firing may hold it back).
+// trigger holds), and those whose ledger lists pods an eviction has not evicted yet: the
+// nodes whose pods a plan needs. It is a superset of where the plan evicts (budgets,
+// cooldowns and rules already firing may hold it back).
 func (e *Evaluation) MayEvict() []string {
 	var out []string
+	for i := range e.nodes {
+		if raw := e.nodes[i].Annotations[ledger.Annotation]; strings.Contains(raw, `"evictions"`) {
+			if l, err := ledger.Read(&e.nodes[i]); err == nil && slices.ContainsFunc(slices.Collect(maps.Values(l.Rules)),
+				func(en *ledger.Entry) bool { return len(en.Evictions) > 0 }) {
+				out = append(out, e.nodes[i].Name)
+			}
+		}
+	}
 	for _, r := range e.results {
 		if !r.Active || r.Err != "" || !evicts(r.Rule) {
 			continue

@@ -64,6 +64,18 @@ type Entry struct {
 	// the transition that calls for one; the channels are added as they receive it. An
 	// entry without it (written before alerts were delivered) has nothing pending.
 	Notified *Notified `json:"notified,omitempty"`
+	// Evictions are the pods the rule's eviction has not evicted yet (blocked by a
+	// PodDisruptionBudget, refused, failed): every later plan tries them again while the
+	// rule fires, until they are gone from the node.
+	Evictions []PendingEviction `json:"evictions,omitempty"`
+}
+
+// PendingEviction is a pod an eviction still has to evict.
+type PendingEviction struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Attempts  int    `json:"attempts"`            // evictions tried so far
+	BlockedBy string `json:"blockedBy,omitempty"` // the PodDisruptionBudget that refused the last one
 }
 
 // Events of notifications.
@@ -183,6 +195,11 @@ func decodeEntry(name string, raw json.RawMessage) (*Entry, error) {
 	case e.Since.IsZero():
 		return nil, fmt.Errorf("no since time")
 	}
+	for _, pe := range e.Evictions {
+		if pe.Name == "" || pe.Attempts < 0 {
+			return nil, fmt.Errorf("a pending eviction has no pod name or a negative attempt count")
+		}
+	}
 	if n := e.Notified; n != nil && n.Event != EventFiring && n.Event != EventResolved {
 		return nil, fmt.Errorf("notified event %q is neither %s nor %s", n.Event, EventFiring, EventResolved)
 	}
@@ -269,6 +286,7 @@ func (l *Ledger) Clone() *Ledger {
 			c.LastFired = &t
 		}
 		c.Notified = e.Notified.Clone()
+		c.Evictions = slices.Clone(e.Evictions)
 		out.Rules[name] = &c
 	}
 	return out

@@ -223,7 +223,11 @@ func (c *computer) reconcileNode(nw *nodeWork) {
 		l1.Rules[h.name] = cloneEntry(h.entry)
 	}
 	for i := range nw.real {
-		l1.Rules[nw.real[i].r.name] = c.newEntry(&nw.real[i])
+		e := c.newEntry(&nw.real[i])
+		if e.State == ledger.Firing {
+			e.Evictions = pendingEvictions(nw.real[i].r.name, nw.real[i].old, rp.changes, rp.pending)
+		}
+		l1.Rules[nw.real[i].r.name] = e
 	}
 	if nw.led != nil {
 		l1.Corrupt = nw.led.Corrupt // kept verbatim until a person fixes them

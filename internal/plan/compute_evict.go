@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/nodeguardian/nodeguardian/internal/ledger"
 )
 
 // Pod annotations that keep a pod from being evicted.
@@ -160,4 +162,127 @@ func podPriority(pod *corev1.Pod) int32 {
 		return 0
 	}
 	return *pod.Spec.Priority
+}
+
+// retryEvictions plans again, for a rule that stays Firing, the evictions its ledger
+// entry says are not done: the pods still on the node (others are gone, as eviction
+// wants), each blocked or not as a first eviction would be. See docs/semantics.md
+// "Evictions".
+func (p *reconcilePass) retryEvictions(d *decision) {
+	if d.old == nil || len(d.old.Evictions) == 0 {
+		return
+	}
+	idx := p.c.podIndex()
+	onNode := map[string]*corev1.Pod{}
+	for _, pod := range idx.byNode[p.node()] {
+		onNode[pod.Namespace+"/"+pod.Name] = pod
+	}
+	var pods []PodEviction
+	attempt := 0
+	for _, pe := range d.old.Evictions {
+		id := pe.Namespace + "/" + pe.Name
+		pod := onNode[id]
+		if pod == nil || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed || p.listed[id] {
+			continue
+		}
+		if p.listed == nil {
+			p.listed = map[string]bool{}
+		}
+		p.listed[id] = true
+		if p.pending == nil {
+			p.pending = map[string][]ledger.PendingEviction{}
+		}
+		p.pending[d.r.name] = append(p.pending[d.r.name], pe)
+		blocked := ""
+		if rf, ok := p.c.in.Refusals[id]; ok {
+			blocked = rf.BlockedBy
+		}
+		if blocked == "" {
+			blocked = p.blockedBy(idx, pod)
+		}
+		if blocked != "" { // nothing to do now: shown as deferred, tried again later
+			p.c.postpone(d.r.name, p.node(), fmt.Sprintf("eviction of %s pending: blocked by PodDisruptionBudget %s (%s so far)", id, blocked, pluralAttempts(pe.Attempts)))
+			continue
+		}
+		pods = append(pods, PodEviction{Namespace: pe.Namespace, Name: pe.Name, Priority: podPriority(pod)})
+		attempt = max(attempt, pe.Attempts+1)
+	}
+	if len(pods) == 0 {
+		return
+	}
+	p.emit(Change{Op: OpAdd, Kind: KindEvict, Rule: d.r.name, Pods: pods,
+		Reason: fmt.Sprintf("retry: %s not evicted yet (attempt %d)", pluralPods(len(pods)), attempt)})
+}
+
+func pluralAttempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
+}
+
+func pluralPods(n int) string {
+	if n == 1 {
+		return "1 pod"
+	}
+	return fmt.Sprintf("%d pods", n)
+}
+
+// pendingEvictions is what a rule's new ledger entry records of its evictions: on the
+// transition to Firing, the pods of its eviction changes in this plan; while it stays
+// Firing, its pending pods still on the node (pending, from retryEvictions), with the
+// attempts so far. Apply removes those it evicts (RecordEvictions).
+func pendingEvictions(rule string, old *ledger.Entry, changes []Change, pending map[string][]ledger.PendingEviction) []ledger.PendingEviction {
+	if old != nil && old.State == ledger.Firing {
+		return slices.Clone(pending[rule])
+	}
+	var out []ledger.PendingEviction
+	for _, c := range changes {
+		if c.Kind != KindEvict || c.Rule != rule || c.DryRun {
+			continue
+		}
+		for _, pe := range c.Pods {
+			rec := ledger.PendingEviction{Namespace: pe.Namespace, Name: pe.Name, BlockedBy: pe.BlockedBy}
+			if old != nil { // attempts and the last refusal are Apply's to record
+				if i := slices.IndexFunc(old.Evictions, func(o ledger.PendingEviction) bool { return o.Namespace == pe.Namespace && o.Name == pe.Name }); i >= 0 {
+					rec = old.Evictions[i]
+				}
+			}
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// RecordEvictions notes in a node's ledger what applying np's evictions did: the pods
+// evicted (or gone) leave their rule's pending list, the others stay with one more
+// attempt. It reports whether the ledger changed.
+func RecordEvictions(l *ledger.Ledger, np NodePlan, evicted func(namespace, name string) bool) bool {
+	changed := false
+	for _, c := range np.Changes {
+		if c.Kind != KindEvict || c.DryRun {
+			continue
+		}
+		e := l.Rules[c.Rule]
+		if e == nil || e.State != ledger.Firing {
+			continue
+		}
+		var pending []ledger.PendingEviction
+		for _, pe := range e.Evictions {
+			i := slices.IndexFunc(c.Pods, func(p PodEviction) bool { return p.Namespace == pe.Namespace && p.Name == pe.Name })
+			switch {
+			case i < 0:
+				pending = append(pending, pe) // not in this change
+			case evicted(pe.Namespace, pe.Name):
+				changed = true
+			default:
+				pe.Attempts++
+				pe.BlockedBy = c.Pods[i].BlockedBy
+				pending = append(pending, pe)
+				changed = true
+			}
+		}
+		e.Evictions = pending
+	}
+	return changed
 }

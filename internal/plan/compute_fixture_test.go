@@ -186,10 +186,13 @@ func fxRun(t *testing.T, c fxCase) {
 	if c.check != nil {
 		c.check(t, p)
 	}
-	again, _ := c.plan(t, fxApply(in.Nodes, p))
+	after := c
+	after.pods = fxEvict(c.pods, p)
+	again, _ := after.plan(t, fxApply(in.Nodes, p))
 	for _, n := range again.Nodes {
 		for _, ch := range n.Changes {
-			if !ch.DryRun {
+			// A blocked eviction is tried again by every plan while its rule fires.
+			if !ch.DryRun && !(ch.Kind == KindEvict && strings.HasPrefix(ch.Reason, "retry: ")) {
 				t.Errorf("planning again after applying the plan changes %s", fxLine(n.Node, ch))
 			}
 		}
@@ -284,8 +287,47 @@ func fxApply(nodes []corev1.Node, p *Plan) []corev1.Node {
 			}
 		}
 		fxDeliver(&out[i], np, p.CreatedAt)
+		fxRecordEvictions(&out[i], np)
 	}
 	return out
+}
+
+// fxEvict is pods without those the plan evicts (not blocked).
+func fxEvict(pods []corev1.Pod, p *Plan) []corev1.Pod {
+	gone := fxEvicted(p)
+	return slices.DeleteFunc(slices.Clone(pods), func(pod corev1.Pod) bool { return gone[pod.Namespace+"/"+pod.Name] })
+}
+
+func fxEvicted(p *Plan) map[string]bool {
+	gone := map[string]bool{}
+	for _, n := range p.Nodes {
+		for _, c := range n.Changes {
+			if c.Kind == KindEvict && !c.DryRun {
+				for _, pe := range c.Pods {
+					if pe.BlockedBy == "" {
+						gone[pe.Namespace+"/"+pe.Name] = true
+					}
+				}
+			}
+		}
+	}
+	return gone
+}
+
+// fxRecordEvictions records the node plan's evictions in the node's ledger, as Apply does.
+func fxRecordEvictions(n *corev1.Node, np NodePlan) {
+	l, err := ledger.Read(n)
+	if err != nil {
+		return
+	}
+	gone := fxEvicted(&Plan{Nodes: []NodePlan{np}})
+	if RecordEvictions(l, np, func(ns, name string) bool { return gone[ns+"/"+name] }) {
+		if enc := l.Encode(); enc == "" {
+			delete(n.Annotations, ledger.Annotation)
+		} else {
+			n.Annotations[ledger.Annotation] = enc
+		}
+	}
 }
 
 // fxDeliver records every alert of the node plan as delivered to all its channels.

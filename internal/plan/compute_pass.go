@@ -24,6 +24,9 @@ type reconcilePass struct {
 	pdbUsed map[*pdbInfo]int32 // disruptions the dry-run pass used
 	reasons map[*decision]string
 	changes []Change
+	// pending are, by rule, the pods of its ledger's pending evictions still on the node
+	// (retryEvictions), for its new ledger entry.
+	pending map[string][]ledger.PendingEviction
 }
 
 // effectClaim is the desired value of one effect: the highest-priority Firing rule that
@@ -259,6 +262,7 @@ func (p *reconcilePass) transition(d *decision) {
 			p.recoveryAction(d, &d.r.spec.RecoveryActions[i])
 		}
 	case actStay:
+		p.retryEvictions(d)
 		p.pendingAlerts(d, ledger.EventFiring)
 	case actKeep:
 		p.pendingAlerts(d, ledger.EventResolved)
