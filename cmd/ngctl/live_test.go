@@ -248,6 +248,29 @@ func TestLiveScenarios(t *testing.T) {
 		}
 	})
 
+	t.Run("i: the PDB-blocked pod is pending, then evicted once its budget allows it", func(t *testing.T) {
+		code, out, _ := f.at(t, t1+2*time.Minute, "", "plan", "--detailed-exitcode", "-f", rules)
+		if code != 0 || !strings.Contains(out, "eviction of default/web-1 pending: blocked by PodDisruptionBudget default/guard") {
+			t.Fatalf("blocked: exit %d\n%s", code, out)
+		}
+		var pdb policyv1.PodDisruptionBudget
+		must(t, f.env.Client.Get(context.Background(), client.ObjectKey{Namespace: "default", Name: "guard"}, &pdb))
+		pdb.Status.DisruptionsAllowed = 1 // as the disruption controller would once a replica is ready
+		must(t, f.env.Client.Status().Update(context.Background(), &pdb))
+		code, out, errOut := f.at(t, t1+3*time.Minute, "", "apply", "--auto-approve", "-f", rules)
+		if code != 0 || !strings.Contains(out, "retry: 1 pod not evicted yet") || !strings.Contains(out, "1 pod evicted") {
+			t.Fatalf("retry: exit %d\n%s\n%s", code, out, errOut)
+		}
+		var web corev1.Pod
+		err := f.env.Client.Get(context.Background(), client.ObjectKey{Namespace: "default", Name: "web-1"}, &web)
+		if err == nil && web.DeletionTimestamp == nil {
+			t.Fatal("web-1 was not evicted")
+		}
+		if code, out, _ := f.at(t, t1+4*time.Minute, "", "plan", "--detailed-exitcode", "-f", rules); code != 0 || strings.Contains(out, "web-1") {
+			t.Fatalf("after the eviction: exit %d\n%s", code, out)
+		}
+	})
+
 	t.Run("c: metrics recover, the taint goes, a manual taint elsewhere stays", func(t *testing.T) {
 		code, out, errOut := f.at(t, t2, "", "apply", "--auto-approve", "-f", rules)
 		if code != 0 || !strings.Contains(out, "Firing → Healthy") {
