@@ -133,7 +133,7 @@ func nodeNames(nodes []corev1.Node) []string {
 	names := make([]string, len(nodes))
 	for i := range nodes {
 		names[i] = nodes[i].Name
-		clean(&nodes[i].ObjectMeta)
+		leanNode(&nodes[i])
 	}
 	slices.Sort(names)
 	return names
@@ -143,6 +143,25 @@ func nodeNames(nodes []corev1.Node) []string {
 func clean(m *metav1.ObjectMeta) {
 	m.ManagedFields = nil
 	delete(m.Annotations, corev1.LastAppliedConfigAnnotation)
+}
+
+// leanNode keeps of a node what plans read or show — metadata (without managedFields),
+// taints, unschedulable, capacity, allocatable and conditions — and drops the bulk of its
+// status (images, node info, addresses, volumes), most of a real node's size.
+func leanNode(n *corev1.Node) {
+	clean(&n.ObjectMeta)
+	n.Status = corev1.NodeStatus{Capacity: n.Status.Capacity, Allocatable: n.Status.Allocatable, Conditions: n.Status.Conditions, Phase: n.Status.Phase}
+	for i := range n.Status.Conditions {
+		n.Status.Conditions[i].Message = ""
+	}
+}
+
+// leanPod keeps of a pod what eviction filters read: metadata (without managedFields),
+// its node, priority and phase.
+func leanPod(p *corev1.Pod) {
+	clean(&p.ObjectMeta)
+	p.Spec = corev1.PodSpec{NodeName: p.Spec.NodeName, Priority: p.Spec.Priority}
+	p.Status = corev1.PodStatus{Phase: p.Status.Phase}
 }
 
 // Plan computes a live plan: nodes and metrics first, then pods and PDBs for the nodes
@@ -172,6 +191,9 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 	if evicting := ev.MayEvict(); len(evicting) > 0 {
 		if snap.Pods, err = src.Cluster.PodsOn(ctx, evicting); err != nil {
 			return nil, nil, err
+		}
+		for i := range snap.Pods {
+			leanPod(&snap.Pods[i])
 		}
 		if snap.PodDisruptionBudgets, err = src.Cluster.PDBs(ctx); err != nil {
 			return nil, nil, err
@@ -270,7 +292,7 @@ func (st *State) Planned(p *plan.Plan) func(name string) *corev1.Node {
 // same metrics; it returns the node's changes now (an empty NodePlan when none).
 func (st *State) Replan(_ context.Context, node *corev1.Node) (*plan.NodePlan, error) {
 	n := node.DeepCopy()
-	clean(&n.ObjectMeta)
+	leanNode(n)
 	replaced := false
 	for i := range st.Snapshot.Nodes {
 		if st.Snapshot.Nodes[i].Name == n.Name {
