@@ -216,19 +216,14 @@ func (fx *applyFixture) audit(b *testing.B, ctx context.Context, cs kubernetes.I
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		seen := false
-		events, err := testenv.ReadAudit(fx.auditLog, func(ev testenv.AuditEvent) bool {
-			if ev.UserAgent == marker {
-				seen = true
-			}
-			return ev.UserAgent == agent
-		})
+		markers, err := testenv.ReadAudit(fx.auditLog, func(ev testenv.AuditEvent) bool { return ev.UserAgent == marker })
 		if err != nil {
 			b.Fatal(err)
 		}
-		if seen {
+		if len(markers) > 0 {
 			time.Sleep(100 * time.Millisecond) // completions racing the marker's
-			if events, err = testenv.ReadAudit(fx.auditLog, func(ev testenv.AuditEvent) bool { return ev.UserAgent == agent }); err != nil {
+			events, err := testenv.ReadAudit(fx.auditLog, func(ev testenv.AuditEvent) bool { return ev.UserAgent == agent })
+			if err != nil {
 				b.Fatal(err)
 			}
 			return events

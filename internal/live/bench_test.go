@@ -1,9 +1,12 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -43,7 +46,7 @@ func exampleRules(b *testing.B) *load.Set {
 // engine) with its read floor, measured in the same run: the same paginated LIST and the
 // same range queries (same ranges and step, computed as metrics.NeedsFor and the
 // Prometheus source compute them), concurrently as Read does them, with the responses
-// only scanned as JSON. bench/live-plan.sh runs it; LIVE_PLAN_NODES sets the fleet size
+// read but not decoded: what is left is the server's work and the transfer. bench/live-plan.sh runs it; LIVE_PLAN_NODES sets the fleet size
 // (default 2000).
 //
 // The nodes are realistic (see benchNode and benchNodeStatus: about 9.5 KB each as JSON,
@@ -82,8 +85,11 @@ func BenchmarkLivePlan(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
-		readFloor(b, ctx, cs, prom.URL, queries)
+		pages := readFloor(b, ctx, cs, prom.URL, queries)
 		floor += time.Since(start)
+		if want := (n + cluster.PageSize - 1) / cluster.PageSize; pages != want {
+			b.Fatalf("read floor: %d LIST pages, want %d", pages, want)
+		}
 		rssReset = resetPeakRSS() && rssReset
 		start = time.Now()
 		p, _, err := Plan(ctx, sources, set.Rules, set.Templates, engine.Options{Now: now})
@@ -151,8 +157,8 @@ func floorQueries(b *testing.B, set *load.Set, cfg metrics.Config, now time.Time
 
 // readFloor does the reads a live plan cannot avoid, as Read does them: one paginated
 // node LIST while the range queries run (at most 4 at once, as the Prometheus source),
-// each response read in full and scanned as JSON, nothing more.
-func readFloor(b *testing.B, ctx context.Context, cs *kubernetes.Clientset, promURL string, queries []floorQuery) {
+// each response read in full but not decoded (only the LIST's continue token is).
+func readFloor(b *testing.B, ctx context.Context, cs *kubernetes.Clientset, promURL string, queries []floorQuery) (pages int) {
 	var wg sync.WaitGroup
 	errs := make([]error, len(queries))
 	sem := make(chan struct{}, 4)
@@ -165,20 +171,16 @@ func readFloor(b *testing.B, ctx context.Context, cs *kubernetes.Clientset, prom
 	}
 	cont := ""
 	for {
+		pages++
 		raw, err := cs.CoreV1().RESTClient().Get().Resource("nodes").
 			Param("limit", strconv.Itoa(cluster.PageSize)).Param("continue", cont).DoRaw(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
-		var page struct {
-			Metadata struct {
-				Continue string `json:"continue"`
-			} `json:"metadata"`
-		}
-		if err := json.Unmarshal(raw, &page); err != nil {
+		if cont, err = listContinue(raw); err != nil {
 			b.Fatal(err)
 		}
-		if cont = page.Metadata.Continue; cont == "" {
+		if cont == "" {
 			break
 		}
 	}
@@ -188,9 +190,10 @@ func readFloor(b *testing.B, ctx context.Context, cs *kubernetes.Clientset, prom
 			b.Fatal(err)
 		}
 	}
+	return pages
 }
 
-// floorQueryRange POSTs one range query and scans its response as JSON.
+// floorQueryRange POSTs one range query and reads its response, without decoding it.
 func floorQueryRange(ctx context.Context, promURL string, q floorQuery) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, promURL+"/api/v1/query_range", strings.NewReader(q.Encode()))
 	if err != nil {
@@ -202,14 +205,39 @@ func floorQueryRange(ctx context.Context, promURL string, q floorQuery) error {
 		return err
 	}
 	defer resp.Body.Close()
-	var body struct {
-		Status string `json:"status"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
 		return err
 	}
-	if body.Status != "success" {
-		return fmt.Errorf("query_range %s: status %q", q.Get("query"), body.Status)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("query_range %s: %s", q.Get("query"), resp.Status)
 	}
 	return nil
+}
+
+// listContinue is the continue token of a LIST response (JSON), read from its metadata,
+// which the API server writes before the items: the items are not decoded.
+func listContinue(raw []byte) (string, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil { // {
+		return "", err
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return "", err
+		}
+		if key != "metadata" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return "", err
+			}
+			continue
+		}
+		var meta struct {
+			Continue string `json:"continue"`
+		}
+		err = dec.Decode(&meta)
+		return meta.Continue, err
+	}
+	return "", errors.New("LIST response without metadata")
 }

@@ -142,7 +142,7 @@ func benchNodeStatus(i int) corev1.NodeStatus {
 			MachineID: fmt.Sprintf("%032x", i), SystemUUID: fmt.Sprintf("ec2%029x", i), BootID: fmt.Sprintf("%08x-1111-2222-3333-%012x", i, i),
 			KernelVersion: "6.1.115-126.197.amzn2023.x86_64", OSImage: "Amazon Linux 2023.6.20241121",
 			ContainerRuntimeVersion: "containerd://1.7.23", KubeletVersion: "v1.31.2-eks-94953ac",
-			KubeProxyVersion: "v1.31.2-eks-94953ac", OperatingSystem: "linux", Architecture: "amd64",
+			OperatingSystem: "linux", Architecture: "amd64",
 		},
 		Images: images,
 	}
