@@ -5,7 +5,7 @@ NGCTL    := $(BIN)/ngctl
 PKGS     := ./...
 export KUBEBUILDER_ASSETS ?= $(CURDIR)/bin/k8s
 
-.PHONY: all build test unit lint fmt generate demo fuzz envtest-assets test-deps clean
+.PHONY: all build test unit lint fmt generate demo fuzz envtest-assets test-deps clean bench
 
 all: build
 
@@ -46,6 +46,13 @@ test: envtest-assets test-deps
 ## unit: tests without building the control plane (envtest tests skip when it is absent).
 unit:
 	$(GO) test $(PKGS)
+
+## bench: every benchmark (engine, decoding, alert delivery, and the live plan and apply on
+## envtest + Prometheus at LIVE_NODES, default "1000 5000"), printed as one table
+## (bench/all.sh; docs/performance.md). `make test` runs no benchmark.
+LIVE_NODES ?= 1000 5000
+bench: envtest-assets test-deps
+	LIVE_NODES="$(LIVE_NODES)" bench/all.sh
 
 FUZZTIME ?= 5s
 FUZZ      = $(GO) test $(1) -run '^$$' -fuzz '^$(2)$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s

@@ -139,6 +139,38 @@ func Need(t testing.TB, env *Env) *Env {
 // NODEGUARDIAN_REQUIRE_ENVTEST says; hand the nil Env to Need in each test to skip or
 // fail it.
 func StartShared() (env *Env, stop func(), err error) {
+	return StartSharedWith(Options{})
+}
+
+// Options tune a control plane started with StartWith or StartSharedWith. The zero value
+// starts the same control plane as Start.
+type Options struct {
+	// AuditLogPath, when set, makes kube-apiserver write an audit log there: one JSON
+	// event per line (audit.k8s.io/v1 Event), at level Metadata for every request and
+	// only at the ResponseComplete and Panic stages, so that each request the server
+	// answered is one line. The file is written as requests complete (the log backend's
+	// blocking mode); read it with ReadAudit.
+	AuditLogPath string
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, o Options) *Env {
+	t.Helper()
+	env, stop, err := StartSharedWith(o)
+	if errors.Is(err, ErrAssetsMissing) {
+		skipOrFail(t, err)
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(stop)
+	t.Logf("testenv: control plane from %s ready in %s", env.AssetsDir, env.StartupTime.Round(time.Millisecond))
+	return env
+}
+
+// StartSharedWith is StartShared with options.
+func StartSharedWith(o Options) (env *Env, stop func(), err error) {
 	noop := func() {}
 	dir, err := AssetsDir()
 	if err != nil {
@@ -153,17 +185,27 @@ func StartShared() (env *Env, stop func(), err error) {
 		return nil, noop, err
 	}
 
-	began := time.Now()
-	te, cfg, err := startControlPlane(dir, scheme, crds)
+	tmp, err := os.MkdirTemp("", "nodeguardian-testenv-")
 	if err != nil {
+		return nil, noop, fmt.Errorf("kubeconfig directory: %w", err)
+	}
+	var audit *auditArgs
+	if o.AuditLogPath != "" {
+		policy := filepath.Join(tmp, "audit-policy.yaml")
+		if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
+			_ = os.RemoveAll(tmp)
+			return nil, noop, fmt.Errorf("write audit policy: %w", err)
+		}
+		audit = &auditArgs{policy: policy, log: o.AuditLogPath}
+	}
+
+	began := time.Now()
+	te, cfg, err := startControlPlane(dir, scheme, crds, audit)
+	if err != nil {
+		_ = os.RemoveAll(tmp)
 		return nil, noop, err
 	}
 
-	tmp, err := os.MkdirTemp("", "nodeguardian-testenv-")
-	if err != nil {
-		_ = te.Stop()
-		return nil, noop, fmt.Errorf("kubeconfig directory: %w", err)
-	}
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
@@ -396,9 +438,16 @@ func skipOrFail(t testing.TB, err error) {
 }
 
 // startControlPlane starts kube-apiserver and etcd from dir with the CRDs installed.
-func startControlPlane(dir string, scheme *runtime.Scheme, crds []*apiextensionsv1.CustomResourceDefinition) (*envtest.Environment, *rest.Config, error) {
+func startControlPlane(dir string, scheme *runtime.Scheme, crds []*apiextensionsv1.CustomResourceDefinition, audit *auditArgs) (*envtest.Environment, *rest.Config, error) {
 	te := &envtest.Environment{Scheme: scheme, CRDs: crds}
 	te.ControlPlane.GetAPIServer().Path = filepath.Join(dir, "kube-apiserver")
+	if audit != nil {
+		te.ControlPlane.GetAPIServer().Configure().
+			Set("audit-policy-file", audit.policy).
+			Set("audit-log-path", audit.log).
+			Set("audit-log-format", "json").
+			Set("audit-log-mode", "blocking")
+	}
 	te.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(dir, "etcd")}
 	if os.Getenv(envStartTimeout) == "" {
 		te.ControlPlaneStartTimeout = DefaultStartTimeout
