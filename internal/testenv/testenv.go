@@ -109,17 +109,7 @@ type Env struct {
 // in which case it fails.
 func Start(t testing.TB) *Env {
 	t.Helper()
-	env, stop, err := StartShared()
-	if errors.Is(err, ErrAssetsMissing) {
-		skipOrFail(t, err)
-		return nil
-	}
-	if err != nil {
-		t.Fatalf("testenv: %v", err)
-	}
-	t.Cleanup(stop)
-	t.Logf("testenv: control plane from %s ready in %s", env.AssetsDir, env.StartupTime.Round(time.Millisecond))
-	return env
+	return StartWith(t, Options{})
 }
 
 // Need returns env, which a TestMain got from StartShared, or skips the test with the
