@@ -92,8 +92,7 @@ func ToSnapshotDelivered(p *plan.Plan, s *fleet.Snapshot, delivered Deliveries) 
 				r.Skipped = append(r.Skipped, fmt.Sprintf("%s: %s: %s", np.Node, describe(c), why))
 			}
 		}
-		RecordAlerts(node, np, delivered, p.CreatedAt)
-		RecordEvictions(node, np, func(ns, name string) bool { return !hasPod(s, ns, name) })
+		RecordApplied(node, np, delivered, func(ns, name string) bool { return !hasPod(s, ns, name) }, p.CreatedAt)
 		if !apiequality.Semantic.DeepEqual(before, node) {
 			changed[np.Node] = true
 		}
@@ -102,10 +101,12 @@ func ToSnapshotDelivered(p *plan.Plan, s *fleet.Snapshot, delivered Deliveries) 
 	return r, nil
 }
 
-// RecordAlerts notes in node's ledger annotation the alerts of np that reached their
-// channels at t: those delivered lists (nil: all of them). It reports whether the ledger
-// changed; a node whose ledger cannot be read is left as it is.
-func RecordAlerts(node *corev1.Node, np plan.NodePlan, delivered Deliveries, t time.Time) bool {
+// RecordApplied notes in node's ledger annotation what applying np did, in one read and
+// one write of the ledger: the alerts that reached their channels at t (delivered; nil:
+// all of them, a simulation) and the evictions (plan.RecordEvictions; evicted tells which
+// pods are gone). It reports whether the ledger changed; a node whose ledger cannot be
+// read is left as it is.
+func RecordApplied(node *corev1.Node, np plan.NodePlan, delivered Deliveries, evicted func(namespace, name string) bool, t time.Time) bool {
 	l, err := ledger.Read(node)
 	if err != nil {
 		return false
@@ -123,6 +124,9 @@ func RecordAlerts(node *corev1.Node, np plan.NodePlan, delivered Deliveries, t t
 			changed = true
 		}
 	}
+	if plan.RecordEvictions(l, np, evicted) {
+		changed = true
+	}
 	if changed {
 		if node.Annotations == nil {
 			node.Annotations = map[string]string{}
@@ -130,21 +134,6 @@ func RecordAlerts(node *corev1.Node, np plan.NodePlan, delivered Deliveries, t t
 		node.Annotations[ledger.Annotation] = l.Encode()
 	}
 	return changed
-}
-
-// RecordEvictions notes in node's ledger annotation what applying np's evictions did
-// (plan.RecordEvictions): evicted tells which pods are gone. It reports whether the ledger
-// changed; a node whose ledger cannot be read is left as it is.
-func RecordEvictions(node *corev1.Node, np plan.NodePlan, evicted func(namespace, name string) bool) bool {
-	l, err := ledger.Read(node)
-	if err != nil || !plan.RecordEvictions(l, np, evicted) {
-		return false
-	}
-	if node.Annotations == nil {
-		node.Annotations = map[string]string{}
-	}
-	node.Annotations[ledger.Annotation] = l.Encode()
-	return true
 }
 
 func hasPod(s *fleet.Snapshot, namespace, name string) bool {

@@ -251,9 +251,7 @@ func (a *applier) deliver(ctx context.Context, np plan.NodePlan, sent []apply.Se
 			}
 		}
 		updated := node.DeepCopy()
-		recorded := apply.RecordAlerts(updated, np, delivered, a.c.now())
-		evicted := apply.RecordEvictions(updated, np, func(ns, name string) bool { return done[podID(ns, name)] })
-		if !recorded && !evicted {
+		if !apply.RecordApplied(updated, np, delivered, func(ns, name string) bool { return done[podID(ns, name)] }, a.c.now()) {
 			return nil
 		}
 		body, err := nodePatch(node, updated, node.ResourceVersion)

@@ -184,7 +184,8 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 	}
 	// The rules are evaluated once; pods and PodDisruptionBudgets are read only for the
 	// nodes where an evicting rule may fire, before the plan is computed.
-	ev, err := engine.Evaluate(st.Rules, st.Tmpls, st.fleet(), st.Opts)
+	// Evaluation reads nodes and samples only: the fleet's hash is computed once, below.
+	ev, err := engine.Evaluate(st.Rules, st.Tmpls, &engine.Fleet{Nodes: snap.Nodes, Data: st.data}, st.Opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -201,7 +201,7 @@ func (p *reconcilePass) retryEvictions(d *decision) {
 			blocked = p.blockedBy(idx, pod)
 		}
 		if blocked != "" { // nothing to do now: shown as deferred, tried again later
-			p.c.postpone(d.r.name, p.node(), fmt.Sprintf("eviction of %s pending: blocked by PodDisruptionBudget %s (%s so far)", id, blocked, pluralAttempts(pe.Attempts)))
+			p.c.postpone(d.r.name, p.node(), fmt.Sprintf("eviction of %s pending: blocked by PodDisruptionBudget %s (%s so far)", id, blocked, plural(pe.Attempts, "attempt", "attempts")))
 			continue
 		}
 		pods = append(pods, PodEviction{Namespace: pe.Namespace, Name: pe.Name, Priority: podPriority(pod)})
@@ -211,21 +211,7 @@ func (p *reconcilePass) retryEvictions(d *decision) {
 		return
 	}
 	p.emit(Change{Op: OpAdd, Kind: KindEvict, Rule: d.r.name, Pods: pods,
-		Reason: fmt.Sprintf("retry: %s not evicted yet (attempt %d)", pluralPods(len(pods)), attempt)})
-}
-
-func pluralAttempts(n int) string {
-	if n == 1 {
-		return "1 attempt"
-	}
-	return fmt.Sprintf("%d attempts", n)
-}
-
-func pluralPods(n int) string {
-	if n == 1 {
-		return "1 pod"
-	}
-	return fmt.Sprintf("%d pods", n)
+		Reason: fmt.Sprintf("retry: %s not evicted yet (attempt %d)", plural(len(pods), "pod", "pods"), attempt)})
 }
 
 // pendingEvictions is what a rule's new ledger entry records of its evictions: on the
