@@ -27,7 +27,12 @@ import (
 
 // Sources are where a live plan reads from.
 type Sources struct {
+	// Cluster is the API server: it simulates evictions and, when Reader is nil, reads
+	// the fleet.
 	Cluster *cluster.Client
+	// Reader reads nodes, pods and PodDisruptionBudgets (nil: Cluster), e.g. the
+	// controller's informer caches.
+	Reader  Reader
 	Metrics metrics.Source
 	Config  metrics.Config
 }
@@ -84,7 +89,7 @@ func Read(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, now ti
 // the source does not need the node names (Prometheus), else one after the other.
 func readConcurrently(ctx context.Context, src Sources, req metrics.Request) ([]corev1.Node, metrics.Result, error) {
 	if _, prom := src.Metrics.(*metrics.Prometheus); !prom {
-		nodes, err := src.Cluster.Nodes(ctx)
+		nodes, err := src.reader().Nodes(ctx)
 		if err != nil {
 			return nil, metrics.Result{}, err
 		}
@@ -106,7 +111,7 @@ func readConcurrently(ctx context.Context, src Sources, req metrics.Request) ([]
 		defer close(done)
 		res, fetchErr = src.Metrics.Fetch(fetchCtx, req)
 	}()
-	nodes, err := src.Cluster.Nodes(ctx)
+	nodes, err := src.reader().Nodes(ctx)
 	if err != nil {
 		cancel()
 	}
@@ -190,13 +195,13 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 		return nil, nil, err
 	}
 	if evicting := ev.MayEvict(); len(evicting) > 0 {
-		if snap.Pods, err = src.Cluster.PodsOn(ctx, evicting); err != nil {
+		if snap.Pods, err = src.reader().PodsOn(ctx, evicting); err != nil {
 			return nil, nil, err
 		}
 		for i := range snap.Pods {
 			leanPod(&snap.Pods[i])
 		}
-		if snap.PodDisruptionBudgets, err = src.Cluster.PDBs(ctx); err != nil {
+		if snap.PodDisruptionBudgets, err = src.reader().PDBs(ctx); err != nil {
 			return nil, nil, err
 		}
 	}
