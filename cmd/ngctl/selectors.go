@@ -9,7 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/nodeguardian/nodeguardian/internal/fleet"
 )
 
 // checkRuleSelector refuses --rule NAME when no loaded rule has that name: a typo would
@@ -36,21 +35,20 @@ func checkNodeSelector(in *planInputs) error {
 	if name == "" {
 		return nil
 	}
-	var snap *fleet.Snapshot
+	var nodes []corev1.Node
 	switch {
 	case in.snapshot != nil:
-		snap = in.snapshot
+		nodes = in.snapshot.Nodes
 	case in.state != nil:
-		snap = in.state.Snapshot
-	}
-	if snap == nil {
+		nodes = in.state.Fleet.Nodes
+	default:
 		return nil
 	}
-	if slices.ContainsFunc(snap.Nodes, func(n corev1.Node) bool { return n.Name == name }) {
+	if slices.ContainsFunc(nodes, func(n corev1.Node) bool { return n.Name == name }) {
 		return nil
 	}
-	names := make([]string, 0, len(snap.Nodes))
-	for _, n := range snap.Nodes {
+	names := make([]string, 0, len(nodes))
+	for _, n := range nodes {
 		names = append(names, n.Name)
 	}
 	return exitf(1, "no node named %q in the fleet (%s); nodes: %s", name, in.opts.Source, someNames(names))

@@ -43,12 +43,13 @@ func snapshotCommand() *cli.Command {
 			for _, w := range st.Opts.Warnings {
 				fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
 			}
-			if err := fleet.Write(c.String("output"), st.Snapshot); err != nil {
+			snap := st.Snapshot()
+			if err := fleet.Write(c.String("output"), snap); err != nil {
 				return exitf(1, "%v", err)
 			}
 			fmt.Fprintf(c.App.Writer, "Wrote %s: %s, %s, %d metric series at %s.\n", c.String("output"),
-				plural(len(st.Snapshot.Nodes), "node"), plural(len(st.Snapshot.Pods), "pod"),
-				countSeries(st.Snapshot), now.Format(time.RFC3339))
+				plural(len(snap.Nodes), "node"), plural(len(snap.Pods), "pod"),
+				countSeries(snap), now.Format(time.RFC3339))
 			return nil
 		},
 	}

@@ -34,6 +34,7 @@ import (
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/fleet"
 )
 
 // Client defaults.
@@ -196,11 +197,16 @@ func listCRs[L ctrlclient.ObjectList](ctx context.Context, c ctrlclient.Client, 
 }
 
 // Nodes lists every node, sorted by name: one paginated LIST (PageSize per request).
+// The nodes are lean (fleet.LeanNode): each page is trimmed as it arrives, so a large
+// fleet is never held in memory whole.
 func (c *Client) Nodes(ctx context.Context) ([]corev1.Node, error) {
 	nodes, err := listAll(ctx, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Node, string, error) {
 		l, err := c.kube.CoreV1().Nodes().List(ctx, o)
 		if err != nil {
 			return nil, "", err
+		}
+		for i := range l.Items {
+			fleet.LeanNode(&l.Items[i])
 		}
 		return l.Items, l.Continue, nil
 	})

@@ -9,6 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+
+	"github.com/nodeguardian/nodeguardian/internal/fleet"
 )
 
 // PodsPerNodeListMax is how many nodes PodsOn reads with one LIST each; for more, one
@@ -16,7 +18,8 @@ import (
 // PageSize) than one per node.
 const PodsPerNodeListMax = 16
 
-// PodsOn lists the pods bound to the given nodes, sorted by namespace and name: one
+// PodsOn lists the pods bound to the given nodes, sorted by namespace and name, lean
+// (fleet.LeanPod): one
 // paginated LIST per node with the field selector spec.nodeName=NODE, a few nodes at a
 // time, for up to PodsPerNodeListMax nodes; above that, one paginated LIST of all pods,
 // kept for those nodes.
@@ -54,6 +57,9 @@ func (c *Client) podsOn(ctx context.Context, node string) ([]corev1.Pod, error) 
 		if err != nil {
 			return nil, "", err
 		}
+		for i := range l.Items {
+			fleet.LeanPod(&l.Items[i])
+		}
 		return l.Items, l.Continue, nil
 	})
 	if err != nil {
@@ -74,6 +80,9 @@ func (c *Client) podsOfNodes(ctx context.Context, names []string) ([]corev1.Pod,
 			_, found := slices.BinarySearch(names, p.Spec.NodeName)
 			return !found
 		})
+		for i := range kept {
+			fleet.LeanPod(&kept[i])
+		}
 		return kept, l.Continue, nil
 	})
 	if err != nil {

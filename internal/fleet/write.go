@@ -1,9 +1,11 @@
 package fleet
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -25,34 +27,71 @@ func Write(file string, s *Snapshot) error {
 // WriteFile writes the snapshot to file as YAML (see Marshal), atomically: the data goes
 // to a temporary file in the same directory that then replaces file, with file's mode.
 // The leading comment lines of the file it replaces (the "#" block before the first
-// YAML line) are kept, so a hand-written description of a fleet survives an apply.
+// YAML line) are kept, so a hand-written description of a fleet survives an apply. The
+// snapshot is written as a stream (MarshalTo): memory does not grow with the fleet.
 func WriteFile(file string, s *Snapshot, o WriteOptions) error {
-	data, err := Marshal(s)
-	if err != nil {
-		return err
-	}
 	mode := fs.FileMode(0o644)
-	old, err := os.ReadFile(file)
-	switch {
+	var header []byte
+	switch fi, err := os.Stat(file); {
 	case err == nil:
-		fi, err := os.Stat(file)
-		if err != nil {
+		mode = fi.Mode().Perm()
+		if header, err = leadingCommentsOf(file); err != nil {
 			return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
 		}
-		mode = fi.Mode().Perm()
-		data = append(LeadingComments(old), data...)
 		if o.Backup != "" {
-			if err := writeAtomic(o.Backup, old, mode); err != nil {
+			if err := copyAtomic(o.Backup, file, mode); err != nil {
 				return fmt.Errorf("fleet: keep the previous snapshot: %w", err)
 			}
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
 	}
-	if err := writeAtomic(file, data, mode); err != nil {
+	err := writeAtomic(file, mode, func(w io.Writer) error {
+		if _, err := w.Write(header); err != nil {
+			return err
+		}
+		return MarshalTo(w, s)
+	})
+	if err != nil {
 		return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
 	}
 	return nil
+}
+
+// leadingCommentsOf reads the comment block file starts with (LeadingComments), reading
+// no further than that block.
+func leadingCommentsOf(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var head []byte
+	r := bufio.NewReader(f)
+	for {
+		line, err := r.ReadBytes('\n')
+		head = append(head, line...)
+		trimmed := bytes.TrimSpace(line)
+		if err != nil || len(trimmed) > 0 && trimmed[0] != '#' {
+			if err != nil && !errors.Is(err, io.EOF) {
+				return nil, err
+			}
+			return LeadingComments(head), nil
+		}
+	}
+}
+
+// copyAtomic copies the file src to dst (writeAtomic).
+func copyAtomic(dst, src string, mode fs.FileMode) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return writeAtomic(dst, mode, func(w io.Writer) error {
+		_, err := io.Copy(w, f)
+		return err
+	})
 }
 
 // LeadingComments returns the comment block a YAML file starts with: its lines up to the
@@ -79,9 +118,10 @@ func LeadingComments(src []byte) []byte {
 	return bytes.Clone(src[:end])
 }
 
-// writeAtomic writes data to a temporary file in file's directory and renames it to file,
-// so that a reader sees either the old or the new content, never part of it.
-func writeAtomic(file string, data []byte, mode fs.FileMode) error {
+// writeAtomic writes what write writes, buffered, to a temporary file in file's
+// directory and renames it to file, so that a reader sees either the old or the new
+// content, never part of it.
+func writeAtomic(file string, mode fs.FileMode, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*.tmp")
 	if err != nil {
 		return err
@@ -92,7 +132,11 @@ func writeAtomic(file string, data []byte, mode fs.FileMode) error {
 		_ = os.Remove(name)
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
+	w := bufio.NewWriterSize(tmp, 256<<10)
+	if err := write(w); err != nil {
+		return fail(err)
+	}
+	if err := w.Flush(); err != nil {
 		return fail(err)
 	}
 	if err := tmp.Chmod(mode); err != nil {

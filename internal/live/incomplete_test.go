@@ -3,6 +3,9 @@ package live
 import (
 	"errors"
 	"testing"
+
+	"github.com/nodeguardian/nodeguardian/internal/engine"
+	"github.com/nodeguardian/nodeguardian/internal/series"
 )
 
 func TestIncomplete(t *testing.T) {
@@ -12,7 +15,7 @@ func TestIncomplete(t *testing.T) {
 		want string // "" = complete
 	}{
 		{"offline", nil, ""},
-		{"no failure", &State{Errors: map[string]string{"cpuLoadRatio": "metrics-server has no load average"}}, ""},
+		{"no failure", &State{Fleet: &engine.Fleet{Data: &series.Data{Errors: map[string]string{"cpuLoadRatio": "metrics-server has no load average"}}}}, ""},
 		{"one", &State{Failed: []string{"cpuLoadRatio"}}, "Plan incomplete: 1 metric query failed (cpuLoadRatio)"},
 		{"two", &State{Failed: []string{"cpuLoadRatio", "memoryUtilizationPercent"}},
 			"Plan incomplete: 2 metric queries failed (cpuLoadRatio, memoryUtilizationPercent)"},

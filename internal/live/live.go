@@ -7,10 +7,13 @@ package live
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
-	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -37,25 +40,28 @@ type Sources struct {
 	Config  metrics.Config
 }
 
-// State is what a live plan was computed from; it is kept to re-plan single nodes on a
-// write conflict.
+// State is what a live plan was computed from: it is kept to re-plan single nodes on a
+// write conflict, to check a saved plan, and to be written as a snapshot (`ngctl
+// snapshot`, Snapshot).
 type State struct {
-	Snapshot *fleet.Snapshot
+	// Fleet holds the nodes (lean: fleet.LeanNode), the pods and PodDisruptionBudgets
+	// read for the nodes where an eviction may be planned, and the metric samples.
+	Fleet    *engine.Fleet
+	Time     time.Time     // the evaluation instant (UTC)
+	Interval time.Duration // the query step: the samples' spacing
 	Rules    []*v1.NodeGuardianRule
 	Tmpls    []*v1.AlertTemplate
 	Opts     engine.Options
-	Errors   map[string]string // metric → source error
-	Failed   []string          // metrics whose read failed (metrics.Result.Failed): see Incomplete
-
-	data *series.Data // the snapshot's samples, expanded once
+	Failed   []string // metrics whose read failed (metrics.Result.Failed): see Incomplete
 }
 
-// Read reads nodes and metric windows at now into a snapshot. Pods and PDBs are read
-// later, only for nodes where an eviction is planned.
+// read lists the nodes and fetches the metric windows the rules need at now; the
+// samples of nodes not in the fleet are dropped. Pods and PDBs are read later, only for
+// nodes where an eviction may be planned.
 //
 // With Prometheus, the node LIST and the range queries run at the same time (the queries
-// do not need the node names; samples of nodes that are not in the fleet are dropped).
-func Read(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, now time.Time) (*fleet.Snapshot, metrics.Result, error) {
+// do not need the node names).
+func read(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, now time.Time) ([]corev1.Node, metrics.Result, time.Duration, error) {
 	defaulted := make([]*v1.NodeGuardianRule, 0, len(rules))
 	for _, r := range rules {
 		c := r.DeepCopy()
@@ -64,25 +70,24 @@ func Read(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, now ti
 	}
 	needs, step, err := metrics.NeedsFor(defaulted, src.Config)
 	if err != nil {
-		return nil, metrics.Result{}, err
+		return nil, metrics.Result{}, 0, err
 	}
 	req := metrics.Request{Needs: needs, Now: now, Step: step}
 	nodes, res, err := readConcurrently(ctx, src, req)
 	if err != nil {
-		return nil, metrics.Result{}, err
+		return nil, metrics.Result{}, 0, err
 	}
+	slices.SortFunc(nodes, func(a, b corev1.Node) int { return strings.Compare(a.Name, b.Name) })
 	if res.Data == nil {
 		res.Data = &series.Data{}
+	}
+	if res.Data.Samples == nil {
+		res.Data.Samples = map[string]map[string][]series.Sample{}
 	}
 	if res.Data.Errors == nil {
 		res.Data.Errors = map[string]string{}
 	}
-	snap := &fleet.Snapshot{
-		APIVersion: fleet.APIVersion, Kind: fleet.Kind,
-		Time: metav1.NewTime(now.UTC()), Interval: metav1.Duration{Duration: step},
-		Nodes: nodes, Series: fleet.Encode(res.Data, now, step),
-	}
-	return snap, res, nil
+	return nodes, res, step, nil
 }
 
 // readConcurrently lists the nodes and fetches the metric windows, at the same time when
@@ -138,75 +143,50 @@ func nodeNames(nodes []corev1.Node) []string {
 	names := make([]string, len(nodes))
 	for i := range nodes {
 		names[i] = nodes[i].Name
-		leanNode(&nodes[i])
+		fleet.LeanNode(&nodes[i]) // a Reader may hand them whole
 	}
 	slices.Sort(names)
 	return names
 }
 
-// clean drops what makes a snapshot large and says nothing to the engine.
-func clean(m *metav1.ObjectMeta) {
-	m.ManagedFields = nil
-	delete(m.Annotations, corev1.LastAppliedConfigAnnotation)
-}
-
-// leanNode keeps of a node what plans read or show — metadata (without managedFields),
-// taints, unschedulable, capacity, allocatable and conditions — and drops the bulk of its
-// status (images, node info, addresses, volumes), most of a real node's size.
-func leanNode(n *corev1.Node) {
-	clean(&n.ObjectMeta)
-	n.Status = corev1.NodeStatus{Capacity: n.Status.Capacity, Allocatable: n.Status.Allocatable, Conditions: n.Status.Conditions, Phase: n.Status.Phase}
-	for i := range n.Status.Conditions {
-		n.Status.Conditions[i].Message = ""
-	}
-}
-
-// leanPod keeps of a pod what eviction filters read: metadata (without managedFields),
-// its node, priority and phase.
-func leanPod(p *corev1.Pod) {
-	clean(&p.ObjectMeta)
-	p.Spec = corev1.PodSpec{NodeName: p.Spec.NodeName, Priority: p.Spec.Priority}
-	p.Status = corev1.PodStatus{Phase: p.Status.Phase}
-}
-
 // Plan computes a live plan: nodes and metrics first, then pods and PDBs for the nodes
 // where an eviction is planned, then server-side dry-run evictions so that the plan
-// names the PodDisruptionBudget that blocks.
+// names the PodDisruptionBudget that blocks. The rules are evaluated once, and the plan
+// is complete when the engine returns it.
 func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls []*v1.AlertTemplate, opts engine.Options) (*plan.Plan, *State, error) {
-	snap, res, err := Read(ctx, src, rules, opts.Now)
+	nodes, res, step, err := read(ctx, src, rules, opts.Now)
 	if err != nil {
 		return nil, nil, err
 	}
-	warnings := append(res.Warnings, perRuleSourceWarnings(rules, src.Metrics)...)
-	// The fetched samples are exactly what the snapshot's series expand to (fleet.Encode
-	// is lossless on the query grid); using them saves parsing the notation back.
-	st := &State{Snapshot: snap, Rules: rules, Tmpls: tmpls, Opts: opts, Errors: res.Data.Errors, Failed: res.Failed, data: res.Data}
-	st.Opts.Interval = snap.Interval.Duration
-	st.Opts.Warnings = append(append([]string(nil), opts.Warnings...), warnings...)
-	st.Opts.NodeVersions = make(map[string]string, len(snap.Nodes))
-	for _, n := range snap.Nodes {
+	st := &State{Fleet: &engine.Fleet{Nodes: nodes, Data: res.Data}, Time: opts.Now.UTC(), Interval: step,
+		Rules: rules, Tmpls: tmpls, Opts: opts, Failed: res.Failed}
+	st.Opts.Interval = step
+	st.Opts.Warnings = slices.Concat(opts.Warnings, res.Warnings, perRuleSourceWarnings(rules, src.Metrics))
+	// The plan records the versions of the nodes it changes: a saved plan is refused when
+	// one of them changed since; other nodes' status updates do not make it stale.
+	st.Opts.NodeVersions = make(map[string]string, len(nodes))
+	for _, n := range nodes {
 		st.Opts.NodeVersions[n.Name] = n.ResourceVersion
 	}
-	// The rules are evaluated once; pods and PodDisruptionBudgets are read only for the
-	// nodes where an evicting rule may fire, before the plan is computed.
-	// Evaluation reads nodes and samples only: the fleet's hash is computed once, below.
-	ev, err := engine.Evaluate(st.Rules, st.Tmpls, &engine.Fleet{Nodes: snap.Nodes, Data: st.data}, st.Opts)
+	// Evaluation reads nodes and samples only; pods and PodDisruptionBudgets are read
+	// only for the nodes where an evicting rule may fire, before the plan is computed.
+	ev, err := engine.Evaluate(st.Rules, st.Tmpls, st.Fleet, st.Opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	if evicting := ev.MayEvict(); len(evicting) > 0 {
-		if snap.Pods, err = src.reader().PodsOn(ctx, evicting); err != nil {
+		if st.Fleet.Pods, err = src.reader().PodsOn(ctx, evicting); err != nil {
 			return nil, nil, err
 		}
-		for i := range snap.Pods {
-			leanPod(&snap.Pods[i])
+		for i := range st.Fleet.Pods {
+			fleet.LeanPod(&st.Fleet.Pods[i])
 		}
-		if snap.PodDisruptionBudgets, err = src.reader().PDBs(ctx); err != nil {
+		if st.Fleet.PDBs, err = src.reader().PDBs(ctx); err != nil {
 			return nil, nil, err
 		}
 	}
-	f := st.fleet()
-	p := ev.Plan(f, nil)
+	st.Fleet.Hash = st.hash()
+	p := ev.Plan(st.Fleet, nil)
 	if hasEvictions(p) {
 		// The API server has the last word on PodDisruptionBudgets: compute the plan again
 		// with its answers (the evaluation is kept), so that the plan is complete when the
@@ -217,62 +197,54 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 		}
 		if len(refusals) > 0 {
 			st.Opts.Refusals = refusals
-			p = ev.Plan(f, refusals)
+			p = ev.Plan(st.Fleet, refusals)
 		}
 	}
-	// The plan records the versions of the nodes it changes: a saved plan is refused when
-	// one of them changed since; other nodes' status updates do not make it stale.
 	return p, st, nil
 }
 
-func (st *State) plan() (*plan.Plan, error) {
-	if st.data == nil {
-		d, err := st.Snapshot.Data()
-		if err != nil {
-			return nil, err
-		}
-		for m, e := range st.Errors {
-			d.Errors[m] = e
-		}
-		st.data = d
+// Snapshot is the state as a FleetSnapshot (`ngctl snapshot`): planning it offline gives
+// the live plan's changes. The series are encoded only here.
+func (st *State) Snapshot() *fleet.Snapshot {
+	f := st.Fleet
+	return &fleet.Snapshot{
+		APIVersion: fleet.APIVersion, Kind: fleet.Kind,
+		Time: metav1.NewTime(st.Time), Interval: metav1.Duration{Duration: st.Interval},
+		Nodes: f.Nodes, Pods: f.Pods, PodDisruptionBudgets: f.PDBs,
+		Series: fleet.Encode(f.Data, st.Time, st.Interval),
 	}
-	return engine.Plan(st.Rules, st.Tmpls, st.fleet(), st.Opts)
-}
-
-// fleet is the engine's view of the state's snapshot and samples (st.data must be set).
-func (st *State) fleet() *engine.Fleet {
-	s := st.Snapshot
-	return &engine.Fleet{Nodes: s.Nodes, Pods: s.Pods, PDBs: s.PodDisruptionBudgets, Data: st.data, Hash: hash(s)}
 }
 
 // hash identifies a live fleet by what a live object's resourceVersion already
-// identifies, plus the metric series: far cheaper than hashing whole objects.
-func hash(s *fleet.Snapshot) string {
+// identifies, plus the metric samples and errors: far cheaper than hashing whole
+// objects.
+func (st *State) hash() string {
+	f := st.Fleet
 	h := sha256.New()
-	fmt.Fprintf(h, "%s %s\n", s.Time.UTC().Format(time.RFC3339Nano), s.Interval.Duration)
-	for _, n := range s.Nodes {
+	fmt.Fprintf(h, "%s %s\n", st.Time.Format(time.RFC3339Nano), st.Interval)
+	for _, n := range f.Nodes {
 		fmt.Fprintf(h, "node %s %s\n", n.Name, n.ResourceVersion)
 	}
-	for _, p := range s.Pods {
+	for _, p := range f.Pods {
 		fmt.Fprintf(h, "pod %s/%s %s\n", p.Namespace, p.Name, p.ResourceVersion)
 	}
-	for _, p := range s.PodDisruptionBudgets {
+	for _, p := range f.PDBs {
 		fmt.Fprintf(h, "pdb %s/%s %s\n", p.Namespace, p.Name, p.ResourceVersion)
 	}
-	nodes := make([]string, 0, len(s.Series))
-	for n := range s.Series {
-		nodes = append(nodes, n)
+	var buf []byte
+	for _, node := range slices.Sorted(maps.Keys(f.Data.Samples)) {
+		byMetric := f.Data.Samples[node]
+		for _, m := range slices.Sorted(maps.Keys(byMetric)) {
+			buf = fmt.Appendf(buf[:0], "series %s %s %d\n", node, m, len(byMetric[m]))
+			for _, smp := range byMetric[m] {
+				buf = binary.LittleEndian.AppendUint64(buf, uint64(smp.T.UnixNano()))
+				buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(smp.V))
+			}
+			h.Write(buf)
+		}
 	}
-	sort.Strings(nodes)
-	for _, n := range nodes {
-		ms := make([]string, 0, len(s.Series[n]))
-		for m := range s.Series[n] {
-			ms = append(ms, m)
-		}
-		sort.Strings(ms)
-		for _, m := range ms {
-			fmt.Fprintf(h, "series %s %s %s\n", n, m, s.Series[n][m])
-		}
+	for _, m := range slices.Sorted(maps.Keys(f.Data.Errors)) {
+		fmt.Fprintf(h, "error %s %q\n", m, f.Data.Errors[m])
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -286,8 +258,8 @@ func (st *State) Planned(p *plan.Plan) func(name string) *corev1.Node {
 		want[np.Node] = true
 	}
 	nodes := make(map[string]*corev1.Node, len(want))
-	for i := range st.Snapshot.Nodes {
-		if n := &st.Snapshot.Nodes[i]; want[n.Name] {
+	for i := range st.Fleet.Nodes {
+		if n := &st.Fleet.Nodes[i]; want[n.Name] {
 			nodes[n.Name] = n.DeepCopy()
 		}
 	}
@@ -295,22 +267,19 @@ func (st *State) Planned(p *plan.Plan) func(name string) *corev1.Node {
 }
 
 // Replan plans one node again after it changed under us (a write conflict), with the
-// same metrics; it returns the node's changes now (an empty NodePlan when none).
+// same metrics; it returns the node's changes now (an empty NodePlan when none). It is
+// not safe for concurrent use.
 func (st *State) Replan(_ context.Context, node *corev1.Node) (*plan.NodePlan, error) {
 	n := node.DeepCopy()
-	leanNode(n)
-	replaced := false
-	for i := range st.Snapshot.Nodes {
-		if st.Snapshot.Nodes[i].Name == n.Name {
-			st.Snapshot.Nodes[i] = *n
-			replaced = true
-		}
-	}
-	if !replaced {
+	fleet.LeanNode(n)
+	i, found := slices.BinarySearchFunc(st.Fleet.Nodes, n.Name, func(a corev1.Node, name string) int { return strings.Compare(a.Name, name) })
+	if !found {
 		return nil, fmt.Errorf("replan: node %s is not in the fleet", n.Name)
 	}
+	st.Fleet.Nodes[i] = *n
 	st.Opts.NodeVersions[n.Name] = n.ResourceVersion
-	p, err := st.plan()
+	st.Fleet.Hash = st.hash()
+	p, err := engine.Plan(st.Rules, st.Tmpls, st.Fleet, st.Opts)
 	if err != nil {
 		return nil, fmt.Errorf("replan node %s: %w", n.Name, err)
 	}
