@@ -8,7 +8,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 	corev1 "k8s.io/api/core/v1"
-
 )
 
 // checkRuleSelector refuses --rule NAME when no loaded rule has that name: a typo would
