@@ -18,11 +18,14 @@ LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(NGCTL) ./cmd/ngctl
 
-## generate: CRDs, deepcopy and the JSON Schema from api/v1 (never edit schemas/ by hand).
+## generate: CRDs, deepcopy and the JSON Schema from api/v1 (never edit schemas/ by hand); the
+## kustomize base's copies of the CRDs (deploy/crds: kustomize reads nothing outside deploy/).
 generate:
 	$(GO) tool controller-gen object paths=./api/...
 	rm -f schemas/crds/*.yaml
 	$(GO) tool controller-gen crd:allowDangerousTypes=true paths=./api/... output:crd:artifacts:config=schemas/crds
+	rm -f deploy/crds/*.yaml
+	cp schemas/crds/*.yaml deploy/crds/
 	$(GO) run ./hack/jsonschema schemas/crds schemas/nodeguardian.schema.json
 	$(GO) run ./hack/planschema schemas/plan.schema.json
 
