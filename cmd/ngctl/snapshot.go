@@ -41,7 +41,7 @@ func snapshotCommand() *cli.Command {
 				return exitf(1, "%v", err)
 			}
 			for _, w := range st.Opts.Warnings {
-				fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
+				fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w.Message)
 			}
 			snap := st.Snapshot()
 			if err := fleet.Write(c.String("output"), snap); err != nil {

@@ -45,8 +45,8 @@ type Options struct {
 	// Refusals are the answers of server-side dry-run evictions (live clusters), by pod.
 	Refusals map[string]plan.Refusal
 	// Warnings about the inputs as a whole (a metric source that failed, ...), listed
-	// first among the plan's warnings.
-	Warnings []string
+	// first among the plan's warnings; each has a code (plan.CodeMetricSource, ...).
+	Warnings []plan.Warning
 }
 
 // Fleet is the state the engine plans against.

@@ -40,6 +40,22 @@ type ConditionResult struct {
 	Err       string        // source error (WhySourceError)
 }
 
+// Remaining is how much longer a pending condition must keep holding for its duration
+// to complete: its duration less HeldFor. It is false for a condition that is not
+// pending (WhyPending, or WhyNotCovered with a run of satisfying samples): one that
+// holds, fails on its latest sample, or has no usable data is not completed by time
+// alone.
+func (r ConditionResult) Remaining() (time.Duration, bool) {
+	if r.Why != WhyPending && (r.Why != WhyNotCovered || r.HeldFor <= 0) {
+		return 0, false
+	}
+	left := r.Condition.DurationValue() - r.HeldFor
+	if left <= 0 {
+		return 0, false
+	}
+	return left, true
+}
+
 // Reason is a one-line human explanation, e.g. "cpuLoadRatio 1.9 > 1.5 for 3m (min 1.7)".
 func (r ConditionResult) Reason() string {
 	c := r.Condition

@@ -161,7 +161,10 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 	st := &State{Fleet: &engine.Fleet{Nodes: nodes, Data: res.Data}, Time: opts.Now.UTC(), Interval: step,
 		Rules: rules, Tmpls: tmpls, Opts: opts, Failed: res.Failed}
 	st.Opts.Interval = step
-	st.Opts.Warnings = slices.Concat(opts.Warnings, res.Warnings, perRuleSourceWarnings(rules, src.Metrics))
+	st.Opts.Warnings = slices.Clone(opts.Warnings)
+	for _, w := range slices.Concat(res.Warnings, perRuleSourceWarnings(rules, src.Metrics)) {
+		st.Opts.Warnings = append(st.Opts.Warnings, plan.Warning{Code: plan.CodeMetricSource, Message: w})
+	}
 	// The plan records the versions of the nodes it changes: a saved plan is refused when
 	// one of them changed since; other nodes' status updates do not make it stale.
 	st.Opts.NodeVersions = make(map[string]string, len(nodes))

@@ -55,8 +55,9 @@ type Input struct {
 	// firing; 0 means DefaultRepeatInterval, a negative value never.
 	RepeatInterval time.Duration
 	// Warnings about the inputs as a whole (a metric source that failed, ...) are listed
-	// first among the plan's warnings, in this order.
-	Warnings []string
+	// first among the plan's warnings, in this order. Each has a Code (CodeMetricSource
+	// for a metric source's warnings).
+	Warnings []Warning
 	// Node, when set, keeps only this node's changes, deferrals and warnings in the plan
 	// (budgets still count the whole fleet).
 	Node string
@@ -99,6 +100,7 @@ type computer struct {
 	global       budget
 	deferred     []Deferred
 	warnings     []Warning
+	timers       []timer // what ends by itself after Now, for NextEvaluation
 	out          []NodePlan
 }
 
@@ -147,12 +149,18 @@ func (c *computer) nodeIndex(name string, cursor *int) int {
 	return -1
 }
 
-func (c *computer) warn(rule, node, msg string) {
-	c.warnings = append(c.warnings, Warning{Rule: rule, Node: node, Message: msg})
+func (c *computer) warn(rule, node string, code ReasonCode, msg string) {
+	c.warnings = append(c.warnings, Warning{Rule: rule, Node: node, Code: code, Message: msg})
 }
 
-func (c *computer) postpone(rule, node, reason string) {
-	c.deferred = append(c.deferred, Deferred{Rule: rule, Node: node, Reason: reason})
+// postpone records a deferred item; until, when not zero, is when it ends by itself.
+func (c *computer) postpone(rule, node string, code ReasonCode, reason string, until time.Time) {
+	d := Deferred{Rule: rule, Node: node, Code: code, Reason: reason}
+	if !until.IsZero() {
+		u := until.UTC()
+		d.Until = &u
+	}
+	c.deferred = append(c.deferred, d)
 }
 
 // assemble sorts what was collected, counts it and identifies the plan.
@@ -177,13 +185,15 @@ func (c *computer) assemble() *Plan {
 	slices.SortStableFunc(p.Nodes, func(a, b NodePlan) int { return cmp.Compare(a.Node, b.Node) })
 	if len(c.in.Warnings) > 0 {
 		global := make([]Warning, 0, len(c.in.Warnings)+len(p.Warnings))
-		for _, w := range c.in.Warnings {
-			global = append(global, Warning{Message: w})
-		}
+		global = append(global, c.in.Warnings...)
 		p.Warnings = append(global, p.Warnings...)
 	}
 	if c.in.Node != "" {
 		keepNode(p, c.in.Node)
+	}
+	if next, ok := c.nextEvaluation(); ok {
+		at := next.at.UTC()
+		p.NextEvaluation, p.NextEvaluationReason = &at, next.why
 	}
 	for _, r := range c.inOrder {
 		p.Rules = append(p.Rules, *r.status)
@@ -225,9 +235,12 @@ func ID(p *Plan) string {
 
 func sortDeferred(ds []Deferred) []Deferred {
 	slices.SortFunc(ds, func(a, b Deferred) int {
-		return cmp.Or(cmp.Compare(a.Node, b.Node), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Reason, b.Reason))
+		return cmp.Or(cmp.Compare(a.Node, b.Node), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Reason, b.Reason),
+			cmp.Compare(a.Code, b.Code), compareUntil(a.Until, b.Until))
 	})
-	ds = slices.Compact(ds)
+	ds = slices.CompactFunc(ds, func(a, b Deferred) bool {
+		return a.Node == b.Node && a.Rule == b.Rule && a.Code == b.Code && a.Reason == b.Reason && compareUntil(a.Until, b.Until) == 0
+	})
 	if ds == nil {
 		ds = []Deferred{}
 	}
@@ -236,13 +249,27 @@ func sortDeferred(ds []Deferred) []Deferred {
 
 func sortWarnings(ws []Warning) []Warning {
 	slices.SortFunc(ws, func(a, b Warning) int {
-		return cmp.Or(cmp.Compare(a.Node, b.Node), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Message, b.Message))
+		return cmp.Or(cmp.Compare(a.Node, b.Node), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Message, b.Message),
+			cmp.Compare(a.Code, b.Code))
 	})
 	ws = slices.Compact(ws)
 	if ws == nil {
 		ws = []Warning{}
 	}
 	return ws
+}
+
+// compareUntil orders deferral ends: none first, then by time.
+func compareUntil(a, b *time.Time) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	return a.Compare(*b)
 }
 
 // changeRank is the apply order of change kinds on a node.

@@ -18,8 +18,8 @@ import (
 // subject and body are rendered here with an empty plan ID; templates that name the plan
 // ID are rendered again once the ID is known (renderPlanIDs). A template that does not
 // compile or render gives the built-in message and a warning: alerts never block
-// remediation.
-func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only []string, why string) {
+// remediation. code is the change's reason code.
+func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only []string, why string, code ReasonCode) {
 	if a == nil || (a.Enabled != nil && !*a.Enabled) {
 		return
 	}
@@ -28,10 +28,10 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only
 	if a.Template != "" {
 		tmpl = p.c.in.Templates[a.Template]
 		if tmpl == nil {
-			p.c.warn(d.r.name, p.node(), "alert template "+a.Template+" not found; a default subject is used")
+			p.c.warn(d.r.name, p.node(), CodeTemplateMissing, "alert template "+a.Template+" not found; a default subject is used")
 		}
 	} else {
-		p.c.warn(d.r.name, "", "an alert action names no template; the default message is used")
+		p.c.warn(d.r.name, "", CodeTemplateMissing, "an alert action names no template; the default message is used")
 	}
 	al.Channels = alertChannels(a, tmpl)
 	if only != nil {
@@ -45,7 +45,7 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only
 		ctx := p.alertContext(d, event)
 		pa := pendingAlert{al: al, tmpl: tmpl, ctx: ctx, reason: p.reason(d)}
 		if err := pa.render(); err != nil {
-			p.c.warn(d.r.name, p.node(), "alert template "+a.Template+": "+err.Error()+"; the default message is used")
+			p.c.warn(d.r.name, p.node(), CodeRenderFailed, "alert template "+a.Template+": "+err.Error()+"; the default message is used")
 		} else if alert.UsesPlanID(tmpl.Spec.Subject + tmpl.Spec.Body) {
 			p.c.planIDAlerts = append(p.c.planIDAlerts, pa)
 		}
@@ -54,7 +54,7 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only
 	if why != "" {
 		reason = why
 	}
-	p.emit(Change{Op: OpAdd, Kind: KindAlert, Rule: d.r.name, Reason: reason, Alert: al})
+	p.emit(Change{Op: OpAdd, Kind: KindAlert, Rule: d.r.name, Code: code, Reason: reason, Alert: al})
 }
 
 // alertChannels are an alert action's channels, else its template's, else log.
@@ -128,7 +128,7 @@ func (p *reconcilePass) pendingAlerts(d *decision, event string) {
 	if missing := n.Missing(want); len(missing) > 0 {
 		why := "retry: not yet delivered to " + strings.Join(missing, ", ")
 		for _, a := range d.r.alerts(event) {
-			p.alert(d, a, planEvent, missing, why)
+			p.alert(d, a, planEvent, missing, why, CodeNotifyPending)
 		}
 		return
 	}
@@ -137,8 +137,13 @@ func (p *reconcilePass) pendingAlerts(d *decision, event string) {
 	}
 	why := "repeat: still firing, last notified " + stamp(*n.At)
 	for _, a := range d.r.alerts(event) {
-		if repeat := p.c.repeatFor(a); repeat > 0 && !p.c.now.Before(n.At.Add(repeat)) {
-			p.alert(d, a, planEvent, nil, why)
+		repeat := p.c.repeatFor(a)
+		switch due := n.At.Add(repeat); {
+		case repeat <= 0:
+		case !p.c.now.Before(due):
+			p.alert(d, a, planEvent, nil, why, CodeNotifyRepeat)
+		default:
+			p.c.addTimer(due, d.r.name, p.node(), "notification repeat of rule "+d.r.name+" on node "+p.node()+" is due")
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // admit lets a rule's firing candidates fire within the blast-radius budgets: the rule's
@@ -16,8 +17,8 @@ func (c *computer) admit(r *ruleInfo) {
 	})
 	for _, cd := range r.candidates {
 		nw := &c.nodes[cd.node]
-		if why := c.overBudget(r, cd.node); why != "" {
-			c.postpone(r.name, cd.v.Node, why)
+		if code, why := c.overBudget(r, cd.node); why != "" {
+			c.postpone(r.name, cd.v.Node, code, why, time.Time{})
 			if cd.old != nil {
 				nw.add(decision{r: r, v: cd.v, old: cd.old, act: actKeep})
 			}
@@ -32,19 +33,20 @@ func (c *computer) admit(r *ruleInfo) {
 	r.candidates = nil
 }
 
-// overBudget says why a disruptive rule may not fire on one more node, or "".
-func (c *computer) overBudget(r *ruleInfo, node int) string {
+// overBudget says why a disruptive rule may not fire on one more node (CodeRuleBudget or
+// CodeGlobalBudget), or "".
+func (c *computer) overBudget(r *ruleInfo, node int) (ReasonCode, string) {
 	if !r.disruptive {
-		return ""
+		return "", ""
 	}
 	if r.firing >= r.limit {
-		return fmt.Sprintf("maxUnhealthy %s (%d of %d nodes) reached", r.limitText, r.limit, len(r.res.Verdicts))
+		return CodeRuleBudget, fmt.Sprintf("maxUnhealthy %s (%d of %d nodes) reached", r.limitText, r.limit, len(r.res.Verdicts))
 	}
 	g := &c.global
 	if !g.isHeld(node, r.dryRun) && g.used(r.dryRun) >= g.limit {
-		return fmt.Sprintf("max-disruptive %s (%d of %d nodes) reached", g.text, g.limit, g.total)
+		return CodeGlobalBudget, fmt.Sprintf("max-disruptive %s (%d of %d nodes) reached", g.text, g.limit, g.total)
 	}
-	return ""
+	return "", ""
 }
 
 func (g *budget) isHeld(node int, dry bool) bool {

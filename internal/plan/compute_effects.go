@@ -212,7 +212,7 @@ func (c *computer) reconcileNode(nw *nodeWork) {
 		holders = slices.Clone(holders)
 		for _, d := range nw.dry {
 			if d.old != nil {
-				holders = append(holders, holder{name: d.r.name, entry: d.old, why: "held by rule " + d.r.name + ", which is in dry-run mode"})
+				holders = append(holders, holder{name: d.r.name, entry: d.old, why: "held by rule " + d.r.name + ", which is in dry-run mode", code: CodeEffectHeld})
 			}
 		}
 	}
@@ -258,11 +258,11 @@ func (c *computer) dryHolders(nw *nodeWork, l1 *ledger.Ledger) []holder {
 		}
 		h := holder{name: name, entry: l1.Rules[name]}
 		if r := c.byName[name]; r != nil && containsRule(nw.real, name) {
-			h.why = fmt.Sprintf("rule %s (priority %d) wins", name, r.priority)
+			h.why, h.code = fmt.Sprintf("rule %s (priority %d) wins", name, r.priority), CodeConflict
 		}
 		for _, o := range nw.holders {
 			if o.name == name {
-				h.why = o.why
+				h.why, h.code = o.why, o.code
 			}
 		}
 		hs = append(hs, h)
@@ -286,7 +286,7 @@ func ledgerChange(nw *nodeWork, l1 *ledger.Ledger) (Change, bool) {
 	if enc == nw.raw {
 		return Change{}, false
 	}
-	ch := Change{Op: OpChange, Kind: KindLedger, Key: ledger.Annotation, Value: enc, Old: nw.raw, Reason: "ownership ledger"}
+	ch := Change{Op: OpChange, Kind: KindLedger, Key: ledger.Annotation, Value: enc, Old: nw.raw, Code: CodeLedger, Reason: "ownership ledger"}
 	switch {
 	case nw.raw == "":
 		ch.Op = OpAdd

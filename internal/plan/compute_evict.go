@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,7 +52,7 @@ func (c *computer) podIndex() *podIndex {
 		if err != nil {
 			// Fail closed: a budget that cannot be evaluated might cover any pod of its
 			// namespace, so it covers them all and allows no disruption.
-			c.warn("", "", fmt.Sprintf("PodDisruptionBudget %s/%s: selector cannot be evaluated (%v): "+
+			c.warn("", "", CodeInvalidSelector, fmt.Sprintf("PodDisruptionBudget %s/%s: selector cannot be evaluated (%v): "+
 				"no pod in namespace %s is evicted until it is fixed", b.Namespace, b.Name, err, b.Namespace))
 			sel, remaining = labels.Everything(), 0
 		}
@@ -92,7 +93,7 @@ func (p *reconcilePass) evictPods(rule string, es evictSpec) []PodEviction {
 		if rf, ok := p.c.in.Refusals[pod.Namespace+"/"+pod.Name]; ok {
 			blocked = rf.BlockedBy
 			if rf.Message != "" {
-				p.c.warn(rule, p.node(), rf.Message)
+				p.c.warn(rule, p.node(), CodeEvictionRefused, rf.Message)
 			}
 		}
 		if blocked == "" {
@@ -201,7 +202,8 @@ func (p *reconcilePass) retryEvictions(d *decision) {
 			blocked = p.blockedBy(idx, pod)
 		}
 		if blocked != "" { // nothing to do now: shown as deferred, tried again later
-			p.c.postpone(d.r.name, p.node(), fmt.Sprintf("eviction of %s pending: blocked by PodDisruptionBudget %s (%s so far)", id, blocked, plural(pe.Attempts, "attempt", "attempts")))
+			p.c.postpone(d.r.name, p.node(), CodePDBBlocked, fmt.Sprintf("eviction of %s pending: blocked by PodDisruptionBudget %s (%s so far)",
+				id, blocked, plural(pe.Attempts, "attempt", "attempts")), time.Time{})
 			continue
 		}
 		pods = append(pods, PodEviction{Namespace: pe.Namespace, Name: pe.Name, Priority: podPriority(pod)})
@@ -210,7 +212,7 @@ func (p *reconcilePass) retryEvictions(d *decision) {
 	if len(pods) == 0 {
 		return
 	}
-	p.emit(Change{Op: OpAdd, Kind: KindEvict, Rule: d.r.name, Pods: pods,
+	p.emit(Change{Op: OpAdd, Kind: KindEvict, Rule: d.r.name, Pods: pods, Code: CodeEvictionPending,
 		Reason: fmt.Sprintf("retry: %s not evicted yet (attempt %d)", plural(len(pods), "pod", "pods"), attempt)})
 }
 

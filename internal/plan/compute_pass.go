@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"time"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/alert"
@@ -34,15 +35,17 @@ type reconcilePass struct {
 type effectClaim struct {
 	value  string
 	winner *decision
-	why    string // a holder's why
+	why    string     // a holder's why
+	code   ReasonCode // a holder's code
 	owners []*decision
 }
 
-func (cl *effectClaim) wins() string {
+// wins says who keeps the effect: a rule of higher priority (CodeConflict) or a holder.
+func (cl *effectClaim) wins() (ReasonCode, string) {
 	if cl.winner == nil {
-		return cl.why
+		return cl.code, cl.why
 	}
-	return fmt.Sprintf("rule %s (priority %d) wins", cl.winner.r.name, cl.winner.r.priority)
+	return CodeConflict, fmt.Sprintf("rule %s (priority %d) wins", cl.winner.r.name, cl.winner.r.priority)
 }
 
 func (c *computer) newPass(nw *nodeWork, decs []decision, holders []holder, overlay map[effectItem]*string, dry bool) *reconcilePass {
@@ -93,7 +96,7 @@ func (p *reconcilePass) claimHolder(h holder) {
 		if !ok || p.claims[it] != nil {
 			return
 		}
-		p.claims[it] = &effectClaim{value: cur, why: h.why}
+		p.claims[it] = &effectClaim{value: cur, why: h.why, code: h.code}
 		p.claimed = append(p.claimed, it)
 	})
 }
@@ -114,7 +117,8 @@ func (p *reconcilePass) claimWants(d *decision) {
 		case cl.value == val:
 			cl.owners = append(cl.owners, d)
 		default:
-			p.c.postpone(d.r.name, p.node(), describeEffect(w.it)+": "+cl.wins())
+			code, why := cl.wins()
+			p.c.postpone(d.r.name, p.node(), code, describeEffect(w.it)+": "+why, time.Time{})
 		}
 	}
 }
@@ -132,7 +136,7 @@ func (p *reconcilePass) annotationValue(d *decision, w ruleWant) string {
 	ctx := p.alertContext(d, "firing")
 	v, err := alert.Render("annotation "+w.it.key, w.value, &ctx)
 	if err != nil {
-		p.c.warn(d.r.name, p.node(), err.Error()+"; the value is used as written")
+		p.c.warn(d.r.name, p.node(), CodeRenderFailed, err.Error()+"; the value is used as written")
 		return w.value
 	}
 	return v
@@ -148,7 +152,7 @@ func (p *reconcilePass) resolve(it effectItem, cl *effectClaim) {
 	cur, present := p.state.get(it)
 	if present && !p.managed[it] {
 		for _, d := range cl.owners {
-			p.c.warn(d.r.name, p.node(), unmanagedText(it))
+			p.c.warn(d.r.name, p.node(), CodeUnmanaged, unmanagedText(it))
 		}
 		return
 	}
@@ -156,8 +160,9 @@ func (p *reconcilePass) resolve(it effectItem, cl *effectClaim) {
 	if present && cur == cl.value {
 		return
 	}
-	reason, drift := p.effectReason(cl, it, present)
-	ch := Change{Op: OpAdd, Kind: it.kind, Key: it.key, Effect: it.effect, Value: cl.value, Rule: cl.winner.r.name, Reason: reason, Drift: drift}
+	code, reason := p.effectReason(cl, it, present)
+	ch := Change{Op: OpAdd, Kind: it.kind, Key: it.key, Effect: it.effect, Value: cl.value, Rule: cl.winner.r.name,
+		Code: code, Reason: reason, Drift: code == CodeDrift}
 	if present {
 		ch.Op, ch.Old = OpChange, cur
 	}
@@ -172,10 +177,10 @@ func (p *reconcilePass) own(it effectItem, cl *effectClaim) {
 
 // effectReason: a new firing gives its trigger; an effect the ledger says the rule put
 // on the node and that is gone or changed is drift.
-func (p *reconcilePass) effectReason(cl *effectClaim, it effectItem, present bool) (string, bool) {
+func (p *reconcilePass) effectReason(cl *effectClaim, it effectItem, present bool) (ReasonCode, string) {
 	w := cl.winner
 	if w.act == actFire {
-		return p.reason(w), false
+		return CodeFired, p.reason(w)
 	}
 	for _, d := range cl.owners {
 		if d.act != actStay {
@@ -183,14 +188,14 @@ func (p *reconcilePass) effectReason(cl *effectClaim, it effectItem, present boo
 		}
 		if was, ok := ownedValue(d.old, it); ok {
 			if !present {
-				return "drift: removed outside NodeGuardian", true
+				return CodeDrift, "drift: removed outside NodeGuardian"
 			}
 			if was == cl.value {
-				return "drift: changed outside NodeGuardian", true
+				return CodeDrift, "drift: changed outside NodeGuardian"
 			}
 		}
 	}
-	return "firing since " + stamp(w.old.Since), false
+	return CodeFiring, "firing since " + stamp(w.old.Since)
 }
 
 // release removes what decided rules owned and no claim keeps: what a recovering rule
@@ -214,19 +219,20 @@ func (p *reconcilePass) release() {
 				removed = map[effectItem]bool{}
 			}
 			removed[it] = true
-			p.emit(Change{Op: OpRemove, Kind: it.kind, Key: it.key, Effect: it.effect, Old: cur, Rule: d.r.name, Reason: p.releaseReason(d)})
+			code, reason := p.releaseReason(d)
+			p.emit(Change{Op: OpRemove, Kind: it.kind, Key: it.key, Effect: it.effect, Old: cur, Rule: d.r.name, Code: code, Reason: reason})
 		})
 	}
 }
 
-func (p *reconcilePass) releaseReason(d *decision) string {
+func (p *reconcilePass) releaseReason(d *decision) (ReasonCode, string) {
 	switch d.act {
 	case actRecover:
-		return p.reason(d)
+		return CodeRecovered, p.reason(d)
 	case actStay:
-		return "no longer among the rule's actions"
+		return CodeActionRemoved, "no longer among the rule's actions"
 	}
-	return "the rule is not firing"
+	return CodeNotFiring, "the rule is not firing"
 }
 
 // reason is the firing or recovery reason of a transition, formatted once.
@@ -249,15 +255,15 @@ func (p *reconcilePass) reason(d *decision) string {
 func (p *reconcilePass) transition(d *decision) {
 	switch d.act {
 	case actFire:
-		p.emit(Change{Op: OpChange, Kind: KindState, Rule: d.r.name, From: string(ledger.Healthy), To: string(ledger.Firing), Reason: p.reason(d)})
+		p.emit(Change{Op: OpChange, Kind: KindState, Rule: d.r.name, From: string(ledger.Healthy), To: string(ledger.Firing), Code: CodeFired, Reason: p.reason(d)})
 		for _, es := range d.r.evicts {
-			p.emit(Change{Op: OpAdd, Kind: KindEvict, Rule: d.r.name, Reason: p.reason(d), Pods: p.evictPods(d.r.name, es)})
+			p.emit(Change{Op: OpAdd, Kind: KindEvict, Rule: d.r.name, Code: CodeFired, Reason: p.reason(d), Pods: p.evictPods(d.r.name, es)})
 		}
 		for _, a := range d.r.alerts(ledger.EventFiring) {
-			p.alert(d, a, "firing", nil, "")
+			p.alert(d, a, "firing", nil, "", CodeFired)
 		}
 	case actRecover:
-		p.emit(Change{Op: OpChange, Kind: KindState, Rule: d.r.name, From: string(ledger.Firing), To: string(ledger.Healthy), Reason: p.reason(d)})
+		p.emit(Change{Op: OpChange, Kind: KindState, Rule: d.r.name, From: string(ledger.Firing), To: string(ledger.Healthy), Code: CodeRecovered, Reason: p.reason(d)})
 		for i := range d.r.spec.RecoveryActions {
 			p.recoveryAction(d, &d.r.spec.RecoveryActions[i])
 		}
@@ -275,7 +281,7 @@ func (p *reconcilePass) recoveryAction(d *decision, a *v1.RecoveryAction) {
 	var items []effectItem
 	switch a.Type {
 	case v1.RecoveryAlert:
-		p.alert(d, a.Alert, "recovered", nil, "")
+		p.alert(d, a.Alert, "recovered", nil, "", CodeRecovered)
 		return
 	case v1.RecoveryRemoveTaint:
 		if a.Taint != nil {
@@ -300,9 +306,9 @@ func (p *reconcilePass) recoveryAction(d *decision, a *v1.RecoveryAction) {
 		}
 		switch cl := p.claims[it]; {
 		case !p.managed[it]:
-			p.c.warn(d.r.name, p.node(), fmt.Sprintf("%s %s: not applied by NodeGuardian, left alone", a.Type, targetText(it)))
+			p.c.warn(d.r.name, p.node(), CodeUnmanaged, fmt.Sprintf("%s %s: not applied by NodeGuardian, left alone", a.Type, targetText(it)))
 		case cl != nil && cl.winner == nil:
-			p.c.warn(d.r.name, p.node(), fmt.Sprintf("%s %s: %s; left alone", a.Type, targetText(it), cl.why))
+			p.c.warn(d.r.name, p.node(), cl.code, fmt.Sprintf("%s %s: %s; left alone", a.Type, targetText(it), cl.why))
 		}
 	}
 }

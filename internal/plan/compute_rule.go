@@ -88,7 +88,7 @@ func newRuleInfo(c *computer, res *evaluate.RuleResult) *ruleInfo {
 		}
 		n, err := scaledLimit(mu, len(res.Verdicts))
 		if err != nil {
-			c.warn(r.name, "", fmt.Sprintf("maxUnhealthy: %v; no node may fire", err))
+			c.warn(r.name, "", CodeInvalidBudget, fmt.Sprintf("maxUnhealthy: %v; no node may fire", err))
 		}
 		r.limit, r.limitText = n, mu.String()
 	}
@@ -146,7 +146,7 @@ func (c *computer) reserved(r *ruleInfo, kind, key string) bool {
 	if !v1.IsReservedKey(key) {
 		return false
 	}
-	c.warn(r.name, "", fmt.Sprintf("%s %s is a reserved key NodeGuardian never sets, changes or removes; the action is ignored", kind, key))
+	c.warn(r.name, "", CodeReservedKey, fmt.Sprintf("%s %s is a reserved key NodeGuardian never sets, changes or removes; the action is ignored", kind, key))
 	return true
 }
 
@@ -171,7 +171,7 @@ func (r *ruleInfo) evictOf(c *computer, e *v1.EvictAction) evictSpec {
 	if e.PodSelector != nil {
 		sel, err := metav1.LabelSelectorAsSelector(e.PodSelector)
 		if err != nil {
-			c.warn(r.name, "", fmt.Sprintf("evict.podSelector: %v; no pod is evicted", err))
+			c.warn(r.name, "", CodeInvalidSelector, fmt.Sprintf("evict.podSelector: %v; no pod is evicted", err))
 			sel = labels.Nothing()
 		}
 		s.sel = sel
@@ -217,7 +217,7 @@ func newGlobalBudget(c *computer, cap *intstr.IntOrString, total int) budget {
 	}
 	n, err := scaledLimit(v, total)
 	if err != nil {
-		c.warn("", "", fmt.Sprintf("max-disruptive: %v; no node may fire a disruptive rule", err))
+		c.warn("", "", CodeInvalidBudget, fmt.Sprintf("max-disruptive: %v; no node may fire a disruptive rule", err))
 	}
 	return budget{limit: n, total: total, text: v.String(), held: make([]bool, total)}
 }

@@ -58,7 +58,8 @@ type ownedEffect struct {
 type holder struct {
 	name  string
 	entry *ledger.Entry
-	why   string // "rule X is not loaded", used in Deferred reasons
+	why   string // "held by rule X, which is not loaded", used in Deferred reasons
+	code  ReasonCode
 }
 
 // fireCandidate is a Healthy node whose trigger is True, waiting for the budget.
@@ -100,12 +101,12 @@ func (c *computer) readLedger(nw *nodeWork) {
 	l, err := ledger.Read(nw.node)
 	if err != nil {
 		nw.corrupt = true
-		c.warn("", nw.node.Name, fmt.Sprintf("corrupt ledger: %v; treating it as owning nothing, node left alone", err))
+		c.warn("", nw.node.Name, CodeLedgerCorrupt, fmt.Sprintf("corrupt ledger: %v; treating it as owning nothing, node left alone", err))
 		return
 	}
 	nw.led = l
 	for _, pr := range l.Problems {
-		c.warn(pr.Rule, nw.node.Name, "corrupt ledger entry: "+pr.Message+
+		c.warn(pr.Rule, nw.node.Name, CodeLedgerCorrupt, "corrupt ledger entry: "+pr.Message+
 			"; left alone (nothing it claims is changed and the rule does not act on this node) until a person fixes or deletes it")
 	}
 }
@@ -147,7 +148,7 @@ func (c *computer) decideRule(r *ruleInfo) {
 		return
 	}
 	if res.Err != "" {
-		c.warn(r.name, "", "rule skipped: "+res.Err)
+		c.warn(r.name, "", CodeInvalidSelector, "rule skipped: "+res.Err)
 		return
 	}
 	cursor := 0
@@ -173,7 +174,7 @@ func (c *computer) decideFiring(r *ruleInfo, nw *nodeWork, v *evaluate.Verdict, 
 	switch v.Recovery {
 	case evaluate.True:
 		if old.Since.Equal(c.now) {
-			c.postpone(r.name, v.Node, "recovery waits for the next evaluation: fired at this instant ("+stamp(c.now)+")")
+			c.postpone(r.name, v.Node, CodeSameInstant, "recovery waits for the next evaluation: fired at this instant ("+stamp(c.now)+")", time.Time{})
 		} else {
 			a = actRecover
 		}
@@ -183,6 +184,10 @@ func (c *computer) decideFiring(r *ruleInfo, nw *nodeWork, v *evaluate.Verdict, 
 			conds = v.Conditions
 		}
 		c.unknown(r, v.Node, conds)
+	case evaluate.False:
+		if len(v.RecoveryConditions) > 0 {
+			c.pendingTimer(r, v.Node, v.RecoveryConditions, r.spec.RecoveryConditionLogic, "recovery")
+		}
 	}
 	if a == actStay {
 		r.firing++
@@ -195,48 +200,71 @@ func (c *computer) decideFiring(r *ruleInfo, nw *nodeWork, v *evaluate.Verdict, 
 func (c *computer) decideHealthy(r *ruleInfo, ni int, v *evaluate.Verdict, old *ledger.Entry) {
 	switch v.Trigger {
 	case evaluate.True:
-		why := c.fireBlocked(r, old)
+		code, why, until := c.fireBlocked(r, old)
 		if why == "" {
 			r.candidates = append(r.candidates, fireCandidate{node: ni, v: v, old: old, held: triggerHeld(r, v)})
 			return
 		}
-		c.postpone(r.name, v.Node, why)
+		c.postpone(r.name, v.Node, code, why, until)
+		if !until.IsZero() {
+			c.addTimer(until, r.name, v.Node, "cooldown of rule "+r.name+" on node "+v.Node+" ends")
+		}
 	case evaluate.Unknown:
 		c.unknown(r, v.Node, v.Conditions)
 	}
 	if v.Trigger != evaluate.True && v.Pending() {
 		r.status.Pending = append(r.status.Pending, v.Node)
+		c.pendingTimer(r, v.Node, v.Conditions, r.spec.ConditionLogic, "pending")
 	}
 	if old != nil {
 		c.nodes[ni].add(decision{r: r, v: v, old: old, act: actKeep})
 	}
 }
 
-func (c *computer) fireBlocked(r *ruleInfo, old *ledger.Entry) string {
+// fireBlocked says why a rule whose trigger holds may not fire on the node now (a
+// cooldown, with when it ends, or a recovery at this instant), or "".
+func (c *computer) fireBlocked(r *ruleInfo, old *ledger.Entry) (ReasonCode, string, time.Time) {
 	if old == nil {
-		return ""
+		return "", "", time.Time{}
 	}
 	if old.LastFired != nil && r.cooldown > 0 {
 		if until := old.LastFired.Add(r.cooldown); c.now.Before(until) {
-			return "cooldown until " + stamp(until)
+			return CodeCooldownActive, "cooldown until " + stamp(until), until
 		}
 	}
 	if old.Since.Equal(c.now) {
-		return "firing waits for the next evaluation: recovered at this instant (" + stamp(c.now) + ")"
+		return CodeSameInstant, "firing waits for the next evaluation: recovered at this instant (" + stamp(c.now) + ")", time.Time{}
 	}
-	return ""
+	return "", "", time.Time{}
 }
 
 // unknown records a (rule, node) whose decision is Unknown, with the Unknown conditions.
 func (c *computer) unknown(r *ruleInfo, node string, conds []evaluate.ConditionResult) {
 	r.status.Unknown = append(r.status.Unknown, node)
 	var parts []string
+	var code ReasonCode
 	for i := range conds {
 		if conds[i].Result == evaluate.Unknown {
 			parts = append(parts, conds[i].Reason())
+			if code == "" {
+				code = unknownCode(conds[i].Why)
+			}
 		}
 	}
-	c.warn(r.name, node, strings.Join(parts, "; "))
+	c.warn(r.name, node, code, strings.Join(parts, "; "))
+}
+
+// unknownCode is the warning code of a condition that is Unknown.
+func unknownCode(why evaluate.Why) ReasonCode {
+	switch why {
+	case evaluate.WhyNoData:
+		return CodeMetricMissing
+	case evaluate.WhyStale:
+		return CodeMetricStale
+	case evaluate.WhySourceError:
+		return CodeMetricError
+	}
+	return CodeMetricIncomplete
 }
 
 // triggerHeld is how long the trigger has held: with AND since the last condition became
@@ -268,7 +296,7 @@ func (c *computer) findHolders() {
 			if e == nil || nw.decided(name) {
 				continue
 			}
-			h := holder{name: name, entry: e, why: c.holderWhy(name, e, nw.node.Name)}
+			h := holder{name: name, entry: e, why: c.holderWhy(name, e, nw.node.Name), code: CodeEffectHeld}
 			nw.holders = append(nw.holders, h)
 			if r := c.byName[name]; r != nil && e.State == ledger.Firing {
 				r.firing++
@@ -282,7 +310,7 @@ func (c *computer) holderWhy(name string, e *ledger.Entry, node string) string {
 	switch {
 	case r == nil:
 		if !c.in.PartialRules && (e.State == ledger.Firing || ownsAnything(e)) {
-			c.warn(name, node, "rule "+name+" is not loaded; its effects are left alone")
+			c.warn(name, node, CodeRuleNotLoaded, "rule "+name+" is not loaded; its effects are left alone")
 		}
 		return "held by rule " + name + ", which is not loaded"
 	case !r.res.Active:
@@ -291,7 +319,7 @@ func (c *computer) holderWhy(name string, e *ledger.Entry, node string) string {
 		return "held by rule " + name + ", whose selector is invalid"
 	}
 	if e.State == ledger.Firing {
-		c.warn(name, node, "node is no longer selected by the rule while it is Firing; its effects are left alone")
+		c.warn(name, node, CodeNotSelected, "node is no longer selected by the rule while it is Firing; its effects are left alone")
 	}
 	return "held by rule " + name + ", which no longer selects the node"
 }

@@ -9,7 +9,9 @@ import "time"
 // to it — a field added, removed or changing meaning — is a new version, and readers
 // refuse a plan of another version or with a field they do not know (ReadJSON), because
 // a saved plan is applied only as the version that computed it understood it.
-const FormatVersion = "1"
+// Version 2 added reason codes (Change.Code, Deferred.Code, Warning.Code),
+// Deferred.Until and Plan.NextEvaluation.
+const FormatVersion = "2"
 
 // Plan is everything one reconciliation would do, with why. Its JSON form is closed:
 // unknown fields are refused, and any change to the form is a new formatVersion.
@@ -25,6 +27,14 @@ type Plan struct {
 	Deferred []Deferred   `json:"deferred"`
 	Warnings []Warning    `json:"warnings"`
 	Rules    []RuleStatus `json:"rules"`
+	// NextEvaluation is the earliest instant after CreatedAt at which time alone may
+	// change what the rules do: a pending condition's duration completes (trigger or
+	// recovery), a cooldown that defers a firing ends, or a notification repeat is due.
+	// Absent when nothing is time-bound. A controller evaluates again no later than this.
+	NextEvaluation *time.Time `json:"nextEvaluation,omitempty"`
+	// NextEvaluationReason says what happens at NextEvaluation, e.g. "pending duration
+	// of rule high-load on node worker-2 completes".
+	NextEvaluationReason string `json:"nextEvaluationReason,omitempty"`
 }
 
 // Inputs identify what the plan was computed from, so that a saved plan can be refused
@@ -93,8 +103,10 @@ type Change struct {
 	Old    string `json:"old,omitempty"`
 	Effect string `json:"effect,omitempty"` // taints
 	Rule   string `json:"rule,omitempty"`   // the rule that wants the change ("" for the ledger)
-	// Reason says why, with the values seen: "cpuLoadRatio 1.9 > 1.5 for 3m (min 1.7)".
-	Reason string `json:"reason"`
+	// Code says why in one word (Fired, Recovered, Drift, ...); Reason says it with the
+	// values seen: "cpuLoadRatio 1.9 > 1.5 for 3m (min 1.7)".
+	Code   ReasonCode `json:"code"`
+	Reason string     `json:"reason"`
 	// Drift marks a change that puts back what someone removed while the rule fires.
 	Drift  bool `json:"drift,omitempty"`
 	DryRun bool `json:"dryRun,omitempty"`
@@ -127,16 +139,21 @@ type Alert struct {
 
 // Deferred is something a rule wants but may not do now, with why.
 type Deferred struct {
-	Rule   string `json:"rule"`
-	Node   string `json:"node"`
-	Reason string `json:"reason"` // "maxUnhealthy 20% (2 of 10 nodes) reached", "cooldown until ...", ...
+	Rule   string     `json:"rule"`
+	Node   string     `json:"node"`
+	Code   ReasonCode `json:"code"`   // CooldownActive, RuleBudget, GlobalBudget, PDBBlocked, Conflict, ...
+	Reason string     `json:"reason"` // "maxUnhealthy 20% (2 of 10 nodes) reached", "cooldown until ...", ...
+	// Until is when the deferral ends by itself (the end of a cooldown); absent when no
+	// time ends it (a budget, a PodDisruptionBudget, a conflict).
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // Warning is something a person should know: Unknown metrics, unmanaged conflicts, ...
 type Warning struct {
-	Rule    string `json:"rule,omitempty"`
-	Node    string `json:"node,omitempty"`
-	Message string `json:"message"`
+	Rule    string     `json:"rule,omitempty"`
+	Node    string     `json:"node,omitempty"`
+	Code    ReasonCode `json:"code"` // MetricMissing, MetricStale, RenderFailed, ...
+	Message string     `json:"message"`
 }
 
 // RuleStatus is one rule's view of the fleet after the plan.

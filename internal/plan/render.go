@@ -20,13 +20,18 @@ type RenderOptions struct {
 }
 
 // FormatVersionError is returned by ReadJSON for a plan written in a format this
-// version of NodeGuardian does not read.
+// version of NodeGuardian does not read: an older one ("plan file formatVersion 1 was
+// written by an older ngctl; run ngctl plan again") or one it does not know.
 type FormatVersionError struct {
 	Got string // the plan's formatVersion
 }
 
 // Error implements error.
 func (e *FormatVersionError) Error() string {
+	cur, _ := strconv.Atoi(FormatVersion)
+	if v, err := strconv.Atoi(e.Got); err == nil && v >= 1 && v < cur && strconv.Itoa(v) == e.Got {
+		return fmt.Sprintf("plan file formatVersion %s was written by an older ngctl; run ngctl plan again", e.Got)
+	}
 	return fmt.Sprintf("plan format version %q is not supported: this version of NodeGuardian reads version %q; "+
 		"compute the plan again with this version", e.Got, FormatVersion)
 }
@@ -428,6 +433,32 @@ func where(rule, node string) string {
 }
 
 // timeText shows a plan time in UTC ("" for the zero time).
+// deferredText is a deferral's reason, with when it ends unless the reason says it
+// ("cooldown until ...").
+func deferredText(d Deferred) string {
+	if d.Until == nil {
+		return d.Reason
+	}
+	until := timeText(*d.Until)
+	if until == "" || strings.Contains(d.Reason, until) {
+		return d.Reason
+	}
+	return d.Reason + " (until " + until + ")"
+}
+
+// nextEvaluationText is "2026-11-29T12:01:00Z (pending duration of rule r on node n
+// completes)", or "" when the plan has no next evaluation.
+func nextEvaluationText(p *Plan) string {
+	if p.NextEvaluation == nil {
+		return ""
+	}
+	s := timeText(*p.NextEvaluation)
+	if s != "" && p.NextEvaluationReason != "" {
+		s += " (" + oneLine(p.NextEvaluationReason) + ")"
+	}
+	return s
+}
+
 func timeText(t time.Time) string {
 	if t.IsZero() {
 		return ""

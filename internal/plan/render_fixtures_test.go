@@ -1,6 +1,9 @@
 package plan
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // renderCase is a hand-built plan the render tests draw and compare with goldens.
 type renderCase struct {
@@ -43,11 +46,49 @@ func renderBase(id string) *Plan {
 	}
 }
 
-// renderFinish counts the plan's summary as the planner does.
+// renderFinish gives every change, deferral and warning without a code one, as the
+// planner would, and counts the plan's summary as the planner does.
 func renderFinish(p *Plan) *Plan {
+	for i := range p.Nodes {
+		for j := range p.Nodes[i].Changes {
+			c := &p.Nodes[i].Changes[j]
+			switch {
+			case c.Code != "":
+			case c.Drift:
+				c.Code = CodeDrift
+			case c.Kind == KindLedger:
+				c.Code = CodeLedger
+			case c.Reason == renderRecovered:
+				c.Code = CodeRecovered
+			default:
+				c.Code = CodeFired
+			}
+		}
+	}
+	for i := range p.Deferred {
+		d := &p.Deferred[i]
+		if rest, ok := strings.CutPrefix(d.Reason, "cooldown until "); ok && d.Code == "" {
+			until, err := time.Parse(time.RFC3339, rest)
+			if err != nil {
+				panic(err)
+			}
+			d.Code, d.Until = CodeCooldownActive, &until
+		}
+		if d.Code == "" {
+			d.Code = CodeRuleBudget
+		}
+	}
+	for i := range p.Warnings {
+		if p.Warnings[i].Code == "" {
+			p.Warnings[i].Code = CodeUnmanaged
+		}
+	}
 	p.Summary = countSummary(p)
 	return p
 }
+
+// renderAt is a time for a plan's fields.
+func renderAt(t time.Time) *time.Time { return &t }
 
 // renderRule is a RuleStatus with empty lists.
 func renderRule(name string, priority int32, matched int) RuleStatus {
@@ -76,7 +117,7 @@ func renderTypical() *Plan {
 	p.Nodes = []NodePlan{renderWorker3(), renderWorker5(), renderWorker7(), renderWorker9()}
 	p.Deferred = []Deferred{{Rule: renderHLI, Node: "worker-8", Reason: "maxUnhealthy 20% (2 of 10 nodes) reached"}}
 	p.Warnings = []Warning{
-		{Rule: renderHLI, Node: "worker-4", Message: "metric cpuLoadRatio is Unknown: no samples for 5m"},
+		{Rule: renderHLI, Node: "worker-4", Code: CodeMetricMissing, Message: "metric cpuLoadRatio is Unknown: no samples for 5m"},
 		{Node: "worker-6", Message: "taint nodeguardian.k8s.io/high-load is not in the ledger; left alone"},
 	}
 	isolation := renderRule(renderHLI, 100, 10)
@@ -86,6 +127,8 @@ func renderTypical() *Plan {
 	notReady := renderRule("node-not-ready-alert", 10, 0)
 	notReady.Active, notReady.Inactive = false, "suspended"
 	p.Rules = []RuleStatus{isolation, drain, notReady}
+	p.NextEvaluation = renderAt(renderNow().Add(time.Minute))
+	p.NextEvaluationReason = "pending duration of rule high-load-isolation on node worker-2 completes"
 	return renderFinish(p)
 }
 
@@ -156,6 +199,8 @@ func renderDryRunOnly() *Plan {
 	drain := renderRule("memory-pressure-drain", 50, 10)
 	drain.DryRun, drain.Firing = true, []string{"worker-9"}
 	p.Rules = []RuleStatus{drain}
+	p.NextEvaluation = renderAt(renderNow().Add(7 * time.Minute))
+	p.NextEvaluationReason = "cooldown of rule memory-pressure-drain on node worker-2 ends"
 	return renderFinish(p)
 }
 
@@ -168,11 +213,12 @@ func renderAllInOne() *Plan {
 	p.Deferred = []Deferred{
 		{Rule: renderHLI, Node: "worker-8", Reason: "maxUnhealthy 20% | 2 of 10 nodes"},
 		{Rule: "maintenance", Node: "edge<1>", Reason: "cooldown until 2026-05-04T10:30:00Z"},
+		{Rule: "maintenance", Node: "edge<1>", Code: CodeCooldownActive, Reason: "quiet hours", Until: renderAt(renderNow().Add(time.Hour))},
 	}
 	p.Warnings = []Warning{
-		{Message: "1. warnings without rule or node are shown as they are"},
+		{Code: CodeMetricSource, Message: "1. warnings without rule or node are shown as they are"},
 		{Message: "- *not* a list, <b>not</b> bold, `not` code & #not a heading"},
-		{Rule: "maintenance", Message: "template `maint` has no subject;\nusing the rule name"},
+		{Rule: "maintenance", Code: CodeTemplateMissing, Message: "template `maint` has no subject;\nusing the rule name"},
 	}
 	isolation := renderRule(renderHLI, 100, 10)
 	isolation.Firing, isolation.Excluded = []string{"worker-3"}, []string{"control-plane-1"}
@@ -181,6 +227,8 @@ func renderAllInOne() *Plan {
 	quiet := renderRule("maintenance", -5, 2)
 	quiet.Active, quiet.DryRun, quiet.Pending = false, true, []string{"edge<1>"}
 	p.Rules = []RuleStatus{isolation, renderRule("memory-pressure-drain", 50, 10), disabled, quiet}
+	p.NextEvaluation = renderAt(renderNow().Add(30 * time.Minute))
+	p.NextEvaluationReason = "cooldown of rule maintenance on node edge<1> ends"
 	return renderFinish(p)
 }
 

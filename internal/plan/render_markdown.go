@@ -21,6 +21,9 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 	m.list("Deferred", deferredMarkdown(p.Deferred))
 	m.list("Warnings", warningMarkdown(p.Warnings))
 	m.rules(p.Rules)
+	if next := nextEvaluationText(p); next != "" {
+		m.printf("\nNext evaluation: %s\n", mdText(next))
+	}
 	if _, err := io.WriteString(w, m.b.String()); err != nil {
 		return fmt.Errorf("render plan as Markdown: %w", err)
 	}
@@ -161,7 +164,7 @@ func (m *markdownRenderer) table(header []string, rows [][]string, right func(co
 func deferredMarkdown(ds []Deferred) []string {
 	items := make([]string, 0, len(ds))
 	for _, d := range ds {
-		items = append(items, mdWhere(d.Rule, d.Node, d.Reason))
+		items = append(items, mdWhere(d.Rule, d.Node, deferredText(d)))
 	}
 	return items
 }

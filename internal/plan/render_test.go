@@ -101,11 +101,11 @@ func nilListsPlan() *Plan {
 	return &Plan{
 		FormatVersion: FormatVersion,
 		Nodes: []NodePlan{{Node: "worker-1", Changes: []Change{
-			{Op: OpAdd, Kind: KindAlert, Reason: "r", Alert: &Alert{Event: "firing", Subject: "s"}},
-			{Op: OpAdd, Kind: KindEvict, Reason: "r", Pods: []PodEviction{{Namespace: "default", Name: "p"}}},
+			{Op: OpAdd, Kind: KindAlert, Code: CodeFired, Reason: "r", Alert: &Alert{Event: "firing", Subject: "s"}},
+			{Op: OpAdd, Kind: KindEvict, Code: CodeFired, Reason: "r", Pods: []PodEviction{{Namespace: "default", Name: "p"}}},
 		}}, {Node: "worker-2"}},
-		Deferred: []Deferred{{Rule: "r", Node: "worker-3", Reason: "later"}},
-		Warnings: []Warning{{Message: "m"}},
+		Deferred: []Deferred{{Rule: "r", Node: "worker-3", Code: CodeGlobalBudget, Reason: "later"}},
+		Warnings: []Warning{{Code: CodeMetricSource, Message: "m"}},
 		Rules:    []RuleStatus{{Name: "r", Active: true}},
 	}
 }
@@ -144,18 +144,20 @@ func TestRenderReadJSONErrors(t *testing.T) {
 	}{
 		{"empty", ``, "empty input", false},
 		{"blank", " \n", "empty input", false},
-		{"truncated", `{"formatVersion":"1",`, "not a plan: unexpected EOF", false},
+		{"truncated", `{"formatVersion":"2",`, "not a plan: unexpected EOF", false},
 		{"not JSON", `plan`, "not a plan: invalid character", false},
 		{"not an object", `[1]`, "not a plan: json: cannot unmarshal array", false},
 		{"no formatVersion", `{"id":"x"}`, "not a plan: no formatVersion", false},
-		{"formatVersion 2", `{"formatVersion":"2","somethingNew":true}`, `plan format version "2" is not supported`, true},
+		{"formatVersion 1", `{"formatVersion":"1","nodes":[]}`, "plan file formatVersion 1 was written by an older ngctl; run ngctl plan again", true},
+		{"formatVersion 3", `{"formatVersion":"3","somethingNew":true}`, `plan format version "3" is not supported`, true},
+		{"formatVersion 01", `{"formatVersion":"01"}`, `plan format version "01" is not supported`, true},
 		{"formatVersion empty", `{"formatVersion":""}`, `plan format version "" is not supported`, true},
 		{"formatVersion a number", `{"formatVersion":1}`, "not a plan: json: cannot unmarshal number", false},
-		{"unknown field", `{"formatVersion":"1","colour":"red"}`, `read plan: json: unknown field "colour"`, false},
-		{"unknown nested field", `{"formatVersion":"1","nodes":[{"node":"a","changes":[],"why":1}]}`, `unknown field "why"`, false},
-		{"wrong type", `{"formatVersion":"1","nodes":{}}`, "cannot unmarshal object", false},
-		{"data after the plan", `{"formatVersion":"1"} {}`, "unexpected data after the plan", false},
-		{"garbage after the plan", `{"formatVersion":"1"} ]`, "unexpected data after the plan", false},
+		{"unknown field", `{"formatVersion":"2","colour":"red"}`, `read plan: json: unknown field "colour"`, false},
+		{"unknown nested field", `{"formatVersion":"2","nodes":[{"node":"a","changes":[],"why":1}]}`, `unknown field "why"`, false},
+		{"wrong type", `{"formatVersion":"2","nodes":{}}`, "cannot unmarshal object", false},
+		{"data after the plan", `{"formatVersion":"2"} {}`, "unexpected data after the plan", false},
+		{"garbage after the plan", `{"formatVersion":"2"} ]`, "unexpected data after the plan", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,7 +177,7 @@ func TestRenderReadJSONErrors(t *testing.T) {
 }
 
 func TestRenderReadJSONValid(t *testing.T) {
-	p, err := ReadJSON(strings.NewReader(" {\"formatVersion\": \"1\", \"id\": \"abc\"}\n\n"))
+	p, err := ReadJSON(strings.NewReader(" {\"formatVersion\": \"2\", \"id\": \"abc\"}\n\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

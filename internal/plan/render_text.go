@@ -29,6 +29,9 @@ func RenderText(w io.Writer, p *Plan, o RenderOptions) error {
 	t.list("Deferred:", deferredItems(p.Deferred))
 	t.list("Warnings:", warningItems(p.Warnings))
 	t.rules(p.Rules)
+	if next := nextEvaluationText(p); next != "" {
+		t.printf("\nNext evaluation: %s\n", next)
+	}
 	t.footer(p)
 	if _, err := io.WriteString(w, t.b.String()); err != nil {
 		return fmt.Errorf("render plan as text: %w", err)
@@ -203,7 +206,7 @@ func (t *textRenderer) footer(p *Plan) {
 func deferredItems(ds []Deferred) []string {
 	items := make([]string, 0, len(ds))
 	for _, d := range ds {
-		items = append(items, withWhere(where(d.Rule, d.Node), d.Reason))
+		items = append(items, withWhere(where(d.Rule, d.Node), deferredText(d)))
 	}
 	return items
 }
