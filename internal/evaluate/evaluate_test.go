@@ -247,3 +247,33 @@ func TestDur(t *testing.T) {
 		}
 	}
 }
+
+func TestRemaining(t *testing.T) {
+	clk := Clock{Now: now, Interval: step, Staleness: 5 * time.Minute}
+	gt := func(d time.Duration) v1.Condition { return cond("cpuLoadRatio", v1.OpGreaterThan, 1.5, d) }
+	tests := []struct {
+		name   string
+		c      v1.Condition
+		series string
+		want   time.Duration
+		ok     bool
+	}{
+		{"pending: held 1m of 3m", gt(3 * time.Minute), "1x4 2x2", 2 * time.Minute, true},
+		{"too little history: held 1m of 3m", gt(3 * time.Minute), "2x2", 2 * time.Minute, true},
+		{"holds", gt(time.Minute), "2x4", 0, false},
+		{"latest sample fails", gt(time.Minute), "2x3 1", 0, false},
+		{"no duration", gt(0), "2", 0, false},
+		{"stale", gt(time.Minute), "2x4 _x20", 0, false},
+		{"gap", gt(3 * time.Minute), "2 _x3 2x2", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.c
+			r := Condition(&c, samples(t, tt.series), clk)
+			got, ok := r.Remaining()
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("Remaining() = %s, %v, want %s, %v (%s)", got, ok, tt.want, tt.ok, r.Reason())
+			}
+		})
+	}
+}

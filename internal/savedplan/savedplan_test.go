@@ -2,6 +2,7 @@ package savedplan
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +159,34 @@ func TestStaleErrorSummarises(t *testing.T) {
 	e := &StaleError{File: "p.json", Why: make([]string, MaxDifferences+5)}
 	if !strings.Contains(e.Error(), "and 5 more") {
 		t.Fatal(e.Error())
+	}
+}
+
+// A plan file of another formatVersion is refused before anything else is read: an older
+// one says to plan again.
+func TestReadRefusesOtherFormatVersions(t *testing.T) {
+	var b bytes.Buffer
+	if err := plan.RenderJSON(&b, fixture(t0, "cpu 1.9")); err != nil {
+		t.Fatal(err)
+	}
+	current := `"formatVersion": "` + plan.FormatVersion + `"`
+	if plan.FormatVersion != "2" || !strings.Contains(b.String(), current) {
+		t.Fatalf("the fixture is not a formatVersion 2 plan:\n%s", b.String())
+	}
+	tests := []struct {
+		name, version, want string
+	}{
+		{"older", "1", "p.json: read plan: plan file formatVersion 1 was written by an older ngctl; run ngctl plan again"},
+		{"newer", "3", `p.json: read plan: plan format version "3" is not supported`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old := strings.Replace(b.String(), current, `"formatVersion": "`+tt.version+`"`, 1)
+			_, err := Read(strings.NewReader(old), "p.json", 0)
+			var fv *plan.FormatVersionError
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) || !errors.As(err, &fv) {
+				t.Errorf("Read = %v, want %q (a *plan.FormatVersionError)", err, tt.want)
+			}
+		})
 	}
 }
