@@ -89,7 +89,9 @@ maxUnhealthy: 100%
 			nodes: []corev1.Node{fxNode("n1", fxLabel(fxLabelKey, "x"))}, series: fxCPU("2")},
 			want: []string{"n1 state Fired", "n1 ledger Ledger", "warning n1 a Unmanaged"}},
 		{name: "run-wide warnings keep their code", c: fxCase{rules: []*v1.NodeGuardianRule{hl}, nodes: []corev1.Node{fxNode("n1")}, series: fxCPU("1"),
-			input: func(in *Input) { in.Warnings = []Warning{{Code: CodeMetricSource, Message: "prometheus: m: partial response"}} }},
+			input: func(in *Input) {
+				in.Warnings = []Warning{{Code: CodeMetricSource, Message: "prometheus: m: partial response"}}
+			}},
 			want: []string{"warning MetricSource"}},
 	}
 	for _, tt := range tests {
