@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,6 +134,17 @@ func canonical(p *Plan) *Plan {
 		c.Nodes[i] = n
 	}
 	c.Deferred = orEmpty(p.Deferred)
+	if p.NextEvaluation != nil {
+		c.NextEvaluation = utcTime(*p.NextEvaluation)
+	}
+	if slices.ContainsFunc(c.Deferred, func(d Deferred) bool { return d.Until != nil && d.Until.Location() != time.UTC }) {
+		c.Deferred = slices.Clone(c.Deferred)
+		for i := range c.Deferred {
+			if u := c.Deferred[i].Until; u != nil {
+				c.Deferred[i].Until = utcTime(*u)
+			}
+		}
+	}
 	c.Warnings = orEmpty(p.Warnings)
 	c.Rules = make([]RuleStatus, len(p.Rules))
 	for i, r := range p.Rules {
@@ -140,6 +152,12 @@ func canonical(p *Plan) *Plan {
 		c.Rules[i] = r
 	}
 	return &c
+}
+
+// utcTime is a copy of t in UTC.
+func utcTime(t time.Time) *time.Time {
+	u := t.UTC()
+	return &u
 }
 
 // orEmpty returns s, or an empty slice when s is nil.

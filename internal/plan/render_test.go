@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -320,5 +321,29 @@ func TestRenderUnknownOpAndKind(t *testing.T) {
 				t.Errorf("output does not contain %q:\n%s", tt.want, b.String())
 			}
 		})
+	}
+}
+
+// Times are written in UTC, the deferrals' ends and the next evaluation too, without
+// modifying the plan.
+func TestRenderJSONTimesInUTC(t *testing.T) {
+	zone := time.FixedZone("IST", 5*3600+1800)
+	at := time.Date(2026, 5, 4, 15, 30, 0, 0, zone)
+	p := &Plan{FormatVersion: FormatVersion, NextEvaluation: &at,
+		Deferred: []Deferred{{Rule: "r", Node: "n", Code: CodeCooldownActive, Reason: "cooldown", Until: &at}}}
+	var b bytes.Buffer
+	if err := RenderJSON(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"until": "2026-05-04T10:00:00Z"`, `"nextEvaluation": "2026-05-04T10:00:00Z"`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("RenderJSON wrote no %s:\n%s", want, b.String())
+		}
+	}
+	if p.NextEvaluation.Location() != zone || p.Deferred[0].Until.Location() != zone {
+		t.Error("RenderJSON modified its plan's times")
+	}
+	if got := deferredText(p.Deferred[0]); got != "cooldown (until 2026-05-04T10:00:00Z)" {
+		t.Errorf("deferredText = %q", got)
 	}
 }
