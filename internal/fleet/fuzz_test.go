@@ -3,6 +3,7 @@ package fleet
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -21,8 +22,11 @@ func FuzzParse(f *testing.F) {
 		"nodes: [{metadata: {name: a}, spec: {taints: [{key: k, effect: Explode}]}}]\n" +
 		"pods: [{metadata: {name: p}, spec: {nodeName: b}}]\nseries: {a: {m: '1.7x9223372036854775807'}}\n"
 	f.Add([]byte(hostile))
+	f.Add([]byte("apiVersion: nodeguardian.k8s.io/v1\nkind: FleetSnapshot\ntime: '2026-11-29T12:00:00Z'\ninterval: 30s\n" +
+		"nodes:\n- &n\n  metadata: {name: a}\n# between\n- metadata:\n    name: b\n    labels: *n\npods:\n  - metadata: {name: p}\n    spec: {nodeName: a}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("fuzz.yaml", data)
+		sameAsDocument(t, data, s, err)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.yaml") {
 				t.Fatalf("error does not name the file: %v", err)
@@ -45,4 +49,19 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("a marshalled snapshot does not parse: %v\n%s", err, out)
 		}
 	})
+}
+
+// sameAsDocument fails unless Parse's result (s, err), streamed or not, is what reading
+// data as one document gives.
+func sameAsDocument(t *testing.T, data []byte, s *Snapshot, err error) {
+	t.Helper()
+	want, wantErr := parseDocument("fuzz.yaml", data)
+	switch {
+	case (err == nil) != (wantErr == nil):
+		t.Fatalf("streamed read: %v; as one document: %v", err, wantErr)
+	case err != nil && err.Error() != wantErr.Error():
+		t.Fatalf("streamed read error:\n%v\nas one document:\n%v", err, wantErr)
+	case err == nil && !reflect.DeepEqual(s, want):
+		t.Fatalf("streamed read differs from reading one document:\n%#v\n%#v", s, want)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 	"time"
 
@@ -28,9 +29,9 @@ func items(p *problems, e entry) []*yaml.Node {
 }
 
 // decodeNodes decodes the nodes: names are required and unique.
-func decodeNodes(p *problems, e entry, s *Snapshot) {
+func decodeNodes(p *problems, list iter.Seq2[int, *yaml.Node], s *Snapshot) {
 	seen := map[string]int{}
-	for i, item := range items(p, e) {
+	for i, item := range list {
 		path := fmt.Sprintf("%s[%d]", fieldNodes, i)
 		var n corev1.Node
 		if !decodeObject(p, item, path, "Node", &n) {
@@ -45,13 +46,13 @@ func decodeNodes(p *problems, e entry, s *Snapshot) {
 
 // decodePods decodes the pods: names are required and unique per namespace. A pod on
 // a node that is not in s.Nodes (decoded first) is a warning.
-func decodePods(p *problems, e entry, s *Snapshot) {
+func decodePods(p *problems, list iter.Seq2[int, *yaml.Node], s *Snapshot) {
 	seen := map[string]int{}
 	nodes := make(map[string]bool, len(s.Nodes))
 	for _, n := range s.Nodes {
 		nodes[n.Name] = true
 	}
-	for i, item := range items(p, e) {
+	for i, item := range list {
 		path := fmt.Sprintf("%s[%d]", fieldPods, i)
 		var pod corev1.Pod
 		if decodeObject(p, item, path, "Pod", &pod) && checkName(p, item, path, pod.Namespace, pod.Name, seen) {
@@ -62,9 +63,9 @@ func decodePods(p *problems, e entry, s *Snapshot) {
 }
 
 // decodePDBs decodes the PodDisruptionBudgets: names are required and unique per namespace.
-func decodePDBs(p *problems, e entry, s *Snapshot) {
+func decodePDBs(p *problems, list iter.Seq2[int, *yaml.Node], s *Snapshot) {
 	seen := map[string]int{}
-	for i, item := range items(p, e) {
+	for i, item := range list {
 		path := fmt.Sprintf("%s[%d]", fieldPDBs, i)
 		var pdb policyv1.PodDisruptionBudget
 		if decodeObject(p, item, path, "PodDisruptionBudget", &pdb) && checkName(p, item, path, pdb.Namespace, pdb.Name, seen) {

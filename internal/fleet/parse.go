@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,28 +62,71 @@ func Load(file string) (*Snapshot, error) {
 // decoded strictly; inside Kubernetes objects unknown fields are ignored. Errors are
 // *Error values (joined when there are several) naming the file, line and field.
 // Problems that do not make the snapshot unusable (a pod on a node that is not in
-// nodes) are returned in the snapshot's Warnings.
+// nodes) are returned in the snapshot's Warnings. A file in block layout is read as a
+// stream (see stream.go); the result is the same.
 func Parse(file string, data []byte) (*Snapshot, error) {
+	if l, err := splitLayout(data); err == nil && len(l.items) > 0 {
+		if s, ok := parseStreamed(file, data, l); ok {
+			return s, nil
+		}
+	}
+	return parseDocument(file, data)
+}
+
+// parseDocument decodes a snapshot read as one YAML document.
+func parseDocument(file string, data []byte) (*Snapshot, error) {
 	root, err := readDocument(file, data)
 	if err != nil {
 		return nil, err
 	}
 	p := &problems{file: file}
 	fields := topLevel(p, root)
-	s := &Snapshot{}
-	s.APIVersion = expectConst(p, root, fields, fieldAPIVersion, APIVersion)
-	s.Kind = expectConst(p, root, fields, fieldKind, Kind)
-	s.Time = parseTime(p, root, fields)
-	s.Interval = parseInterval(p, root, fields)
-	decodeNodes(p, fields[fieldNodes], s)
-	decodePods(p, fields[fieldPods], s)
-	decodePDBs(p, fields[fieldPDBs], s)
-	s.Series = parseSeries(p, fields[fieldSeries], s)
+	s := decodeSnapshot(p, root, fields, func(field string) iter.Seq2[int, *yaml.Node] {
+		return slices.All(items(p, fields[field]))
+	})
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
 	s.Warnings = p.warnings
 	return s, nil
+}
+
+// parseStreamed decodes a snapshot split by splitLayout, one list item at a time; ok is
+// false when anything went wrong, for Parse to read the file as one document and report
+// the problems with their exact lines.
+func parseStreamed(file string, data []byte, l *layout) (s *Snapshot, ok bool) {
+	root, err := readDocument(file, l.rest)
+	if err != nil {
+		return nil, false
+	}
+	p := &problems{file: file}
+	fields := topLevel(p, root)
+	failed := false
+	s = decodeSnapshot(p, root, fields, func(field string) iter.Seq2[int, *yaml.Node] {
+		if _, streamed := l.items[field]; streamed {
+			return l.parseItems(data, field, &failed)
+		}
+		return slices.All(items(p, fields[field]))
+	})
+	if failed || len(p.errs) > 0 {
+		return nil, false
+	}
+	s.Warnings = p.warnings
+	return s, true
+}
+
+// decodeSnapshot decodes the top-level fields; list gives the items of a list field.
+func decodeSnapshot(p *problems, root *yaml.Node, fields map[string]entry, list func(string) iter.Seq2[int, *yaml.Node]) *Snapshot {
+	s := &Snapshot{}
+	s.APIVersion = expectConst(p, root, fields, fieldAPIVersion, APIVersion)
+	s.Kind = expectConst(p, root, fields, fieldKind, Kind)
+	s.Time = parseTime(p, root, fields)
+	s.Interval = parseInterval(p, root, fields)
+	decodeNodes(p, list(fieldNodes), s)
+	decodePods(p, list(fieldPods), s)
+	decodePDBs(p, list(fieldPDBs), s)
+	s.Series = parseSeries(p, fields[fieldSeries], s)
+	return s
 }
 
 // topLevel indexes the top-level fields, reporting unknown and duplicate ones.
