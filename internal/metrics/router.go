@@ -63,7 +63,7 @@ func NewRouter(opts RouterOptions) (*Router, error) {
 	}
 	r := &Router{opts: opts, prom: map[string]*Prometheus{}}
 	if opts.Prometheus.URL != "" {
-		if _, err := r.prometheus(normalURL(opts.Prometheus.URL)); err != nil {
+		if _, err := r.prometheus(normalURL(opts.Prometheus.URL), opts.Prometheus.URL); err != nil {
 			return nil, err
 		}
 	}
@@ -86,6 +86,14 @@ func (r *Router) NeedsNodes(req Request) bool {
 type routeKey struct {
 	metricsServer bool
 	url           string
+}
+
+// rawURL is the URL of a Need's Prometheus as written.
+func (r *Router) rawURL(n Need) string {
+	if u := strings.TrimSpace(n.URL); u != "" {
+		return u
+	}
+	return r.opts.Prometheus.URL
 }
 
 // route is the source a Need is read from.
@@ -206,7 +214,7 @@ func (r *Router) fetchGroup(ctx context.Context, g group, req Request) (Result, 
 		if g.key.url == "" {
 			return unserved(g.needs, "prometheus", "no Prometheus URL configured"), nil
 		}
-		p, err := r.prometheus(g.key.url)
+		p, err := r.prometheus(g.key.url, r.rawURL(g.needs[0]))
 		if err != nil {
 			return unserved(g.needs, "prometheus "+redact.URL(g.key.url), strings.TrimPrefix(err.Error(), "prometheus: ")), nil
 		}
@@ -290,21 +298,22 @@ func put(d *series.Data, node, name string, s []series.Sample) {
 	m[name] = s
 }
 
-// prometheus is the source of one Prometheus URL (normalized), built on first use with
-// the router's options.
-func (r *Router) prometheus(u string) (*Prometheus, error) {
+// prometheus is the source of one Prometheus (key: its normalized URL), built on first
+// use from its URL as written (raw) and the router's options. Rules name few servers:
+// the sources are kept for the router's life.
+func (r *Router) prometheus(key, raw string) (*Prometheus, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if p, ok := r.prom[u]; ok {
+	if p, ok := r.prom[key]; ok {
 		return p, nil
 	}
 	opts := r.opts.Prometheus
-	opts.URL = u
+	opts.URL = raw
 	p, err := NewPrometheus(opts, r.opts.Config)
 	if err != nil {
 		return nil, err
 	}
-	r.prom[u] = p
+	r.prom[key] = p
 	return p, nil
 }
 
