@@ -76,22 +76,28 @@ func (w *Window) Fetch(ctx context.Context, req Request) (Result, error) {
 	res := Result{Data: newData(), Warnings: got.Warnings, Failed: got.Failed}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.forget(req, spans)
+	fleet := nodeSet(req.Nodes)
+	w.forget(fleet, spans)
 	for _, metric := range sortedSpans(spans) {
-		w.record(req, metric, spans[metric], got, &res)
+		w.record(req, fleet, metric, spans[metric], got, &res)
 	}
 	return res, nil
 }
 
-// forget drops the windows of metrics req does not need and of nodes not in req.Nodes.
-func (w *Window) forget(req Request, spans map[string]time.Duration) {
-	var fleet map[string]bool
-	if len(req.Nodes) > 0 {
-		fleet = make(map[string]bool, len(req.Nodes))
-		for _, n := range req.Nodes {
-			fleet[n] = true
-		}
+// nodeSet is the fleet's nodes as a set; nil when the request names none.
+func nodeSet(nodes []string) map[string]bool {
+	if len(nodes) == 0 {
+		return nil
 	}
+	fleet := make(map[string]bool, len(nodes))
+	for _, n := range nodes {
+		fleet[n] = true
+	}
+	return fleet
+}
+
+// forget drops the windows of metrics not in spans and of nodes not in fleet (unless nil).
+func (w *Window) forget(fleet map[string]bool, spans map[string]time.Duration) {
 	for metric, mw := range w.metrics {
 		if _, needed := spans[metric]; !needed {
 			delete(w.metrics, metric)
@@ -108,9 +114,9 @@ func (w *Window) forget(req Request, spans map[string]time.Duration) {
 	}
 }
 
-// record adds what the source gave for one metric to its windows and puts the windows
-// (or the source's error) into res.
-func (w *Window) record(req Request, metric string, span time.Duration, got Result, res *Result) {
+// record adds what the source gave for one metric on the fleet's nodes (all when fleet
+// is nil) to its windows and puts the windows (or the source's error) into res.
+func (w *Window) record(req Request, fleet map[string]bool, metric string, span time.Duration, got Result, res *Result) {
 	mw := w.metrics[metric]
 	if mw == nil {
 		mw = &metricWindow{start: req.Now, nodes: map[string][]series.Sample{}}
@@ -119,6 +125,9 @@ func (w *Window) record(req Request, metric string, span time.Duration, got Resu
 	limit := min(2*int(span/req.Step)+4, MaxWindowSamples)
 	oldest := req.Now.Add(-span - req.Step)
 	for node, byMetric := range got.Data.Samples {
+		if fleet != nil && !fleet[node] {
+			continue
+		}
 		for _, s := range byMetric[metric] {
 			mw.nodes[node] = appendSample(mw.nodes[node], s, req.Step)
 		}
