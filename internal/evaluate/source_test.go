@@ -16,8 +16,8 @@ func TestRulesReadTheirOwnSource(t *testing.T) {
 	now := time.Unix(1e9, 0)
 	mk := func(name string, src *v1.MetricsSource) *v1.NodeGuardianRule {
 		r := &v1.NodeGuardianRule{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.NodeGuardianRuleSpec{
-			Conditions:         []v1.Condition{{Metric: "m", Operator: v1.OpGreaterThan, Value: 0}},
-			RecoveryConditions: []v1.Condition{{Metric: "m", Operator: v1.OpLessThan, Value: 100}},
+			Conditions:         []v1.Condition{{Metric: "m", Operator: v1.OpGreaterThan, Value: 0, Duration: &metav1.Duration{}}},
+			RecoveryConditions: []v1.Condition{{Metric: "m", Operator: v1.OpLessThan, Value: 100, Duration: &metav1.Duration{}}},
 			Actions:            []v1.Action{{Type: v1.ActionCordon, Cordon: &v1.CordonAction{}}}}}
 		r.Spec.Monitoring.MetricsSource = src
 		r.Default()
