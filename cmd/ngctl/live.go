@@ -12,11 +12,11 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/cluster"
 	"github.com/nodeguardian/nodeguardian/internal/live"
 	"github.com/nodeguardian/nodeguardian/internal/load"
 	"github.com/nodeguardian/nodeguardian/internal/metrics"
+	"github.com/nodeguardian/nodeguardian/internal/source"
 )
 
 // Metric sources.
@@ -128,29 +128,43 @@ func liveSources(c *cli.Context) (live.Sources, error) {
 		}
 	}
 	src := live.Sources{Cluster: cl, Config: cfg}
+	opts, err := sourceOptions(c, rc, cfg)
+	if err != nil {
+		return src, err
+	}
+	src.Metrics, err = source.New(opts)
+	return src, err
+}
+
+// sourceOptions turns the flags into the metric sources' options: the default source
+// (--metrics-source), the Prometheus flags (also for rules' prometheusURL) and
+// metrics-server through the cluster's configuration (also for rules' useMetricsServer).
+func sourceOptions(c *cli.Context, rc *rest.Config, cfg metrics.Config) (source.Options, error) {
+	opts := source.Options{MetricsServer: rc, Config: cfg,
+		MetricsServerOptions: metrics.MetricsServerOptions{AssumeSustained: c.Bool("assume-sustained")}}
 	switch kind := metricsSource(c); kind {
 	case sourcePrometheus:
 		if c.String("prometheus-url") == "" {
-			return src, fmt.Errorf("--metrics-source prometheus needs --prometheus-url or $PROMETHEUS_URL")
+			return opts, fmt.Errorf("--metrics-source prometheus needs --prometheus-url or $PROMETHEUS_URL")
 		}
-		maxSize, perr := metrics.ParseSize(c.String("prometheus-max-response-size"))
-		if perr != nil {
-			return src, fmt.Errorf("invalid value for --prometheus-max-response-size: %w", perr)
-		}
-		src.Metrics, err = metrics.NewPrometheus(metrics.PrometheusOptions{
-			URL: c.String("prometheus-url"), BearerTokenFile: c.String("prometheus-bearer-token-file"),
-			Username: c.String("prometheus-username"), PasswordFile: c.String("prometheus-password-file"),
-			CAFile: c.String("prometheus-ca-file"), InsecureSkipVerify: c.Bool("prometheus-insecure-skip-verify"),
-			Timeout: c.Duration("prometheus-timeout"), MinRange: staleness(c), MaxResponseSize: maxSize,
-		}, cfg)
+		opts.Default = metrics.SourcePrometheus
+		opts.Prometheus.URL = c.String("prometheus-url")
 	case sourceMetricsServer:
-		src.Metrics, err = metrics.NewMetricsServer(rc, metrics.MetricsServerOptions{AssumeSustained: c.Bool("assume-sustained")})
+		opts.Default = metrics.SourceMetricsServer
 	case "":
-		err = fmt.Errorf("no metric source: set --metrics-source, or $PROMETHEUS_URL or $METRICS_SERVER_URL")
+		return opts, fmt.Errorf("no metric source: set --metrics-source, or $PROMETHEUS_URL or $METRICS_SERVER_URL")
 	default:
-		err = fmt.Errorf("unknown --metrics-source %q (want prometheus, metrics-server or snapshot)", kind)
+		return opts, fmt.Errorf("unknown --metrics-source %q (want prometheus, metrics-server or snapshot)", kind)
 	}
-	return src, err
+	maxSize, err := metrics.ParseSize(c.String("prometheus-max-response-size"))
+	if err != nil {
+		return opts, fmt.Errorf("invalid value for --prometheus-max-response-size: %w", err)
+	}
+	p := &opts.Prometheus
+	p.BearerTokenFile, p.Username, p.PasswordFile = c.String("prometheus-bearer-token-file"), c.String("prometheus-username"), c.String("prometheus-password-file")
+	p.CAFile, p.InsecureSkipVerify = c.String("prometheus-ca-file"), c.Bool("prometheus-insecure-skip-verify")
+	p.Timeout, p.MinRange, p.MaxResponseSize = c.Duration("prometheus-timeout"), staleness(c), maxSize
+	return opts, nil
 }
 
 func metricsSource(c *cli.Context) string {
@@ -198,33 +212,10 @@ func loadRules(c *cli.Context) (*load.Set, error) {
 	if diags := load.Objects("cluster", rules, tmpls); diags.HasErrors() {
 		return nil, exitf(1, "%s\nfix the objects in the cluster (kubectl edit nodeguardianrule NAME) or leave out --from-cluster", trimNL(diags.Errors().Error()))
 	}
-	if err := merge(set, rules, tmpls); err != nil {
+	if err := load.Merge(set, rules, tmpls); err != nil {
 		return nil, exitf(1, "%v", err)
 	}
 	return set, nil
-}
-
-func merge(set *load.Set, rules []*v1.NodeGuardianRule, tmpls []*v1.AlertTemplate) error {
-	seen := map[string]bool{}
-	for _, r := range set.Rules {
-		seen["rule/"+r.Name] = true
-	}
-	for _, t := range set.Templates {
-		seen["template/"+t.Name] = true
-	}
-	for _, r := range rules {
-		if seen["rule/"+r.Name] {
-			return fmt.Errorf("rule %q is both in the files and in the cluster", r.Name)
-		}
-		set.Rules = append(set.Rules, r)
-	}
-	for _, t := range tmpls {
-		if seen["template/"+t.Name] {
-			continue // a file's template overrides the cluster's
-		}
-		set.Templates = append(set.Templates, t)
-	}
-	return nil
 }
 
 func trimNL(s string) string {

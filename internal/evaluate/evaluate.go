@@ -72,10 +72,12 @@ func Evaluate(rules []*v1.NodeGuardianRule, nodes []corev1.Node, data *series.Da
 		clk.Interval = 30 * time.Second
 	}
 	out := make([]RuleResult, len(rules))
-	picks := make([][]int, len(rules)) // per rule: the indices of its selected nodes
+	picks := make([][]int, len(rules))    // per rule: the indices of its selected nodes
+	names := make([][]string, len(rules)) // per rule: its conditions' series (nil: their metrics)
 	sel := selections{}
 	for i, r := range rules {
 		out[i], picks[i] = prepareRule(r, nodes, sel)
+		names[i] = seriesNames(r)
 	}
 	// Evaluate node by node, every rule that selects the node in turn, so that the node's
 	// samples are read while they are in cache: on large fleets this keeps time linear.
@@ -95,7 +97,7 @@ func Evaluate(rules []*v1.NodeGuardianRule, nodes []corev1.Node, data *series.Da
 		for _, sl := range slots {
 			res := &out[sl.rule]
 			v := &res.Verdicts[sl.verdict]
-			*v = verdict(res.Rule, name, samples, data, clk, v.Conditions)
+			*v = verdict(res.Rule, names[sl.rule], name, samples, data, clk, v.Conditions)
 		}
 	}
 	return out
@@ -167,31 +169,42 @@ func nodeData(data *series.Data, node string) map[string][]series.Sample {
 }
 
 // verdict evaluates one rule on one node, writing condition results into buf
-// (len(conditions)+len(recoveryConditions) long).
-func verdict(r *v1.NodeGuardianRule, node string, samples map[string][]series.Sample, data *series.Data, clk Clock, buf []ConditionResult) Verdict {
+// (len(conditions)+len(recoveryConditions) long). names are the series its conditions
+// and recovery conditions read (seriesNames; nil: their metrics).
+func verdict(r *v1.NodeGuardianRule, names []string, node string, samples map[string][]series.Sample, data *series.Data, clk Clock, buf []ConditionResult) Verdict {
 	s := &r.Spec
 	v := Verdict{Rule: r.Name, Node: node}
 	nc := len(s.Conditions)
-	v.Conditions, v.Trigger = conditions(s.Conditions, s.ConditionLogic, samples, data, clk, buf[:nc:nc])
+	var condNames, recNames []string
+	if names != nil {
+		condNames, recNames = names[:nc], names[nc:]
+	}
+	v.Conditions, v.Trigger = conditions(s.Conditions, condNames, s.ConditionLogic, samples, data, clk, buf[:nc:nc])
 	if len(s.RecoveryConditions) == 0 {
 		v.Recovery = Not(v.Trigger)
 		return v
 	}
-	v.RecoveryConditions, v.Recovery = conditions(s.RecoveryConditions, s.RecoveryConditionLogic, samples, data, clk, buf[nc:])
+	v.RecoveryConditions, v.Recovery = conditions(s.RecoveryConditions, recNames, s.RecoveryConditionLogic, samples, data, clk, buf[nc:])
 	return v
 }
 
-func conditions(cs []v1.Condition, logic v1.Logic, samples map[string][]series.Sample, data *series.Data, clk Clock, results []ConditionResult) ([]ConditionResult, Tri) {
+// conditions evaluates conditions combined by logic; names are the series they read
+// (nil: their metrics).
+func conditions(cs []v1.Condition, names []string, logic v1.Logic, samples map[string][]series.Sample, data *series.Data, clk Clock, results []ConditionResult) ([]ConditionResult, Tri) {
 	out := True
 	if logic == v1.LogicOr {
 		out = False
 	}
 	for i := range cs {
 		c := &cs[i]
-		if msg, failed := sourceError(data, c.Metric); failed {
+		name := c.Metric
+		if names != nil {
+			name = names[i]
+		}
+		if msg, failed := sourceError(data, name); failed {
 			results[i] = ConditionResult{Condition: c, Why: WhySourceError, Err: msg}
 		} else {
-			results[i] = Condition(c, samples[c.Metric], clk)
+			results[i] = Condition(c, samples[name], clk)
 		}
 		if logic == v1.LogicOr {
 			out = Or(out, results[i].Result)

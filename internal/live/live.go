@@ -93,7 +93,7 @@ func read(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, now ti
 // readConcurrently lists the nodes and fetches the metric windows, at the same time when
 // the source does not need the node names (Prometheus), else one after the other.
 func readConcurrently(ctx context.Context, src Sources, req metrics.Request) ([]corev1.Node, metrics.Result, error) {
-	if _, prom := src.Metrics.(*metrics.Prometheus); !prom {
+	if metrics.NeedsNodes(src.Metrics, req) {
 		nodes, err := src.reader().Nodes(ctx)
 		if err != nil {
 			return nil, metrics.Result{}, err
@@ -162,7 +162,7 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 		Rules: rules, Tmpls: tmpls, Opts: opts, Failed: res.Failed}
 	st.Opts.Interval = step
 	st.Opts.Warnings = slices.Clone(opts.Warnings)
-	for _, w := range slices.Concat(res.Warnings, perRuleSourceWarnings(rules, src.Metrics)) {
+	for _, w := range res.Warnings {
 		st.Opts.Warnings = append(st.Opts.Warnings, plan.Warning{Code: plan.CodeMetricSource, Message: w})
 	}
 	// The plan records the versions of the nodes it changes: a saved plan is refused when
@@ -305,20 +305,4 @@ func hasEvictions(p *plan.Plan) bool {
 		}
 	}
 	return false
-}
-
-// perRuleSourceWarnings says which rules ask for metrics-server while the run uses
-// another source: one run reads one source, so the field cannot be honoured per rule yet.
-func perRuleSourceWarnings(rules []*v1.NodeGuardianRule, src metrics.Source) []string {
-	if _, ok := src.(*metrics.MetricsServer); ok {
-		return nil
-	}
-	var out []string
-	for _, r := range rules {
-		if ms := r.Spec.Monitoring.MetricsSource; ms != nil && ms.UseMetricsServer {
-			out = append(out, fmt.Sprintf("rule %s sets monitoring.metricsSource.useMetricsServer, but this run reads Prometheus: "+
-				"the metric source is chosen per run (--metrics-source), so its metrics come from Prometheus", r.Name))
-		}
-	}
-	return out
 }

@@ -1,16 +1,13 @@
 package live
 
 import (
-	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/engine"
-	"github.com/nodeguardian/nodeguardian/internal/metrics"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 	"github.com/nodeguardian/nodeguardian/internal/series"
 )
@@ -53,18 +50,5 @@ func TestHashFollowsResourceVersionsAndSamples(t *testing.T) {
 		if s.hash() == a {
 			t.Errorf("hash ignores %s", name)
 		}
-	}
-}
-
-func TestPerRuleSourceWarnings(t *testing.T) {
-	r := &v1.NodeGuardianRule{ObjectMeta: metav1.ObjectMeta{Name: "ms"}}
-	r.Spec.Monitoring.MetricsSource = &v1.MetricsSource{UseMetricsServer: true}
-	plain := &v1.NodeGuardianRule{ObjectMeta: metav1.ObjectMeta{Name: "plain"}}
-	got := perRuleSourceWarnings([]*v1.NodeGuardianRule{r, plain}, nil)
-	if len(got) != 1 || !strings.Contains(got[0], "rule ms sets monitoring.metricsSource.useMetricsServer") {
-		t.Fatalf("warnings = %q", got)
-	}
-	if got := perRuleSourceWarnings([]*v1.NodeGuardianRule{r}, &metrics.MetricsServer{}); got != nil {
-		t.Fatalf("with metrics-server as the source: %q", got)
 	}
 }

@@ -21,6 +21,22 @@ type Need struct {
 	Query  string        // PromQL: the custom query, or the built-in one from Config
 	Window time.Duration // the longest condition duration on this metric (0 = latest sample only)
 	URL    string        // Prometheus URL override of the rules that need it ("" = the default)
+	// MetricsServer says the rules that need it ask for metrics-server
+	// (monitoring.metricsSource.useMetricsServer); URL is then "".
+	MetricsServer bool
+	// Series is the series name the rules read it under (evaluate.SeriesName): the
+	// metric itself for rules without a source of their own ("" = Metric). A Router
+	// stores the samples under it; Prometheus and MetricsServer alone store them under
+	// Metric.
+	Series string
+}
+
+// SeriesName is the series the Need's samples go under: Series, else Metric.
+func (n Need) SeriesName() string {
+	if n.Series != "" {
+		return n.Series
+	}
+	return n.Metric
 }
 
 // Request is everything one fetch needs.

@@ -38,14 +38,15 @@ type fakeCluster struct {
 func (c *fakeCluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	c.paths = append(c.paths, r.URL.Path)
+	usage := c.usage // tests may change it between requests
 	c.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	switch p := r.URL.Path; {
 	case p == "/api/v1/nodes":
 		_ = json.NewEncoder(w).Encode(corev1.NodeList{TypeMeta: metav1.TypeMeta{Kind: "NodeList", APIVersion: "v1"}, Items: c.nodes})
-	case p == "/apis/metrics.k8s.io/v1beta1/nodes" && c.usage != nil:
+	case p == "/apis/metrics.k8s.io/v1beta1/nodes" && usage != nil:
 		_ = json.NewEncoder(w).Encode(metricsv1beta1.NodeMetricsList{
-			TypeMeta: metav1.TypeMeta{Kind: "NodeMetricsList", APIVersion: "metrics.k8s.io/v1beta1"}, Items: c.usage})
+			TypeMeta: metav1.TypeMeta{Kind: "NodeMetricsList", APIVersion: "metrics.k8s.io/v1beta1"}, Items: usage})
 	case strings.HasPrefix(p, "/api/v1/nodes/") && strings.HasSuffix(p, "/proxy/stats/summary"):
 		c.summary(w, strings.TrimSuffix(strings.TrimPrefix(p, "/api/v1/nodes/"), "/proxy/stats/summary"))
 	default:

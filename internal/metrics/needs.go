@@ -7,6 +7,7 @@ import (
 	"time"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/evaluate"
 )
 
 // queryDef is where a metric's query came from, to name both sides of a conflict.
@@ -22,17 +23,21 @@ func (d queryDef) origin() string {
 	return fmt.Sprintf("rule %q", d.rule)
 }
 
-// needKey identifies one Need: a metric from one Prometheus.
-type needKey struct{ metric, url string }
+// needKey identifies one Need: a metric from one Prometheus or from metrics-server.
+type needKey struct {
+	metric, url   string
+	metricsServer bool
+}
 
 // NeedsFor lists what the rules need from the metric sources: one Need per distinct
-// (metric, monitoring.metricsSource.prometheusURL) among the conditions and recovery conditions
-// of the active rules (rules are defaulted on a copy; disabled and suspended rules need
+// (metric, monitoring.metricsSource.prometheusURL or useMetricsServer) among the conditions
+// and recovery conditions of the active rules (rules are defaulted on a copy; disabled and suspended rules need
 // nothing). A Need's Window is the longest duration any of those conditions has; its
 // Query is the rule's query, else the built-in one from cfg. A metric given two
 // different queries (by two rules, or a rule and the built-in) is an error naming both.
 // step is the smallest checkInterval of the active rules, at least MinStep
-// (v1.DefaultCheckInterval when no rule is active). Needs are sorted by metric, then URL.
+// (v1.DefaultCheckInterval when no rule is active). A Need's Series is the series name
+// its rules read (evaluate.SeriesName). Needs are sorted by metric, then series, then URL.
 func NeedsFor(rules []*v1.NodeGuardianRule, cfg Config) (needs []Need, step time.Duration, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, 0, fmt.Errorf("metrics config: %w", err)
@@ -51,7 +56,10 @@ func NeedsFor(rules []*v1.NodeGuardianRule, cfg Config) (needs []Need, step time
 		if ci := r.Spec.Monitoring.CheckInterval.Duration; step == 0 || ci < step {
 			step = ci
 		}
-		url := ruleURL(r)
+		url, ms := ruleURL(r), useMetricsServer(r)
+		if ms {
+			url = ""
+		}
 		conds := append(append([]v1.Condition(nil), r.Spec.Conditions...), r.Spec.RecoveryConditions...)
 		for i := range conds {
 			c := &conds[i]
@@ -59,12 +67,12 @@ func NeedsFor(rules []*v1.NodeGuardianRule, cfg Config) (needs []Need, step time
 			if err != nil {
 				return nil, 0, err
 			}
-			k := needKey{metric: c.Metric, url: url}
+			k := needKey{metric: c.Metric, url: url, metricsServer: ms}
 			j, ok := idx[k]
 			if !ok {
 				j = len(needs)
 				idx[k] = j
-				needs = append(needs, Need{Metric: c.Metric, Query: q, URL: url})
+				needs = append(needs, Need{Metric: c.Metric, Query: q, URL: url, MetricsServer: ms, Series: evaluate.SeriesName(r, c.Metric)})
 			}
 			if d := c.DurationValue(); d > needs[j].Window {
 				needs[j].Window = d
@@ -80,6 +88,9 @@ func NeedsFor(rules []*v1.NodeGuardianRule, cfg Config) (needs []Need, step time
 		if a.Metric != b.Metric {
 			return a.Metric < b.Metric
 		}
+		if a.Series != b.Series {
+			return a.Series < b.Series
+		}
 		return a.URL < b.URL
 	})
 	return needs, step, nil
@@ -91,6 +102,12 @@ func ruleURL(r *v1.NodeGuardianRule) string {
 		return strings.TrimSpace(s.PrometheusURL)
 	}
 	return ""
+}
+
+// useMetricsServer reports whether the rule asks for metrics-server.
+func useMetricsServer(r *v1.NodeGuardianRule) bool {
+	s := r.Spec.Monitoring.MetricsSource
+	return s != nil && s.UseMetricsServer
 }
 
 // conditionQuery is the PromQL of a condition's metric, checked against the query other

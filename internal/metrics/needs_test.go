@@ -153,16 +153,21 @@ func queryCases() []needsCase {
 			wantErr: []string{`"nope" is not a built-in metric`},
 		},
 		{
-			name: "one Need per metric and Prometheus URL",
+			name: "one Need per metric and source, each with its own series",
 			rules: []*v1.NodeGuardianRule{
 				rule("default", []v1.Condition{cond("cpuLoadRatio", time.Minute, "")}),
 				rule("elsewhere", []v1.Condition{cond("cpuLoadRatio", 2*time.Minute, "")}, source(other, false)),
-				rule("elsewhere-too", []v1.Condition{cond("cpuLoadRatio", 3*time.Minute, "")}, source(" "+other+" ", false)),
+				rule("elsewhere-too", []v1.Condition{cond("cpuLoadRatio", 3*time.Minute, "")}, source(" "+other+"/ ", false)),
 				rule("ms", []v1.Condition{cond("cpuLoadRatio", 4*time.Minute, "")}, source("", true)),
+				rule("ms-wins", []v1.Condition{cond("cpuLoadRatio", 5*time.Minute, "")}, source(other, true)),
+				rule("secret", []v1.Condition{cond("cpuLoadRatio", 0, "")}, source("http://u:pw@p:9090", false)),
 			},
 			want: []Need{
-				{Metric: "cpuLoadRatio", Query: load, Window: 4 * time.Minute},
-				{Metric: "cpuLoadRatio", Query: load, Window: 3 * time.Minute, URL: other},
+				{Metric: "cpuLoadRatio", Query: load, Window: time.Minute},
+				{Metric: "cpuLoadRatio", Query: load, Window: 2 * time.Minute, URL: other, Series: "cpuLoadRatio@" + other},
+				{Metric: "cpuLoadRatio", Query: load, Window: 3 * time.Minute, URL: other + "/", Series: "cpuLoadRatio@" + other},
+				{Metric: "cpuLoadRatio", Query: load, URL: "http://u:pw@p:9090", Series: "cpuLoadRatio@http://u:xxxxx@p:9090"},
+				{Metric: "cpuLoadRatio", Query: load, Window: 5 * time.Minute, MetricsServer: true, Series: "cpuLoadRatio@metrics-server"},
 			},
 			wantStep: time.Minute,
 		},
@@ -199,6 +204,11 @@ func TestNeedsFor(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			for i := range tt.want { // a rule without a source of its own reads the metric
+				if tt.want[i].Series == "" {
+					tt.want[i].Series = tt.want[i].Metric
+				}
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("needs:\n got %+v\nwant %+v", got, tt.want)

@@ -211,3 +211,18 @@ func Span(n int, interval time.Duration) (time.Duration, error) {
 	}
 	return time.Duration(n-1) * interval, nil
 }
+
+// MetricsServerSource is the source part of the series a rule with
+// monitoring.metricsSource.useMetricsServer reads (Name).
+const MetricsServerSource = "metrics-server"
+
+// Name is the name of a metric's series read from source: the metric itself for the
+// default source (""), else "metric@source" — e.g. "memoryUtilizationPercent@metrics-server",
+// "cpuLoadRatio@http://prom-b:9090" — so that rules reading one metric from two sources
+// never read each other's samples.
+func Name(metric, source string) string {
+	if source == "" {
+		return metric
+	}
+	return metric + "@" + source
+}
