@@ -90,14 +90,26 @@ func shownKey(id effectID) string {
 	return id.key
 }
 
-// sameEffect reports whether two changes with one identity do the same: the reason and,
-// for node-level changes, the rule that wants them do not count.
-func sameEffect(a, b plan.Change) bool {
+// sameEffect reports whether two changes with one identity do the same: the reason,
+// for node-level changes the rule that wants them, and in an alert the ID of the plan
+// that sends it (aID, bID) do not count.
+func sameEffect(a, b plan.Change, aID, bID string) bool {
 	a.Reason, b.Reason = "", ""
+	a.Alert, b.Alert = withoutPlanID(a.Alert, aID), withoutPlanID(b.Alert, bID)
 	if a.Kind != plan.KindAlert && a.Kind != plan.KindEvict && a.Kind != plan.KindState {
 		a.Rule, b.Rule = "", ""
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// withoutPlanID is a copy of an alert with the plan's ID taken out of its text.
+func withoutPlanID(a *plan.Alert, id string) *plan.Alert {
+	if a == nil || id == "" {
+		return a
+	}
+	c := *a
+	c.Subject, c.Body = strings.ReplaceAll(c.Subject, id, ""), strings.ReplaceAll(c.Body, id, "")
+	return &c
 }
 
 // compareEffects lists the effects that differ, by node, kind (in the order a plan
@@ -110,7 +122,7 @@ func compareEffects(base, head *plan.Plan) []Effect {
 		switch {
 		case !ok:
 			out = append(out, newEffect(EffectAdded, id, nil, &h))
-		case !sameEffect(b, h):
+		case !sameEffect(b, h, base.ID, head.ID):
 			out = append(out, newEffect(EffectChanged, id, &b, &h))
 		}
 	}

@@ -100,9 +100,9 @@ func ruleName(name string) string {
 // rule writes a rule's collapsed section.
 func (m *mdRenderer) rule(v *ruleView) {
 	added, removed, changed, nodes := v.effectCounts()
-	summary := fmt.Sprintf("%s: %s, %s on %s", html.EscapeString(ruleName(v.name)), v.specState(),
+	summary := fmt.Sprintf("<code>%s</code>: %s, %s on %s", html.EscapeString(ruleName(v.name)), v.specState(),
 		effectCountText(added, removed, changed), plural(nodes, "node"))
-	m.printf("\n<details><summary><code>%s</code></summary>\n\n", summary)
+	m.printf("\n<details><summary>%s</summary>\n\n", summary)
 	if v.object != nil {
 		m.object(*v.object)
 	}

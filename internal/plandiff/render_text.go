@@ -20,7 +20,9 @@ func RenderText(w io.Writer, d *Diff) error {
 	t.effects(d.Effects)
 	t.deferrals(d.Deferrals)
 	t.rules(d.Rules)
-	t.printf("\n%s\n", d.Headline())
+	if len(d.Effects)+len(d.Deferrals) > 0 {
+		t.printf("\n%s\n", d.Headline())
+	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("render diff as text: %w", err)
 	}
