@@ -112,8 +112,8 @@ func withoutPlanID(a *plan.Alert, id string) *plan.Alert {
 	return &c
 }
 
-// compareEffects lists the effects that differ, by node, kind (in the order a plan
-// applies them), op and key.
+// compareEffects lists the effects that differ, by node, rule, kind (in the order a
+// plan applies them), key and op.
 func compareEffects(base, head *plan.Plan) []Effect {
 	be, he := effects(base), effects(head)
 	out := []Effect{}
@@ -132,9 +132,9 @@ func compareEffects(base, head *plan.Plan) []Effect {
 		}
 	}
 	slices.SortFunc(out, func(x, y Effect) int {
-		return cmp.Or(cmp.Compare(x.Node, y.Node), cmp.Compare(kindOrder(x.Kind), kindOrder(y.Kind)),
+		return cmp.Or(cmp.Compare(x.Node, y.Node), cmp.Compare(x.Rule, y.Rule), cmp.Compare(kindOrder(x.Kind), kindOrder(y.Kind)),
 			cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Key, y.Key), cmp.Compare(x.Op, y.Op),
-			cmp.Compare(x.Rule, y.Rule), cmp.Compare(x.Type, y.Type))
+			cmp.Compare(x.Type, y.Type))
 	})
 	return out
 }

@@ -157,6 +157,15 @@ func entryLabel(t Type) string {
 	return "differently"
 }
 
+// effectComment says whose an effect entry is and what it is: "rule, newly (dry-run)".
+func effectComment(e Effect) string {
+	mark := ""
+	if e.DryRun {
+		mark = " (dry-run)"
+	}
+	return orNone(e.Rule) + ", " + entryLabel(e.Type) + mark
+}
+
 // effectLines shows an effect entry as diff lines: "+" for what the head plan newly
 // does, "-" for what it no longer does, both for a change done differently. The
 // change's own operation is named when it is not an addition ("remove taint ...").
@@ -188,7 +197,7 @@ func changeText(c plan.Change) []string {
 			out = append(out, "    "+sym+" "+text) // a value under the change
 		case sym == "-" && c.Kind != plan.KindCordon:
 			out = append(out, "remove "+text)
-		case sym == "!":
+		case sym == "!" && c.Kind != plan.KindState:
 			out = append(out, "change "+text)
 		default:
 			out = append(out, text)

@@ -107,7 +107,7 @@ func (m *mdRenderer) rule(v *ruleView) {
 		m.object(*v.object)
 	}
 	if v.delta != nil {
-		m.printf("Firing: %s\n\n", plan.MarkdownText(countsText(*v.delta)))
+		m.printf("**Nodes:** %s\n\n", plan.MarkdownText(countsText(*v.delta)))
 	}
 	m.effects(v.effects)
 	if len(v.deferrals) > 0 {
@@ -134,7 +134,7 @@ func effectCountText(added, removed, changed int) string {
 
 // object writes an object's files and field changes.
 func (m *mdRenderer) object(o ObjectChange) {
-	m.printf("%s %s\n\n", capitalize(objectState(o)), plan.MarkdownText("("+whereText(o)+")"))
+	m.printf("**Spec:** %s, %s\n\n", objectState(o), code(whereText(o)))
 	if len(o.Fields) == 0 {
 		return
 	}
@@ -151,7 +151,7 @@ func (m *mdRenderer) effects(es []Effect) {
 		return
 	}
 	var b strings.Builder
-	node, shown, hidden := "", 0, map[string]bool{}
+	node, comment, shown, hidden := "", "", 0, map[string]bool{}
 	for _, e := range es {
 		if e.Node != node && !hidden[e.Node] {
 			if m.nodes >= 0 && shown >= m.nodes {
@@ -164,11 +164,10 @@ func (m *mdRenderer) effects(es []Effect) {
 		if hidden[e.Node] {
 			continue
 		}
-		mark := ""
-		if e.DryRun {
-			mark = " (dry-run)"
+		if c := e.Node + ": " + entryLabel(e.Type) + dryRunMark(e); c != comment {
+			comment = c
+			fmt.Fprintf(&b, "# %s\n", c)
 		}
-		fmt.Fprintf(&b, "# %s: %s%s\n", e.Node, entryLabel(e.Type), mark)
 		for _, l := range effectLines(e) {
 			b.WriteString(l + "\n")
 		}
@@ -199,6 +198,13 @@ func (m *mdRenderer) templates(objs []ObjectChange) {
 	}
 }
 
+func dryRunMark(e Effect) string {
+	if e.DryRun {
+		return " (dry-run)"
+	}
+	return ""
+}
+
 // clip shortens a value for a table cell.
 func clip(s string) string {
 	const most = 200
@@ -206,13 +212,6 @@ func clip(s string) string {
 		return string(r[:most]) + "…"
 	}
 	return s
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func longestRun(s string, c byte) int {

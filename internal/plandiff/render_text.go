@@ -61,17 +61,16 @@ func (t *textRenderer) effects(es []Effect) {
 		return
 	}
 	t.printf("\nEffects (+ the change newly makes, - it no longer makes):\n")
-	node := ""
+	node, comment := "", ""
 	for _, e := range es {
 		if e.Node != node {
-			node = e.Node
+			node, comment = e.Node, ""
 			t.printf("\n  node %s\n", node)
 		}
-		mark := ""
-		if e.DryRun {
-			mark = " (dry-run)"
+		if c := effectComment(e); c != comment {
+			comment = c
+			t.printf("    # %s\n", c)
 		}
-		t.printf("    # %s, %s%s\n", orNone(e.Rule), entryLabel(e.Type), mark)
 		for _, l := range effectLines(e) {
 			t.printf("    %s\n", l)
 		}

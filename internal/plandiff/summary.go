@@ -146,6 +146,9 @@ func (d *Diff) Headline() string {
 	var parts []string
 	evictions := false
 	for _, g := range d.Summary.Groups {
+		if g.Kind == plan.KindState {
+			continue // the effects say it
+		}
 		evictions = evictions || g.Kind == plan.KindEvict
 		parts = append(parts, groupPhrases(g)...)
 	}
