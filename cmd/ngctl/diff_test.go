@@ -188,3 +188,32 @@ func checkGolden(t *testing.T, file, got string) {
 		t.Errorf("%s differs (go test -update rewrites it); got:\n%s", file, got)
 	}
 }
+
+func TestDiffWorkingTreeAndErrors(t *testing.T) {
+	g := diffRepo(t)
+	g.edit("rules/emergency-eviction.yaml", "value: 95", "value: 92")
+	outside := t.TempDir()
+	tests := []cliCase{
+		{name: "working tree against origin/main, flags after -f", args: []string{"diff", "-f", "rules", "--base", "origin/main", "--snapshot", "fleet.yaml", "--detailed-exitcode"},
+			code: 2, stdout: []string{"origin/main (9d0b7fa) → working tree", "spec.conditions[0].value: 95 → 92"}},
+		{name: "one file", args: []string{"diff", "--base", "main", "-f", "rules/emergency-eviction.yaml", "-f", "rules/alert-templates.yaml", "--snapshot", "fleet.yaml"},
+			stdout: []string{"+ taint nodeguardian/emergency = true (NoExecute)"}},
+		{name: "no --base", args: []string{"diff", "-f", "rules", "--snapshot", "fleet.yaml"}, code: 1,
+			stderr: []string{"diff needs --base REF, the Git ref to compare with: ngctl diff --base origin/main -f rules"}},
+		{name: "unknown ref", args: []string{"diff", "-f", "rules", "--snapshot", "fleet.yaml", "--base", "nope"}, code: 1,
+			stderr: []string{`git ref "nope"`, "fetch it first"}},
+		{name: "not a repository", args: []string{"diff", "-f", outside, "--snapshot", "fleet.yaml", "--base", "main"}, code: 1,
+			stderr: []string{"is not in a Git repository"}},
+		{name: "stdin", args: []string{"diff", "-f", "-", "--snapshot", "fleet.yaml", "--base", "main"}, code: 1, stderr: []string{"-f - (stdin) is not supported"}},
+		{name: "no such rule", args: []string{"diff", "-f", "rules", "--snapshot", "fleet.yaml", "--base", "main", "--rule", "x"}, code: 1,
+			stderr: []string{`no rule named "x" in either version`}},
+		{name: "path new in the head", args: []string{"diff", "-f", "rules", "-f", "more", "--snapshot", "fleet.yaml", "--base", "main"}, code: 1,
+			stderr: []string{"more: error: cannot read"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, tt.run)
+	}
+	g.write("more/cordon-hot.yaml", cordonHotRule)
+	cliCase{name: "a directory only the head has", args: []string{"diff", "-f", "rules", "-f", "more", "--snapshot", "fleet.yaml", "--base", "main"},
+		stdout: []string{"+ rule cordon-hot: added (more/cordon-hot.yaml:1)"}, stderr: []string{"main:more: warning: not in this commit"}}.run(t)
+}

@@ -146,6 +146,13 @@ func newEffect(t Type, id effectID, base, head *plan.Change) Effect {
 		c = base
 	}
 	e.Rule, e.DryRun = c.Rule, c.DryRun
+	for _, ch := range []*plan.Change{e.Base, e.Head} {
+		if ch != nil && ch.Alert != nil && ch.Alert.Channels == nil {
+			a := *ch.Alert
+			a.Channels = []string{}
+			ch.Alert = &a
+		}
+	}
 	return e
 }
 

@@ -28,7 +28,7 @@ func RenderMarkdown(w io.Writer, d *Diff) error {
 		return fmt.Errorf("render diff as Markdown: no diff")
 	}
 	var out string
-	for _, limit := range []int{-1, 50, 20, 5, 0} {
+	for _, limit := range []int{-1, 200, 100, 50, 20, 5, 0} {
 		out = markdown(d, limit)
 		if len(out) <= MaxMarkdown {
 			break
@@ -177,7 +177,7 @@ func (m *mdRenderer) effects(es []Effect) {
 		m.printf("%sdiff\n%s%s\n\n", fence, b.String(), fence)
 	}
 	if len(hidden) > 0 {
-		m.printf("and %s more\n\n", plural(len(hidden), "node"))
+		m.printf("and %d more %s\n\n", len(hidden), map[bool]string{true: "node", false: "nodes"}[len(hidden) == 1])
 	}
 }
 
