@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
-	"runtime"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
