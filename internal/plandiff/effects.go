@@ -35,27 +35,34 @@ type effectID struct {
 	node string
 	kind plan.Kind
 	op   plan.Op
-	key  string
+	key  string // effectKey, or the pod of an eviction
+	rule string // evictions only: each rule's eviction of a pod is its own
 }
 
 // effects lists a plan's effects by identity: every change but the ledger's, an
 // eviction split into one change per pod.
-func effects(p *plan.Plan) map[effectID]plan.Change {
-	out := map[effectID]plan.Change{}
-	for _, n := range p.Nodes {
-		for _, c := range n.Changes {
+func effects(p *plan.Plan) map[effectID]*plan.Change {
+	n := 0
+	for i := range p.Nodes {
+		n += len(p.Nodes[i].Changes)
+	}
+	out := make(map[effectID]*plan.Change, n)
+	for i := range p.Nodes {
+		node := &p.Nodes[i]
+		for j := range node.Changes {
+			c := &node.Changes[j]
 			switch c.Kind {
 			case plan.KindLedger:
 				continue
 			case plan.KindEvict:
 				for _, pod := range c.Pods {
-					one := c
+					one := *c
 					one.Pods = []plan.PodEviction{pod}
-					out[effectID{n.Node, c.Kind, c.Op, c.Rule + "|" + pod.Namespace + "/" + pod.Name}] = one
+					out[effectID{node.Node, c.Kind, c.Op, pod.Namespace + "/" + pod.Name, c.Rule}] = &one
 				}
 				continue
 			}
-			out[effectID{n.Node, c.Kind, c.Op, effectKey(c)}] = c
+			out[effectID{node.Node, c.Kind, c.Op, effectKey(c), ""}] = c
 		}
 	}
 	return out
@@ -64,7 +71,7 @@ func effects(p *plan.Plan) map[effectID]plan.Change {
 // effectKey is what tells a node's changes of one kind apart: a taint's key and effect,
 // a label's or annotation's key, an alert's rule and event, a state's rule. Taints,
 // labels, annotations and cordons are the node's whatever rule wants them.
-func effectKey(c plan.Change) string {
+func effectKey(c *plan.Change) string {
 	switch c.Kind {
 	case plan.KindTaint:
 		return c.Key + ":" + c.Effect
@@ -80,36 +87,44 @@ func effectKey(c plan.Change) string {
 	return c.Key
 }
 
-// shownKey is an effect's key as Effect.Key shows it: without the rule an eviction is
-// identified with.
-func shownKey(id effectID) string {
-	if id.kind == plan.KindEvict {
-		_, pod, _ := strings.Cut(id.key, "|")
-		return pod
-	}
-	return id.key
-}
-
 // sameEffect reports whether two changes with one identity do the same: the reason,
 // for node-level changes the rule that wants them, and in an alert the ID of the plan
 // that sends it (aID, bID) do not count.
-func sameEffect(a, b plan.Change, aID, bID string) bool {
-	a.Reason, b.Reason = "", ""
-	a.Alert, b.Alert = withoutPlanID(a.Alert, aID), withoutPlanID(b.Alert, bID)
-	if a.Kind != plan.KindAlert && a.Kind != plan.KindEvict && a.Kind != plan.KindState {
-		a.Rule, b.Rule = "", ""
+func sameEffect(a, b *plan.Change, aID, bID string) bool {
+	if a.Value != b.Value || a.Old != b.Old || a.Effect != b.Effect || a.Drift != b.Drift || a.DryRun != b.DryRun ||
+		a.From != b.From || a.To != b.To || !slices.Equal(a.Pods, b.Pods) {
+		return false
 	}
-	return reflect.DeepEqual(a, b)
+	if (a.Kind == plan.KindAlert || a.Kind == plan.KindEvict || a.Kind == plan.KindState) && a.Rule != b.Rule {
+		return false
+	}
+	if (a.Alert == nil) != (b.Alert == nil) {
+		return false
+	}
+	if a.Alert == nil {
+		return true
+	}
+	x, y := a.Alert, b.Alert
+	return x.Event == y.Event && x.Template == y.Template && slices.Equal(x.Channels, y.Channels) &&
+		equalButID(x.Subject, y.Subject, aID, bID) && equalButID(x.Body, y.Body, aID, bID)
 }
 
-// withoutPlanID is a copy of an alert with the plan's ID taken out of its text.
-func withoutPlanID(a *plan.Alert, id string) *plan.Alert {
-	if a == nil || id == "" {
-		return a
+// equalButID reports whether a and b are the same text but for the plan ID each holds
+// (aID in a where bID is in b).
+func equalButID(a, b, aID, bID string) bool {
+	if a == b || aID == "" || bID == "" {
+		return a == b
 	}
-	c := *a
-	c.Subject, c.Body = strings.ReplaceAll(c.Subject, id, ""), strings.ReplaceAll(c.Body, id, "")
-	return &c
+	for {
+		i, j := strings.Index(a, aID), strings.Index(b, bID)
+		if i < 0 || j < 0 {
+			return i < 0 && j < 0 && a == b
+		}
+		if a[:i] != b[:j] {
+			return false
+		}
+		a, b = a[i+len(aID):], b[j+len(bID):]
+	}
 }
 
 // compareEffects lists the effects that differ, by node, rule, kind (in the order a
@@ -121,14 +136,14 @@ func compareEffects(base, head *plan.Plan) []Effect {
 		b, ok := be[id]
 		switch {
 		case !ok:
-			out = append(out, newEffect(EffectAdded, id, nil, &h))
+			out = append(out, newEffect(EffectAdded, id, nil, h))
 		case !sameEffect(b, h, base.ID, head.ID):
-			out = append(out, newEffect(EffectChanged, id, &b, &h))
+			out = append(out, newEffect(EffectChanged, id, b, h))
 		}
 	}
 	for id, b := range be {
 		if _, ok := he[id]; !ok {
-			out = append(out, newEffect(EffectRemoved, id, &b, nil))
+			out = append(out, newEffect(EffectRemoved, id, b, nil))
 		}
 	}
 	slices.SortFunc(out, func(x, y Effect) int {
@@ -140,7 +155,7 @@ func compareEffects(base, head *plan.Plan) []Effect {
 }
 
 func newEffect(t Type, id effectID, base, head *plan.Change) Effect {
-	e := Effect{Type: t, Node: id.node, Kind: id.kind, Op: id.op, Key: shownKey(id), Base: base, Head: head}
+	e := Effect{Type: t, Node: id.node, Kind: id.kind, Op: id.op, Key: id.key, Base: clone(base), Head: clone(head)}
 	c := head
 	if c == nil {
 		c = base
@@ -154,6 +169,15 @@ func newEffect(t Type, id effectID, base, head *plan.Change) Effect {
 		}
 	}
 	return e
+}
+
+// clone copies a change (nil stays nil), so that the diff does not share the plans'.
+func clone(c *plan.Change) *plan.Change {
+	if c == nil {
+		return nil
+	}
+	cp := *c
+	return &cp
 }
 
 // deferralKey identifies a deferred item in both plans: its rule, node and reason.
