@@ -111,7 +111,7 @@ func (m *mdRenderer) rule(v *ruleView) {
 	}
 	m.effects(v.effects)
 	if len(v.deferrals) > 0 {
-		m.printf("Deferred:\n\n")
+		m.printf("**Deferred:**\n\n")
 		for _, d := range v.deferrals {
 			sym := "newly"
 			if d.Type == DeferralRemoved {
