@@ -18,7 +18,6 @@ type gitRepo struct {
 	dir  string
 	repo *git.Repository
 	wt   *git.Worktree
-	base plumbing.Hash
 	when time.Time
 }
 
