@@ -28,6 +28,7 @@ generate:
 	cp schemas/crds/*.yaml deploy/crds/
 	$(GO) run ./hack/jsonschema schemas/crds schemas/nodeguardian.schema.json
 	$(GO) run ./hack/planschema schemas/plan.schema.json
+	$(GO) run ./hack/planschema -type diff schemas/diff.schema.json
 
 ## envtest-assets: build kube-apiserver and etcd from the Go module proxy into bin/k8s.
 envtest-assets:

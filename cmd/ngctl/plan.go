@@ -114,6 +114,12 @@ func readPlanInputs(c *cli.Context) (*planInputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readFleetInputs(c, set)
+}
+
+// readFleetInputs reads what a plan of set is computed on, as the flags name it: the
+// engine options and the snapshot, or the live cluster's sources.
+func readFleetInputs(c *cli.Context, set *load.Set) (*planInputs, error) {
 	maxDisruptive, err := v1.ParseBudget(c.String("max-disruptive"))
 	if err != nil {
 		return nil, exitf(1, "invalid value for --max-disruptive: %v (0 allows none)", err)

@@ -14,14 +14,18 @@ func renderCommand() *cli.Command {
 		Flags: []cli.Flag{
 			rulesFileFlag(),
 			outputFlag("yaml", "hcl"),
+			&cli.StringFlag{Name: "check", Usage: "check that the committed YAML manifests in `PATH` (file or directory) hold exactly the objects -f renders to; exit 1 with a diff when not"},
 		},
 		Action: func(c *cli.Context) error {
 			if len(c.StringSlice("filename")) == 0 {
-				return exitf(1, "render needs -f PATH")
+				return exitf(1, "render needs -f PATH (with --check COMMITTED: the source the committed YAML is rendered from)")
 			}
 			set, diags := load.Paths(c.StringSlice("filename"), c.App.Reader)
 			if diags.HasErrors() {
 				return exitf(1, "%s", diags.Errors().Error())
+			}
+			if check := c.String("check"); check != "" {
+				return renderCheck(c, set, check)
 			}
 			var out []byte
 			var err error

@@ -1,9 +1,11 @@
 // Command planschema writes schemas/plan.schema.json, the JSON Schema of the plan's JSON
 // form (`ngctl plan -o json`, saved plans), from the Go types of internal/plan: their
 // encoding/json tags give the shape, their doc comments the descriptions and their typed
-// string constants the enums. It is run by `make generate`:
+// string constants the enums. With -type diff it writes schemas/diff.schema.json, the
+// schema of `ngctl diff -o json`, from internal/plandiff. It is run by `make generate`:
 //
 //	go run ./hack/planschema [-src internal/plan] schemas/plan.schema.json
+//	go run ./hack/planschema -type diff schemas/diff.schema.json
 package main
 
 import (
@@ -22,8 +24,9 @@ const SchemaID = "https://nodeguardian.k8s.io/schemas/plan.schema.json"
 
 func main() {
 	src := flag.String("src", "internal/plan", "directory of the plan package's sources, for descriptions and enums")
+	kind := flag.String("type", "plan", "the schema to write: plan, or diff (sources: -src, then internal/plandiff)")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: planschema [-src DIR] OUT")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: planschema [-type plan|diff] [-src DIR] OUT")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -31,7 +34,16 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	out, err := generate(*src)
+	var out []byte
+	var err error
+	switch *kind {
+	case "plan":
+		out, err = generate(*src)
+	case "diff":
+		out, err = generateDiff([]string{*src, "internal/plandiff"})
+	default:
+		err = fmt.Errorf("unknown -type %q (want plan or diff)", *kind)
+	}
 	if err == nil {
 		err = os.WriteFile(flag.Arg(0), out, 0o644)
 	}

@@ -24,6 +24,20 @@ func TestSchemaIsUpToDate(t *testing.T) {
 	}
 }
 
+func TestDiffSchemaIsUpToDate(t *testing.T) {
+	got, err := generateDiff([]string{"../../internal/plan", "../../internal/plandiff"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("../../schemas/diff.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("schemas/diff.schema.json is out of date: run make generate")
+	}
+}
+
 // Test types for the reflector.
 type (
 	sample struct {

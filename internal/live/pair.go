@@ -1,0 +1,90 @@
+package live
+
+import (
+	"context"
+	"slices"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/engine"
+	"github.com/nodeguardian/nodeguardian/internal/fleet"
+	"github.com/nodeguardian/nodeguardian/internal/plan"
+)
+
+// RuleSet is one version of the rules and templates.
+type RuleSet struct {
+	Rules []*v1.NodeGuardianRule
+	Tmpls []*v1.AlertTemplate
+}
+
+// PlanPair computes the plans of two versions of the rules on one read of the live
+// fleet (`ngctl diff`): the nodes and the metric windows both versions need are read
+// once, the pods and PodDisruptionBudgets once for the nodes where either may evict,
+// and each version is evaluated on that same state at the same instant. The state
+// returned holds the union of the rules.
+func PlanPair(ctx context.Context, src Sources, base, head RuleSet, opts engine.Options) (*plan.Plan, *plan.Plan, *State, error) {
+	union := slices.Concat(base.Rules, head.Rules)
+	nodes, res, step, err := read(ctx, src, union, opts.Now)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st := &State{Fleet: &engine.Fleet{Nodes: nodes, Data: res.Data}, Time: opts.Now.UTC(), Interval: step,
+		Rules: union, Tmpls: slices.Concat(base.Tmpls, head.Tmpls), Opts: opts, Failed: res.Failed}
+	st.Opts.Interval = step
+	st.Opts.Warnings = slices.Concat(opts.Warnings, res.Warnings, perRuleSourceWarnings(union, src.Metrics))
+	st.Opts.NodeVersions = make(map[string]string, len(nodes))
+	for _, n := range nodes {
+		st.Opts.NodeVersions[n.Name] = n.ResourceVersion
+	}
+	evs := make([]*engine.Evaluation, 2)
+	var evicting []string
+	for i, rs := range []RuleSet{base, head} {
+		if evs[i], err = engine.Evaluate(rs.Rules, rs.Tmpls, st.Fleet, st.Opts); err != nil {
+			return nil, nil, nil, err
+		}
+		evicting = append(evicting, evs[i].MayEvict()...)
+	}
+	if err := st.readPods(ctx, src, evicting); err != nil {
+		return nil, nil, nil, err
+	}
+	st.Fleet.Hash = st.hash()
+	plans := make([]*plan.Plan, 2)
+	for i := range evs {
+		if plans[i], err = planWithRefusals(ctx, src, evs[i], st); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return plans[0], plans[1], st, nil
+}
+
+// readPods reads the pods of the nodes where an eviction may be planned, and the
+// PodDisruptionBudgets, when there are such nodes.
+func (st *State) readPods(ctx context.Context, src Sources, evicting []string) error {
+	slices.Sort(evicting)
+	evicting = slices.Compact(evicting)
+	if len(evicting) == 0 {
+		return nil
+	}
+	var err error
+	if st.Fleet.Pods, err = src.reader().PodsOn(ctx, evicting); err != nil {
+		return err
+	}
+	for i := range st.Fleet.Pods {
+		fleet.LeanPod(&st.Fleet.Pods[i])
+	}
+	st.Fleet.PDBs, err = src.reader().PDBs(ctx)
+	return err
+}
+
+// planWithRefusals computes an evaluation's plan and, when it evicts, computes it again
+// with the API server's answers to dry-run evictions, as Plan does.
+func planWithRefusals(ctx context.Context, src Sources, ev *engine.Evaluation, st *State) (*plan.Plan, error) {
+	p := ev.Plan(st.Fleet, nil)
+	if !hasEvictions(p) {
+		return p, nil
+	}
+	refusals, err := src.Cluster.SimulateEvictions(ctx, p)
+	if err != nil || len(refusals) == 0 {
+		return p, err
+	}
+	return ev.Plan(st.Fleet, refusals), nil
+}
