@@ -158,6 +158,27 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 	if err != nil {
 		return nil, nil, err
 	}
+	st := newState(nodes, res, step, rules, tmpls, opts)
+	// Evaluation reads nodes and samples only; pods and PodDisruptionBudgets are read
+	// only for the nodes where an evicting rule may fire, before the plan is computed.
+	ev, err := engine.Evaluate(st.Rules, st.Tmpls, st.Fleet, st.Opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := st.readPods(ctx, src, ev.MayEvict()); err != nil {
+		return nil, nil, err
+	}
+	st.Fleet.Hash = st.hash()
+	p, refusals, err := planWithRefusals(ctx, src, ev, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	st.Opts.Refusals = refusals // a re-plan on a write conflict keeps the API server's answers
+	return p, st, nil
+}
+
+// newState is the state of a plan of rules over what was read.
+func newState(nodes []corev1.Node, res metrics.Result, step time.Duration, rules []*v1.NodeGuardianRule, tmpls []*v1.AlertTemplate, opts engine.Options) *State {
 	st := &State{Fleet: &engine.Fleet{Nodes: nodes, Data: res.Data}, Time: opts.Now.UTC(), Interval: step,
 		Rules: rules, Tmpls: tmpls, Opts: opts, Failed: res.Failed}
 	st.Opts.Interval = step
@@ -171,39 +192,7 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 	for _, n := range nodes {
 		st.Opts.NodeVersions[n.Name] = n.ResourceVersion
 	}
-	// Evaluation reads nodes and samples only; pods and PodDisruptionBudgets are read
-	// only for the nodes where an evicting rule may fire, before the plan is computed.
-	ev, err := engine.Evaluate(st.Rules, st.Tmpls, st.Fleet, st.Opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	if evicting := ev.MayEvict(); len(evicting) > 0 {
-		if st.Fleet.Pods, err = src.reader().PodsOn(ctx, evicting); err != nil {
-			return nil, nil, err
-		}
-		for i := range st.Fleet.Pods {
-			fleet.LeanPod(&st.Fleet.Pods[i])
-		}
-		if st.Fleet.PDBs, err = src.reader().PDBs(ctx); err != nil {
-			return nil, nil, err
-		}
-	}
-	st.Fleet.Hash = st.hash()
-	p := ev.Plan(st.Fleet, nil)
-	if hasEvictions(p) {
-		// The API server has the last word on PodDisruptionBudgets: compute the plan again
-		// with its answers (the evaluation is kept), so that the plan is complete when the
-		// engine returns it.
-		refusals, err := src.Cluster.SimulateEvictions(ctx, p)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(refusals) > 0 {
-			st.Opts.Refusals = refusals
-			p = ev.Plan(st.Fleet, refusals)
-		}
-	}
-	return p, st, nil
+	return st
 }
 
 // Snapshot is the state as a FleetSnapshot (`ngctl snapshot`): planning it offline gives

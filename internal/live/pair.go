@@ -27,14 +27,7 @@ func PlanPair(ctx context.Context, src Sources, base, head RuleSet, opts engine.
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	st := &State{Fleet: &engine.Fleet{Nodes: nodes, Data: res.Data}, Time: opts.Now.UTC(), Interval: step,
-		Rules: union, Tmpls: slices.Concat(base.Tmpls, head.Tmpls), Opts: opts, Failed: res.Failed}
-	st.Opts.Interval = step
-	st.Opts.Warnings = slices.Concat(opts.Warnings, res.Warnings, perRuleSourceWarnings(union, src.Metrics))
-	st.Opts.NodeVersions = make(map[string]string, len(nodes))
-	for _, n := range nodes {
-		st.Opts.NodeVersions[n.Name] = n.ResourceVersion
-	}
+	st := newState(nodes, res, step, union, slices.Concat(base.Tmpls, head.Tmpls), opts)
 	evs := make([]*engine.Evaluation, 2)
 	var evicting []string
 	for i, rs := range []RuleSet{base, head} {
@@ -49,7 +42,7 @@ func PlanPair(ctx context.Context, src Sources, base, head RuleSet, opts engine.
 	st.Fleet.Hash = st.hash()
 	plans := make([]*plan.Plan, 2)
 	for i := range evs {
-		if plans[i], err = planWithRefusals(ctx, src, evs[i], st); err != nil {
+		if plans[i], _, err = planWithRefusals(ctx, src, evs[i], st); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -76,15 +69,16 @@ func (st *State) readPods(ctx context.Context, src Sources, evicting []string) e
 }
 
 // planWithRefusals computes an evaluation's plan and, when it evicts, computes it again
-// with the API server's answers to dry-run evictions, as Plan does.
-func planWithRefusals(ctx context.Context, src Sources, ev *engine.Evaluation, st *State) (*plan.Plan, error) {
+// with the API server's answers to dry-run evictions (returned too), so that the plan
+// names the PodDisruptionBudget that blocks and is complete when the engine returns it.
+func planWithRefusals(ctx context.Context, src Sources, ev *engine.Evaluation, st *State) (*plan.Plan, map[string]plan.Refusal, error) {
 	p := ev.Plan(st.Fleet, nil)
 	if !hasEvictions(p) {
-		return p, nil
+		return p, nil, nil
 	}
 	refusals, err := src.Cluster.SimulateEvictions(ctx, p)
 	if err != nil || len(refusals) == 0 {
-		return p, err
+		return p, nil, err
 	}
-	return ev.Plan(st.Fleet, refusals), nil
+	return ev.Plan(st.Fleet, refusals), refusals, nil
 }

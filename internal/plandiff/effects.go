@@ -180,16 +180,16 @@ func clone(c *plan.Change) *plan.Change {
 	return &cp
 }
 
-// deferralKey identifies a deferred item in both plans: its rule, node and reason.
-// (When plan.Deferred has a typed reason code, compare on it instead of the text.)
+// deferralKey identifies a deferred item in both plans: its rule, node and reason code
+// (not its text, which counts nodes: "2 of 10").
 func deferralKey(d plan.Deferred) string {
-	return d.Rule + "\x00" + d.Node + "\x00" + d.Reason
+	return d.Rule + "\x00" + d.Node + "\x00" + string(d.Code)
 }
 
 // isBudget reports whether a deferral is by a budget: a rule's maxUnhealthy or the
 // global max-disruptive limit.
 func isBudget(d plan.Deferred) bool {
-	return strings.HasPrefix(d.Reason, "maxUnhealthy ") || strings.HasPrefix(d.Reason, "max-disruptive ")
+	return d.Code == plan.CodeRuleBudget || d.Code == plan.CodeGlobalBudget
 }
 
 // compareDeferrals lists the deferred items only one plan has, removed ones first.
