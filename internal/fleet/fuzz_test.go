@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -40,6 +41,13 @@ func FuzzParse(f *testing.F) {
 		}
 		if _, err := s.Data(); err != nil {
 			t.Fatalf("Parse accepted a snapshot whose series do not expand: %v", err)
+		}
+		for _, obj := range slices.Concat(asAny(ptrs(s.Nodes)), asAny(ptrs(s.Pods)), asAny(ptrs(s.PodDisruptionBudgets))) {
+			got, err1 := compactObject(obj)
+			want, err2 := compactVerified(obj)
+			if err1 != nil || err2 != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("compactObject %v (%v) differs from the verified pruning %v (%v)", got, err1, want, err2)
+			}
 		}
 		out, err := Marshal(s)
 		if err != nil {
