@@ -62,6 +62,7 @@ func runDiff(c *cli.Context) error {
 	if err := checkDiffRule(in.opts.Rule, base.set, head.set); err != nil {
 		return err
 	}
+	in.opts.RuleMayBeAbsent = true // --rule NAME of a rule one version lacks: that version plans nothing
 	if err := planBoth(c, in, base, head); err != nil {
 		return err
 	}

@@ -217,3 +217,30 @@ func TestDiffWorkingTreeAndErrors(t *testing.T) {
 	cliCase{name: "a directory only the head has", args: []string{"diff", "-f", "rules", "-f", "more", "--snapshot", "fleet.yaml", "--base", "main"},
 		stdout: []string{"+ rule cordon-hot: added (more/cordon-hot.yaml:1)"}, stderr: []string{"main:more: warning: not in this commit"}}.run(t)
 }
+
+// TestDiffRuleOfOneVersion diffs --rule NAME of a rule only one version has: the version
+// without it plans nothing for it (the rule is added, or removed).
+func TestDiffRuleOfOneVersion(t *testing.T) {
+	diffRepo(t)
+	for _, tt := range []struct {
+		base, head, headline string
+	}{
+		{"main", "added", "This change: +1 node cordoned, 0 evictions."},
+		{"added", "main", "This change: -1 node cordoned, 0 evictions."},
+	} {
+		t.Run(tt.base+"→"+tt.head, func(t *testing.T) {
+			code, d, errOut := diffJSON(t, "--base", tt.base, "--head", tt.head, "--rule", "cordon-hot", "--detailed-exitcode")
+			if code != exitChanges {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitChanges, errOut)
+			}
+			if d.Headline() != tt.headline {
+				t.Errorf("headline %q, want %q", d.Headline(), tt.headline)
+			}
+			for _, e := range d.Effects {
+				if e.Rule != "cordon-hot" {
+					t.Errorf("effect of rule %s in a diff of cordon-hot: %+v", e.Rule, e)
+				}
+			}
+		})
+	}
+}

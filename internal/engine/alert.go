@@ -19,7 +19,7 @@ func AlertContext(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, f
 	if err != nil {
 		return alert.Context{}, err
 	}
-	rs, err := prepareRules(rules, rule)
+	rs, err := prepareRules(rules, rule, false)
 	if err != nil {
 		return alert.Context{}, err
 	}

@@ -39,6 +39,11 @@ type Options struct {
 	Rule           string // plan only this rule ("" = all)
 	Node           string // show only this node's changes ("" = all)
 	Source         string // where the fleet came from, for the plan's inputs
+	// RuleMayBeAbsent, with Rule, plans no rule instead of failing when none has that
+	// name: the plan of a version of the rules without it (`ngctl diff --rule NAME` of a
+	// rule the change adds or removes). Other rules' ledger entries are left alone, as
+	// with any Rule.
+	RuleMayBeAbsent bool
 	// NodeVersions are the nodes' resourceVersions (live clusters), so that a saved plan
 	// can be refused when a node it changes changed.
 	NodeVersions map[string]string
@@ -94,7 +99,7 @@ func Evaluate(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, f *Fl
 	if opts.Now.IsZero() {
 		return nil, fmt.Errorf("engine: no evaluation time")
 	}
-	rs, err := prepareRules(rules, opts.Rule)
+	rs, err := prepareRules(rules, opts.Rule, opts.RuleMayBeAbsent)
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +166,9 @@ func (e *Evaluation) Plan(f *Fleet, refusals map[string]plan.Refusal) *plan.Plan
 	})
 }
 
-// prepareRules returns defaulted copies of the rules, sorted by name, filtered to one rule.
-func prepareRules(rules []*v1.NodeGuardianRule, only string) ([]*v1.NodeGuardianRule, error) {
+// prepareRules returns defaulted copies of the rules, sorted by name, filtered to one rule
+// (which must be there unless mayBeAbsent).
+func prepareRules(rules []*v1.NodeGuardianRule, only string, mayBeAbsent bool) ([]*v1.NodeGuardianRule, error) {
 	out := make([]*v1.NodeGuardianRule, 0, len(rules))
 	for _, r := range rules {
 		if only != "" && r.Name != only {
@@ -172,7 +178,7 @@ func prepareRules(rules []*v1.NodeGuardianRule, only string) ([]*v1.NodeGuardian
 		c.Default()
 		out = append(out, c)
 	}
-	if only != "" && len(out) == 0 {
+	if only != "" && len(out) == 0 && !mayBeAbsent {
 		return nil, fmt.Errorf("engine: no rule named %q", only)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -31,7 +31,7 @@ func TestCompactObjectMatchesVerifiedPruning(t *testing.T) {
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "d", OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Controller: &no}}},
 			Spec: corev1.PodSpec{NodeName: "n", Priority: &zero, Containers: []corev1.Container{}}},
 		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "pdb", Namespace: "d"},
-			Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &intstr.IntOrString{}, Selector: &metav1.LabelSelector{}},
+			Spec:   policyv1.PodDisruptionBudgetSpec{MinAvailable: &intstr.IntOrString{}, Selector: &metav1.LabelSelector{}},
 			Status: policyv1.PodDisruptionBudgetStatus{DisruptedPods: map[string]metav1.Time{}}},
 	}
 	for _, s := range []*Snapshot{demo, benchSnapshot(20)} {

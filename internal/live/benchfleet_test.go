@@ -152,7 +152,7 @@ func benchNodeStatus(i int) corev1.NodeStatus {
 // create, then the status through the status subresource, each with field manager
 // "kubelet", so that the stored objects carry managedFields. It returns the mean size of
 // a stored node as JSON.
-func createBenchNodes(b *testing.B, env *testenv.Env, n int) int {
+func createBenchNodes(b testing.TB, env *testenv.Env, n int) int {
 	cs, err := kubernetes.NewForConfig(env.Config)
 	if err != nil {
 		b.Fatal(err)
