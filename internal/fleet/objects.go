@@ -29,12 +29,13 @@ func items(p *problems, e entry) []*yaml.Node {
 }
 
 // decodeNodes decodes the nodes: names are required and unique.
-func decodeNodes(p *problems, list iter.Seq2[int, *yaml.Node], s *Snapshot) {
+func decodeNodes(p *problems, list iter.Seq2[int, listItem], s *Snapshot) {
 	seen := map[string]int{}
-	for i, item := range list {
+	for i, it := range list {
 		path := fmt.Sprintf("%s[%d]", fieldNodes, i)
-		var n corev1.Node
-		if !decodeObject(p, item, path, "Node", &n) {
+		item := it.node
+		n, ok := decodeItem[corev1.Node](p, it, path)
+		if !ok {
 			continue
 		}
 		if !checkName(p, item, path, "", n.Name, seen) || !checkTaints(p, item, path, &n) {
@@ -46,16 +47,17 @@ func decodeNodes(p *problems, list iter.Seq2[int, *yaml.Node], s *Snapshot) {
 
 // decodePods decodes the pods: names are required and unique per namespace. A pod on
 // a node that is not in s.Nodes (decoded first) is a warning.
-func decodePods(p *problems, list iter.Seq2[int, *yaml.Node], s *Snapshot) {
+func decodePods(p *problems, list iter.Seq2[int, listItem], s *Snapshot) {
 	seen := map[string]int{}
 	nodes := make(map[string]bool, len(s.Nodes))
 	for _, n := range s.Nodes {
 		nodes[n.Name] = true
 	}
-	for i, item := range list {
+	for i, it := range list {
 		path := fmt.Sprintf("%s[%d]", fieldPods, i)
-		var pod corev1.Pod
-		if decodeObject(p, item, path, "Pod", &pod) && checkName(p, item, path, pod.Namespace, pod.Name, seen) {
+		item := it.node
+		pod, ok := decodeItem[corev1.Pod](p, it, path)
+		if ok && checkName(p, item, path, pod.Namespace, pod.Name, seen) {
 			warnPodOnUnknownNode(p, item, path, &pod, nodes)
 			s.Pods = append(s.Pods, pod)
 		}
@@ -63,12 +65,13 @@ func decodePods(p *problems, list iter.Seq2[int, *yaml.Node], s *Snapshot) {
 }
 
 // decodePDBs decodes the PodDisruptionBudgets: names are required and unique per namespace.
-func decodePDBs(p *problems, list iter.Seq2[int, *yaml.Node], s *Snapshot) {
+func decodePDBs(p *problems, list iter.Seq2[int, listItem], s *Snapshot) {
 	seen := map[string]int{}
-	for i, item := range list {
+	for i, it := range list {
 		path := fmt.Sprintf("%s[%d]", fieldPDBs, i)
-		var pdb policyv1.PodDisruptionBudget
-		if decodeObject(p, item, path, "PodDisruptionBudget", &pdb) && checkName(p, item, path, pdb.Namespace, pdb.Name, seen) {
+		item := it.node
+		pdb, ok := decodeItem[policyv1.PodDisruptionBudget](p, it, path)
+		if ok && checkName(p, item, path, pdb.Namespace, pdb.Name, seen) {
 			s.PodDisruptionBudgets = append(s.PodDisruptionBudgets, pdb)
 		}
 	}
@@ -87,6 +90,87 @@ func checkName(p *problems, item *yaml.Node, path, namespace, name string, seen 
 	}
 	seen[id] = item.Line
 	return true
+}
+
+// listItem is one item of a top-level list: its YAML tree and, when a worker decoded it
+// already (a streamed read), the object and the problems decoding it found.
+type listItem struct {
+	node *yaml.Node
+	obj  any // *corev1.Node, *corev1.Pod or *policyv1.PodDisruptionBudget; nil: not decoded
+	ok   bool
+	errs []error
+}
+
+// plainItems are a list's items, not decoded yet.
+func plainItems(nodes []*yaml.Node) iter.Seq2[int, listItem] {
+	return func(yield func(int, listItem) bool) {
+		for i, n := range nodes {
+			if !yield(i, listItem{node: n}) {
+				return
+			}
+		}
+	}
+}
+
+// objectKind is the kind of the objects of a list field.
+func objectKind(field string) string {
+	switch field {
+	case fieldNodes:
+		return "Node"
+	case fieldPods:
+		return "Pod"
+	}
+	return "PodDisruptionBudget"
+}
+
+// newObject is a new object of the list field's type.
+func newObject(field string) any {
+	switch field {
+	case fieldNodes:
+		return &corev1.Node{}
+	case fieldPods:
+		return &corev1.Pod{}
+	}
+	return &policyv1.PodDisruptionBudget{}
+}
+
+// predecode decodes the item of the list field at index i into it (a worker's part of
+// a streamed read: it touches nothing shared).
+func predecode(file, field string, i int, it *listItem) {
+	local := &problems{file: file}
+	it.obj = newObject(field)
+	it.ok = decodeObject(local, it.node, fmt.Sprintf("%s[%d]", field, i), objectKind(field), it.obj)
+	it.errs = local.errs
+}
+
+// decodeItem is the item as a T (a Kubernetes object), decoded now or by a worker, its
+// problems reported to p.
+func decodeItem[T any](p *problems, it listItem, path string) (T, bool) {
+	var out T
+	if it.obj == nil {
+		ok := decodeObject(p, it.node, path, kindName(&out), &out)
+		return out, ok
+	}
+	for _, err := range it.errs {
+		if len(p.errs) < maxProblems {
+			p.errs = append(p.errs, err)
+		}
+	}
+	if obj, isT := it.obj.(*T); isT && it.ok {
+		return *obj, true
+	}
+	return out, false
+}
+
+// kindName is the kind of a Kubernetes object type the lists hold.
+func kindName(obj any) string {
+	switch obj.(type) {
+	case *corev1.Node:
+		return "Node"
+	case *corev1.Pod:
+		return "Pod"
+	}
+	return "PodDisruptionBudget"
 }
 
 // decodeObject decodes one Kubernetes object leniently (unknown fields are ignored),

@@ -6,7 +6,6 @@ import (
 	"io"
 	"iter"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -81,8 +80,8 @@ func parseDocument(file string, data []byte) (*Snapshot, error) {
 	}
 	p := &problems{file: file}
 	fields := topLevel(p, root)
-	s := decodeSnapshot(p, root, fields, func(field string) iter.Seq2[int, *yaml.Node] {
-		return slices.All(items(p, fields[field]))
+	s := decodeSnapshot(p, root, fields, func(field string) iter.Seq2[int, listItem] {
+		return plainItems(items(p, fields[field]))
 	})
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
@@ -102,11 +101,11 @@ func parseStreamed(file string, data []byte, l *layout) (s *Snapshot, ok bool) {
 	p := &problems{file: file}
 	fields := topLevel(p, root)
 	failed := false
-	s = decodeSnapshot(p, root, fields, func(field string) iter.Seq2[int, *yaml.Node] {
+	s = decodeSnapshot(p, root, fields, func(field string) iter.Seq2[int, listItem] {
 		if _, streamed := l.items[field]; streamed {
-			return l.parseItems(data, field, &failed)
+			return l.parseItems(file, data, field, &failed)
 		}
-		return slices.All(items(p, fields[field]))
+		return plainItems(items(p, fields[field]))
 	})
 	if failed || len(p.errs) > 0 {
 		return nil, false
@@ -116,7 +115,7 @@ func parseStreamed(file string, data []byte, l *layout) (s *Snapshot, ok bool) {
 }
 
 // decodeSnapshot decodes the top-level fields; list gives the items of a list field.
-func decodeSnapshot(p *problems, root *yaml.Node, fields map[string]entry, list func(string) iter.Seq2[int, *yaml.Node]) *Snapshot {
+func decodeSnapshot(p *problems, root *yaml.Node, fields map[string]entry, list func(string) iter.Seq2[int, listItem]) *Snapshot {
 	s := &Snapshot{}
 	s.APIVersion = expectConst(p, root, fields, fieldAPIVersion, APIVersion)
 	s.Kind = expectConst(p, root, fields, fieldKind, Kind)

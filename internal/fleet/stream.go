@@ -27,8 +27,9 @@ type chunk struct {
 	line       int // 1-based
 }
 
-// layout is a snapshot split for streaming: rest is the file with the streamed items
-// blanked out (spaces, so that every line keeps its number), items the items by field.
+// layout is a snapshot split for streaming: rest is the file with the lines of the
+// streamed items emptied (their line breaks kept, so that every line keeps its number),
+// items the items by field.
 type layout struct {
 	rest  []byte
 	items map[string][]chunk
@@ -40,7 +41,7 @@ var errNotStreamable = errors.New("fleet: not in block layout")
 // splitLayout splits data into its streamed items and the rest, or fails with
 // errNotStreamable when the file is not in block layout.
 func splitLayout(data []byte) (*layout, error) {
-	l := &layout{rest: bytes.Clone(data), items: map[string][]chunk{}}
+	l := &layout{rest: make([]byte, 0, 4096), items: map[string][]chunk{}}
 	field, indent := "", -1 // the streamed field whose items follow, their indentation
 	line := 0
 	for off := 0; off < len(data); line++ {
@@ -81,7 +82,11 @@ func splitLayout(data []byte) (*layout, error) {
 		if field != "" && len(items) > 0 {
 			items[len(items)-1].end = end
 			l.items[field] = items
-			blank(l.rest[off:end])
+			if text[len(text)-1] == '\n' {
+				l.rest = append(l.rest, '\n')
+			}
+		} else {
+			l.rest = append(l.rest, text...)
 		}
 		off = end
 	}
@@ -109,36 +114,31 @@ func blockKey(content []byte) (string, bool) {
 	return string(content[:i]), true
 }
 
-// blank replaces a line's content with spaces, keeping its line break.
-func blank(b []byte) {
-	for i, c := range b {
-		if c != '\n' && c != '\r' {
-			b[i] = ' '
-		}
-	}
-}
-
 // parseItems parses the field's items, each into a YAML tree whose lines are the
-// file's, a batch at a time by a few workers, and yields them in order; it stops,
-// setting *failed, when an item does not parse on its own as one block sequence item.
-func (l *layout) parseItems(data []byte, field string, failed *bool) iter.Seq2[int, *yaml.Node] {
-	return func(yield func(int, *yaml.Node) bool) {
+// file's, and decodes them, a batch at a time by a few workers, and yields them in
+// order; it stops, setting *failed, when an item does not parse on its own as one block
+// sequence item.
+func (l *layout) parseItems(file string, data []byte, field string, failed *bool) iter.Seq2[int, listItem] {
+	return func(yield func(int, listItem) bool) {
 		all := l.items[field]
 		workers := min(runtime.GOMAXPROCS(0), 8)
-		parsed := make([]*yaml.Node, min(len(all), encodeBatch))
+		parsed := make([]listItem, min(len(all), encodeBatch))
 		for start := 0; start < len(all); start += encodeBatch {
 			batch := all[start:min(start+encodeBatch, len(all))]
 			var wg sync.WaitGroup
 			for w := range workers {
 				wg.Go(func() {
 					for k := w; k < len(batch); k += workers {
-						parsed[k] = parseItem(data, batch[k])
+						parsed[k] = listItem{node: parseItem(data, batch[k])}
+						if parsed[k].node != nil {
+							predecode(file, field, start+k, &parsed[k])
+						}
 					}
 				})
 			}
 			wg.Wait()
 			for k, item := range parsed[:len(batch)] {
-				if item == nil {
+				if item.node == nil {
 					*failed = true
 					return
 				}
