@@ -110,7 +110,13 @@ func (r *running) reconciles() float64 {
 // listeners); it is stopped when the test ends.
 func (w *world) start(opts Options) *running {
 	w.t.Helper()
-	cfg := rest.CopyConfig(w.env.Config)
+	return w.startWith(w.env.Config, opts)
+}
+
+// startWith is start with another client configuration (e.g. impersonating).
+func (w *world) startWith(base *rest.Config, opts Options) *running {
+	w.t.Helper()
+	cfg := rest.CopyConfig(base)
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{next: rt, n: &w.nodeWrites} })
 	opts.MetricsAddr, opts.HealthAddr = "0", "0"
 	opts.Prometheus.URL = w.prom.URL
