@@ -35,8 +35,9 @@ type Reconciler struct {
 	channels []string
 	log      logr.Logger
 
-	mu   sync.Mutex
-	seen map[string]bool // keys of persisting decisions whose Event was emitted
+	mu     sync.Mutex
+	seen   map[string]bool // keys of persisting decisions whose Event was emitted
+	dryLog string          // the summary of the dry-run changes last logged
 }
 
 // outcome is what the apply step of a reconcile did.
@@ -117,9 +118,7 @@ func (r *Reconciler) Plan(ctx context.Context, rules []*v1.NodeGuardianRule, tmp
 // (spec.dryRun rules' changes are marked DryRun by the plan and never applied).
 func (r *Reconciler) apply(ctx context.Context, p *plan.Plan, st *live.State, rules []*v1.NodeGuardianRule) outcome {
 	if p.Summary.DryRun > 0 || (r.opts.DryRun && p.HasChanges()) {
-		r.log.Info("dry run: changes computed, not applied", "plan", p.ID, "global", r.opts.DryRun,
-			"nodes", p.Summary.NodesToChange, "adds", p.Summary.Adds, "changes", p.Summary.Changes,
-			"removes", p.Summary.Removes, "evictions", p.Summary.Evictions, "alerts", p.Summary.Alerts, "dryRunChanges", p.Summary.DryRun)
+		r.logDryRun(p)
 	}
 	if r.opts.DryRun || !p.HasChanges() {
 		return outcome{}
@@ -178,4 +177,22 @@ func nextEvaluation(p *plan.Plan) time.Time {
 		return time.Time{}
 	}
 	return *p.NextEvaluation
+}
+
+// logDryRun logs the summary of a plan whose changes are not applied (spec.dryRun rules,
+// or --dry-run) when it differs from the one logged last: dry-run changes stay in every
+// plan, and one line per checkInterval would say nothing new.
+func (r *Reconciler) logDryRun(p *plan.Plan) {
+	s := p.Summary
+	key := fmt.Sprintf("%+v", s)
+	r.mu.Lock()
+	same := key == r.dryLog
+	r.dryLog = key
+	r.mu.Unlock()
+	if same {
+		return
+	}
+	r.log.Info("dry run: changes computed, not applied", "plan", p.ID, "global", r.opts.DryRun,
+		"nodes", s.NodesToChange, "adds", s.Adds, "changes", s.Changes, "removes", s.Removes,
+		"evictions", s.Evictions, "alerts", s.Alerts, "dryRunChanges", s.DryRun, "deferred", s.Deferred)
 }
