@@ -43,7 +43,7 @@ test-deps:
 ## The concurrent packages (alert dispatch, parallel cluster reads and writes, snapshot
 ## encoding and parsing workers, metric source routing and windows) run again
 ## under the race detector.
-RACE_PKGS := ./internal/notify/... ./internal/deliver/... ./internal/cluster/... ./internal/fleet/... ./internal/metrics/...
+RACE_PKGS := ./internal/notify/... ./internal/deliver/... ./internal/cluster/... ./internal/fleet/... ./internal/metrics/... ./internal/controller/...
 test: envtest-assets test-deps
 	NODEGUARDIAN_REQUIRE_ENVTEST=1 NODEGUARDIAN_REQUIRE_PROMETHEUS=1 NODEGUARDIAN_REQUIRE_ALERTMANAGER=1 $(GO) test -count=1 $(PKGS)
 	NODEGUARDIAN_REQUIRE_ENVTEST=1 NODEGUARDIAN_REQUIRE_ALERTMANAGER=1 $(GO) test -race -count=1 $(RACE_PKGS)

@@ -286,7 +286,9 @@ type NodeGuardianRuleStatus struct {
 	// FiringCount is the number of nodes the rule fires on.
 	// +optional
 	FiringCount int32 `json:"firingCount,omitempty"`
-	// FiringNodes are the nodes the rule fires on, and since when.
+	// FiringNodes are the nodes the rule fires on, and since when: at most 50
+	// (MaxStatusNodes), by name; firingCount is the total.
+	// +kubebuilder:validation:MaxItems=50
 	// +optional
 	FiringNodes []FiringNode `json:"firingNodes,omitempty"`
 	// PendingNodes is how many nodes meet the conditions but not yet for their duration.
@@ -299,8 +301,34 @@ type NodeGuardianRuleStatus struct {
 	// +optional
 	LastTriggered *metav1.Time `json:"lastTriggered,omitempty"`
 	// LastError is the last evaluation error, if any.
+	// +kubebuilder:validation:MaxLength=4096
 	// +optional
 	LastError string `json:"lastError,omitempty"`
+	// LastHandledReconcileAt is the last reconcile.fluxcd.io/requestedAt annotation value
+	// the controller acted on (Flux's ReconcileRequestStatus convention).
+	// +optional
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
+}
+
+// MaxStatusNodes is how many nodes status.firingNodes lists at most: status stays small
+// on large fleets; firingCount holds the total.
+const MaxStatusNodes = 50
+
+// GetConditions returns the rule's status conditions (fluxcd/pkg/runtime/conditions).
+func (r *NodeGuardianRule) GetConditions() []metav1.Condition { return r.Status.Conditions }
+
+// SetConditions sets the rule's status conditions (fluxcd/pkg/runtime/conditions).
+func (r *NodeGuardianRule) SetConditions(c []metav1.Condition) { r.Status.Conditions = c }
+
+// GetLastHandledReconcileRequest returns the last reconcile request handled (Flux's
+// meta.ObjectWithReconcileRequestStatus).
+func (r *NodeGuardianRule) GetLastHandledReconcileRequest() string {
+	return r.Status.LastHandledReconcileAt
+}
+
+// SetLastHandledReconcileRequest records the reconcile request handled.
+func (r *NodeGuardianRule) SetLastHandledReconcileRequest(v string) {
+	r.Status.LastHandledReconcileAt = v
 }
 
 // FiringNode is a node a rule fires on.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,8 +11,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nodeguardian/nodeguardian/internal/apply"
-	"github.com/nodeguardian/nodeguardian/internal/cluster"
 	"github.com/nodeguardian/nodeguardian/internal/deliver"
+	"github.com/nodeguardian/nodeguardian/internal/live"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 	"github.com/nodeguardian/nodeguardian/internal/savedplan"
 )
@@ -74,7 +73,8 @@ func applyCommand() *cli.Command {
 // fails does not stop the others, and the exit code is 1 when any failed.
 func applyLive(c *cli.Context, in *planInputs, p *plan.Plan, sender *deliver.Sender) error {
 	tty := useColor(c, c.App.Writer) || isTerminal(c.App.Writer)
-	opts := cluster.ApplyOptions{
+	opts := live.ApplyOptions{
+		Timeout: c.Duration("timeout"),
 		Progress: func(node string, err error) {
 			if !tty {
 				return
@@ -89,16 +89,9 @@ func applyLive(c *cli.Context, in *planInputs, p *plan.Plan, sender *deliver.Sen
 	if sender != nil {
 		opts.Deliver = sender.Deliver
 	}
-	opts.Planned = in.state.Planned(p)
-	ctx := c.Context
-	if d := c.Duration("timeout"); d > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
-	}
-	res, err := in.src.Cluster.Apply(ctx, p, in.state.Replan, opts)
+	res, err := live.Apply(c.Context, *in.src, in.state, p, opts)
 	if err != nil {
-		return exitf(1, "apply: %v", err)
+		return exitf(1, "%v", err)
 	}
 	for _, a := range res.Alerts {
 		fmt.Fprintf(c.App.Writer, "alert %s on %s via %s: %s\n", a.Rule, a.Node, channelsText(a), a.Subject)

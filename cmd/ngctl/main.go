@@ -59,11 +59,12 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			schemaCommand(),
 			testCommand(),
 			alertCommand(),
+			controllerCommand(),
 			versionCommand(),
 		},
 	}
 	// The most positional arguments a command takes; the others (fmt, test) take any number.
-	maxArgs := map[string]int{"validate": 0, "plan": 0, "diff": 0, "apply": 1, "show": 1, "snapshot": 0, "render": 0, "schema": 1, "version": 0}
+	maxArgs := map[string]int{"validate": 0, "plan": 0, "diff": 0, "apply": 1, "show": 1, "snapshot": 0, "render": 0, "schema": 1, "version": 0, "controller": 0}
 	for _, cmd := range app.Commands {
 		// A positional argument is never a "help" subcommand: "ngctl show h" reads the file h.
 		cmd.HideHelpCommand = true

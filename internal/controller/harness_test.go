@@ -1,0 +1,244 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/yaml"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/ledger"
+	"github.com/nodeguardian/nodeguardian/internal/promtest"
+	"github.com/nodeguardian/nodeguardian/internal/testenv"
+)
+
+// sharedEnv is the control plane all tests of the package share (TestMain).
+var sharedEnv *testenv.Env
+
+func TestMain(m *testing.M) {
+	env, stop, err := testenv.StartShared()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "controller tests: no control plane:", err)
+	}
+	sharedEnv = env
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+// world is one test's cluster view, Prometheus with a live exporter, and counters of the
+// controller's requests.
+type world struct {
+	t    *testing.T
+	env  *testenv.Env
+	c    client.Client
+	prom *promtest.Server
+	exp  *promtest.Exporter
+	// nodeWrites counts the PATCH/PUT/POST requests to nodes of the managers started
+	// by start (all of them).
+	nodeWrites atomic.Int64
+}
+
+func newWorld(t *testing.T, metrics string) *world {
+	t.Helper()
+	env := testenv.Need(t, sharedEnv)
+	exp := promtest.NewExporter(t, metrics)
+	prom := promtest.Start(t, promtest.Options{ScrapeTargets: []string{exp.Addr()}})
+	return &world{t: t, env: env, c: env.Client, prom: prom, exp: exp}
+}
+
+// countingTransport counts node writes.
+type countingTransport struct {
+	next http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (c countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet && strings.Contains(req.URL.Path, "/api/v1/nodes") {
+		c.n.Add(1)
+	}
+	return c.next.RoundTrip(req)
+}
+
+// running is a started manager.
+type running struct {
+	mgr    manager.Manager
+	r      *Reconciler
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+	err    error
+}
+
+// stop stops the manager and waits for it (once).
+func (r *running) stop(t *testing.T) {
+	t.Helper()
+	r.once.Do(func() {
+		r.cancel()
+		select {
+		case r.err = <-r.done:
+		case <-time.After(30 * time.Second):
+			r.err = fmt.Errorf("manager did not stop within 30s")
+		}
+	})
+	if r.err != nil {
+		t.Errorf("manager: %v", r.err)
+	}
+}
+
+// reconciles is how many reconciles completed.
+func (r *running) reconciles() float64 {
+	return testutil.ToFloat64(r.r.m.reconciles.WithLabelValues("success"))
+}
+
+// start builds and starts a manager with opts (metrics on a fresh registry, no
+// listeners); it is stopped when the test ends.
+func (w *world) start(opts Options) *running {
+	w.t.Helper()
+	return w.startWith(w.env.Config, opts)
+}
+
+// startWith is start with another client configuration (e.g. impersonating).
+func (w *world) startWith(base *rest.Config, opts Options) *running {
+	w.t.Helper()
+	cfg := rest.CopyConfig(base)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{next: rt, n: &w.nodeWrites} })
+	opts.MetricsAddr, opts.HealthAddr = "0", "0"
+	opts.Prometheus.URL = w.prom.URL
+	if opts.Registerer == nil {
+		opts.Registerer = prometheus.NewRegistry()
+	}
+	mgr, r, err := build(cfg, opts)
+	if err != nil {
+		w.t.Fatalf("build: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	run := &running{mgr: mgr, r: r, cancel: cancel, done: make(chan error, 1)}
+	go func() { run.done <- mgr.Start(ctx) }()
+	w.t.Cleanup(func() { run.stop(w.t) })
+	return run
+}
+
+// node creates a node with labels; it is deleted when the test ends.
+func (w *world) node(name string, labels map[string]string) {
+	w.t.Helper()
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+	if err := w.c.Create(context.Background(), n); err != nil {
+		w.t.Fatalf("create node %s: %v", name, err)
+	}
+	w.t.Cleanup(func() { _ = w.c.Delete(context.Background(), n) })
+}
+
+// rule creates a rule from YAML (its spec); it is deleted when the test ends.
+func (w *world) rule(name, spec string) *v1.NodeGuardianRule {
+	w.t.Helper()
+	r := &v1.NodeGuardianRule{}
+	if err := yaml.Unmarshal([]byte(spec), &r.Spec); err != nil {
+		w.t.Fatalf("rule %s: %v", name, err)
+	}
+	r.Name = name
+	if err := w.c.Create(context.Background(), r); err != nil {
+		w.t.Fatalf("create rule %s: %v", name, err)
+	}
+	w.t.Cleanup(func() { _ = w.c.Delete(context.Background(), r) })
+	return r
+}
+
+// getNode reads a node.
+func (w *world) getNode(name string) *corev1.Node {
+	w.t.Helper()
+	n := &corev1.Node{}
+	if err := w.c.Get(context.Background(), client.ObjectKey{Name: name}, n); err != nil {
+		w.t.Fatalf("get node %s: %v", name, err)
+	}
+	return n
+}
+
+// getRule reads a rule.
+func (w *world) getRule(name string) *v1.NodeGuardianRule {
+	w.t.Helper()
+	r := &v1.NodeGuardianRule{}
+	if err := w.c.Get(context.Background(), client.ObjectKey{Name: name}, r); err != nil && !apierrors.IsNotFound(err) {
+		w.t.Fatalf("get rule %s: %v", name, err)
+	}
+	return r
+}
+
+// eventually polls cond every 100ms until it holds or the deadline passes.
+func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	last := ""
+	for time.Now().Before(deadline) {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s: not within %s; last: %s", what, within, last)
+}
+
+func hasTaint(n *corev1.Node, key string) bool {
+	for _, t := range n.Spec.Taints {
+		if t.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// ledgerState is rule's state in the node's ledger ("" when none).
+func ledgerState(n *corev1.Node, rule string) string {
+	l, err := ledger.Read(n)
+	if err != nil || l == nil || l.Rules[rule] == nil {
+		return ""
+	}
+	return string(l.Rules[rule].State)
+}
+
+// hotRule is a rule on nodes labelled group=<group> firing when ng_hot > 0.5 (the last
+// sample), checked every second, tainting <group>/hot.
+func hotRule(group, query string, extra string) string {
+	return fmt.Sprintf(`
+nodeSelector: {matchLabels: {group: %s}}
+conditions:
+- {metric: ng_hot, query: %q, operator: GreaterThan, value: 0.5, duration: 0s}
+actions:
+- type: taint
+  taint: {key: %s/hot, value: "true", effect: NoSchedule}
+monitoring: {checkInterval: 1s, cooldownPeriod: 0s}
+maxUnhealthy: "100%%"
+%s`, group, query, group, extra)
+}
+
+// ledgerKey is the ownership ledger annotation.
+const ledgerKey = ledger.Annotation
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// testutilValue reads a counter.
+func testutilValue(c prometheus.Collector) float64 { return testutil.ToFloat64(c) }
+
+// heartbeat is a kubelet-style status update: the Ready condition, refreshed.
+func heartbeat() corev1.NodeCondition {
+	now := metav1.Now()
+	return corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+		Message: "kubelet is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now}
+}
