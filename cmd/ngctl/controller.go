@@ -1,12 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"slices"
 	"strconv"
 	"syscall"
 
+	"github.com/fluxcd/pkg/runtime/features"
 	"github.com/fluxcd/pkg/runtime/leaderelection"
 	"github.com/fluxcd/pkg/runtime/logger"
 	"github.com/spf13/pflag"
@@ -23,10 +25,12 @@ func controllerCommand() *cli.Command {
 	var (
 		logOpts logger.Options
 		leOpts  leaderelection.Options
+		gates   features.FeatureGates
 	)
 	fs := pflag.NewFlagSet("controller", pflag.ContinueOnError)
 	logOpts.BindFlags(fs)
 	leOpts.BindFlags(fs)
+	gates.BindFlags(fs)
 	flags := append([]cli.Flag{
 		&cli.StringFlag{Name: "metrics-addr", Value: controller.DefaultMetricsAddr, Usage: "serve /metrics on `ADDR` (0: off)"},
 		&cli.StringFlag{Name: "health-addr", Value: controller.DefaultHealthAddr, Usage: "serve /healthz and /readyz on `ADDR` (0: off)"},
@@ -50,6 +54,9 @@ func controllerCommand() *cli.Command {
 			if err != nil {
 				return exitf(1, "%v", err)
 			}
+			if o.DisableNodeEvents, err = nodeEventsDisabled(&gates); err != nil {
+				return exitf(1, "%v", err)
+			}
 			cfg, err := restConfig(c)
 			if err != nil {
 				return exitf(1, "%v", err)
@@ -63,6 +70,16 @@ func controllerCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// nodeEventsDisabled loads the feature gates given with --feature-gates (Flux's flag)
+// against the controller's, and says whether NodeEvents is off.
+func nodeEventsDisabled(gates *features.FeatureGates) (bool, error) {
+	if err := gates.SupportedFeatures(controller.Features()); err != nil {
+		return false, fmt.Errorf("invalid value for --feature-gates: %w (known gates: %s)", err, controller.FeatureNodeEvents)
+	}
+	on, err := features.Enabled(controller.FeatureNodeEvents)
+	return !on, err
 }
 
 // controllerOptions turns the flags into controller.Options.

@@ -83,7 +83,7 @@ func (r *Reconciler) event(rule *v1.NodeGuardianRule, d decision, planID string)
 	if rule != nil {
 		objs = append(objs, rule)
 	}
-	if d.node != "" {
+	if d.node != "" && !r.opts.DisableNodeEvents {
 		objs = append(objs, &corev1.Node{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Node"}, ObjectMeta: metav1.ObjectMeta{Name: d.node}})
 	}
 	for _, o := range objs {

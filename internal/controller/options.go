@@ -39,6 +39,14 @@ const (
 	statusHeartbeat = 5 * time.Minute
 )
 
+// FeatureNodeEvents is the feature gate (--feature-gates=NodeEvents=false) that
+// records decisions as Events on nodes as well as on rules; on by default.
+const FeatureNodeEvents = "NodeEvents"
+
+// Features are the controller's feature gates and their defaults, for Flux's
+// --feature-gates flag.
+func Features() map[string]bool { return map[string]bool{FeatureNodeEvents: true} }
+
 // Options configure the controller. The zero value of each field is its default.
 type Options struct {
 	// MetricsAddr serves /metrics (DefaultMetricsAddr; "0" disables it).
@@ -52,6 +60,9 @@ type Options struct {
 	LeaderElectionNamespace string
 	// DryRun plans, reports in status, Events and the log, and changes nothing.
 	DryRun bool
+	// DisableNodeEvents records decisions as Events on their rules only, not also on
+	// their nodes (feature gate NodeEvents=false: less Event traffic on large fleets).
+	DisableNodeEvents bool
 	// AlertConfig is the alert channels file (docs/alerts.md); the environment completes it.
 	AlertConfig string
 	// MetricsSource is the default metric source: metrics.SourcePrometheus or
