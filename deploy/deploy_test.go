@@ -63,6 +63,7 @@ func TestBuildHasExactlyTheseObjects(t *testing.T) {
 		"rbac.authorization.k8s.io/v1/RoleBinding nodeguardian-system/nodeguardian-controller",
 		"rbac.authorization.k8s.io/v1/ClusterRole //nodeguardian-readonly",
 		"v1/ConfigMap nodeguardian-system/nodeguardian-config",
+		"v1/ConfigMap nodeguardian-system/nodeguardian-alerts",
 		"apps/v1/Deployment nodeguardian-system/nodeguardian-controller",
 		"v1/Service nodeguardian-system/nodeguardian-controller-metrics",
 	}
@@ -230,23 +231,31 @@ func TestDeployment(t *testing.T) {
 		}
 	}
 
-	var alerts *corev1.Volume
-	for i := range pod.Volumes {
-		if pod.Volumes[i].Secret != nil && pod.Volumes[i].Secret.SecretName == "nodeguardian-alerts" {
-			alerts = &pod.Volumes[i]
-		}
-	}
-	if alerts == nil || alerts.Secret.Optional == nil || !*alerts.Secret.Optional {
-		t.Fatalf("want the Secret nodeguardian-alerts as an optional volume: %+v", alerts)
-	}
-	mounted := false
+	// The alert config: a required ConfigMap volume; its secrets: an optional Secret.
+	mounts := map[string]corev1.VolumeMount{}
 	for _, m := range c.VolumeMounts {
-		if m.Name == alerts.Name {
-			mounted = m.MountPath == "/etc/nodeguardian/alerts" && m.ReadOnly
+		mounts[m.Name] = m
+	}
+	var config, secrets *corev1.Volume
+	for i, v := range pod.Volumes {
+		switch {
+		case v.ConfigMap != nil && v.ConfigMap.Name == "nodeguardian-alerts":
+			config = &pod.Volumes[i]
+		case v.Secret != nil && v.Secret.SecretName == "nodeguardian-alert-secrets":
+			secrets = &pod.Volumes[i]
+		case v.Secret != nil:
+			t.Errorf("volume %s mounts the Secret %s: only nodeguardian-alert-secrets expected", v.Name, v.Secret.SecretName)
 		}
 	}
-	if !mounted {
-		t.Errorf("the alerts Secret must be mounted read-only at /etc/nodeguardian/alerts: %+v", c.VolumeMounts)
+	if config == nil || (config.ConfigMap.Optional != nil && *config.ConfigMap.Optional) {
+		t.Errorf("want the ConfigMap nodeguardian-alerts as a required volume: %+v", config)
+	} else if m, ok := mounts[config.Name]; !ok || m.MountPath != "/etc/nodeguardian/alerts" || !m.ReadOnly {
+		t.Errorf("the alerts ConfigMap must be mounted read-only at /etc/nodeguardian/alerts: %+v", c.VolumeMounts)
+	}
+	if secrets == nil || secrets.Secret.Optional == nil || !*secrets.Secret.Optional {
+		t.Errorf("want the Secret nodeguardian-alert-secrets as an optional volume: %+v", secrets)
+	} else if m, ok := mounts[secrets.Name]; !ok || m.MountPath != "/etc/nodeguardian/secrets" || !m.ReadOnly {
+		t.Errorf("the alert secrets must be mounted read-only at /etc/nodeguardian/secrets: %+v", c.VolumeMounts)
 	}
 }
 
@@ -322,6 +331,8 @@ var controllerClusterAccess = []rbacv1.PolicyRule{
 	rule("", []string{"nodes"}, "get", "list", "watch", "patch"),
 	rule("", []string{"pods"}, "list", "watch"),
 	rule("", []string{"pods/eviction"}, "create"),
+	rule("apps", []string{"daemonsets"}, "get"),
+	rule("metrics.k8s.io", []string{"nodes"}, "list"),
 	rule("policy", []string{"poddisruptionbudgets"}, "list", "watch"),
 	rule("", []string{"events"}, "create", "patch"),
 	rule("events.k8s.io", []string{"events"}, "create", "patch"),

@@ -65,7 +65,7 @@ func controllerChecks() []check {
 	for _, a := range expand(controllerClusterAccess) {
 		res, sub := splitResource(a.resource)
 		out = append(out, check{a.verb, a.group, res, sub, "", true})
-		if res == "pods" || res == "events" || res == "poddisruptionbudgets" {
+		if res == "pods" || res == "events" || res == "poddisruptionbudgets" || res == "daemonsets" {
 			out = append(out, check{a.verb, a.group, res, sub, "default", true})
 		}
 	}
@@ -84,6 +84,11 @@ func controllerChecks() []check {
 		check{"create", "", "pods", "", "default", false},
 		check{"delete", "", "pods", "", "default", false},
 		check{"get", "", "pods", "", "default", false},
+		check{"list", "apps", "daemonsets", "", "", false},
+		check{"update", "apps", "daemonsets", "", "default", false},
+		check{"get", "apps", "deployments", "", "default", false},
+		check{"get", "", "nodes", "proxy", "", false},
+		check{"get", "metrics.k8s.io", "pods", "", "default", false},
 		check{"get", "", "secrets", "", "kube-system", false},
 		check{"delete", "", "secrets", "", Namespace, false},
 		check{"create", "", "secrets", "", Namespace, false},
@@ -180,6 +185,10 @@ func TestRBACOnAPIServer(t *testing.T) {
 		}
 		if _, err := cs.PolicyV1().PodDisruptionBudgets("").List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
 			t.Errorf("list PodDisruptionBudgets: %v", err)
+		}
+		// kubectl drain's DaemonSet filter: a GET, answered (NotFound here), not Forbidden.
+		if _, err := cs.AppsV1().DaemonSets("default").Get(ctx, "absent", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("get a DaemonSet: err = %v, want NotFound", err)
 		}
 		lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "nodeguardian-leader-test", Namespace: Namespace}}
 		if _, err := cs.CoordinationV1().Leases(Namespace).Create(ctx, lease, metav1.CreateOptions{}); err != nil {

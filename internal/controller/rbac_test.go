@@ -2,12 +2,15 @@ package controller
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/fluxcd/pkg/runtime/conditions"
 	"github.com/fluxcd/pkg/runtime/leaderelection"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 
 	"github.com/nodeguardian/nodeguardian/deploy"
@@ -37,9 +40,34 @@ func installRBAC(t *testing.T, w *world) {
 	}
 }
 
+// shippedAlertConfig writes config.yaml of deploy/'s ConfigMap nodeguardian-alerts (the
+// Deployment's --alert-config) to a temporary file and returns its path.
+func shippedAlertConfig(t *testing.T) string {
+	t.Helper()
+	objs, err := deploy.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if o.GetKind() == "ConfigMap" && o.GetName() == "nodeguardian-alerts" {
+			data, _, err := unstructured.NestedString(o.Object, "data", "config.yaml")
+			if err != nil || data == "" {
+				t.Fatalf("ConfigMap nodeguardian-alerts: no config.yaml (%v)", err)
+			}
+			file := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return file
+		}
+	}
+	t.Fatal("deploy/ has no ConfigMap nodeguardian-alerts")
+	return ""
+}
+
 // The controller runs as deploy/'s ServiceAccount, with leader election in its namespace:
 // the ClusterRole and Role grant everything it does (caches, status, Events, the Lease,
-// node patches, the pod and PDB reads of an evicting rule).
+// node patches, the pod and PDB reads of an evicting rule), with deploy/'s alert config.
 func TestRunsWithDeployRBAC(t *testing.T) {
 	w := newWorld(t, "ng_hot{node=\"rbac-a\"} 1\n")
 	installRBAC(t, w)
@@ -57,7 +85,7 @@ maxUnhealthy: "100%"
 `)
 	cfg := rest.CopyConfig(w.env.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: deploy.ServiceAccountUser}
-	run := w.startWith(cfg, Options{LeaderElectionNamespace: deploy.Namespace, LeaderElection: leaderelection.Options{
+	run := w.startWith(cfg, Options{LeaderElectionNamespace: deploy.Namespace, AlertConfig: shippedAlertConfig(t), LeaderElection: leaderelection.Options{
 		Enable: true, ReleaseOnCancel: true, LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 200 * time.Millisecond,
 	}})
 	eventually(t, 30*time.Second, "tainted, status Ready, Events written", func() (bool, string) {
