@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark, printed as one table (`make bench`):
-#   engine:  BenchmarkPlan (internal/engine), BenchmarkCompute (internal/plan),
-#            BenchmarkDecodeRange (internal/metrics), BenchmarkSend1000Webhook (internal/notify)
+#   engine:  BenchmarkPlan and BenchmarkDiff (internal/engine), BenchmarkCompute (internal/plan),
+#            BenchmarkDecodeRange (internal/metrics), BenchmarkSend1000Webhook (internal/notify),
+#            BenchmarkSnapshotWrite and BenchmarkSnapshotRead (internal/fleet)
 #   live:    bench/live-plan.sh at LIVE_NODES (default "1000 5000"): BenchmarkLivePlan and
 #            BenchmarkLiveApply on envtest + Prometheus (their own tables are printed first)
 # ENGINE_BENCHTIME (default 5x) and BENCHTIME (live, default 3x) set -benchtime.
@@ -9,8 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 raw=$(mktemp)
 trap 'rm -f "$raw"' EXIT
-for pb in ./internal/engine:BenchmarkPlan ./internal/plan:BenchmarkCompute \
-  ./internal/metrics:BenchmarkDecodeRange ./internal/notify:BenchmarkSend1000Webhook; do
+for pb in ./internal/engine:BenchmarkPlan ./internal/engine:BenchmarkDiff ./internal/plan:BenchmarkCompute \
+  ./internal/metrics:BenchmarkDecodeRange ./internal/notify:BenchmarkSend1000Webhook \
+  ./internal/fleet:BenchmarkSnapshotWrite ./internal/fleet:BenchmarkSnapshotRead; do
   go test "${pb%%:*}" -run '^$' -bench "^${pb#*:}\$" -benchtime "${ENGINE_BENCHTIME:-5x}" -benchmem -timeout 30m |
     tee /dev/stderr | sed -n 's/^Benchmark/- Benchmark/p' >>"$raw"
 done

@@ -198,11 +198,12 @@ func planBoth(c *cli.Context, in *planInputs, base, head *diffSide) error {
 	if err := checkNodeSelector(in); err != nil {
 		return err
 	}
-	for _, s := range []*diffSide{base, head} {
-		if s.plan, err = engine.Plan(s.set.Rules, s.set.Templates, f, in.opts); err != nil {
-			return exitf(1, "plan the rules at %s: %v", s.ref, err)
-		}
+	// One evaluation of every rule the two versions share (engine.EvaluatePair).
+	bev, hev, err := engine.EvaluatePair(base.set.Rules, head.set.Rules, base.set.Templates, head.set.Templates, f, in.opts)
+	if err != nil {
+		return exitf(1, "plan the rules at %s and at %s: %v", base.ref, head.ref, err)
 	}
+	base.plan, head.plan = bev.Plan(f, in.opts.Refusals), hev.Plan(f, in.opts.Refusals)
 	return nil
 }
 

@@ -49,17 +49,54 @@ func BenchmarkDiff(b *testing.B) {
 	b.Run("nodes=5000/diff", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			bp, err := Plan(base, nil, f, opts)
+			bev, hev, err := EvaluatePair(base, head, nil, nil, f, opts)
 			if err != nil {
 				b.Fatal(err)
 			}
-			hp, err := Plan(head, nil, f, opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if d := plandiff.Plans(bp, hp); !d.HasEffectChanges() {
+			if d := plandiff.Plans(bev.Plan(f, nil), hev.Plan(f, nil)); !d.HasEffectChanges() {
 				b.Fatal("no effect change")
 			}
 		}
 	})
+}
+
+// BenchmarkDiffRatio alternates one plan and one diff (the two versions evaluated by
+// EvaluatePair, as ngctl diff does, their two plans and the comparison)
+// on the fleet of BenchmarkDiff and reports diff/plan, each timed in the same
+// iteration, so that other load on the machine weighs on both alike. Target ≤ 2.2.
+func BenchmarkDiffRatio(b *testing.B) {
+	f := benchFleet(5000)
+	base := benchRules(100)
+	head := make([]*v1.NodeGuardianRule, len(base))
+	for i, r := range base {
+		head[i] = r
+		if i%10 == 0 {
+			head[i] = r.DeepCopy()
+			head[i].Spec.Conditions[0].Value = 50
+		}
+	}
+	opts := Options{Now: t0, Interval: 30 * time.Second}
+	var planned, diffed time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if _, err := Plan(head, nil, f, opts); err != nil {
+			b.Fatal(err)
+		}
+		planned += time.Since(start)
+		start = time.Now()
+		bev, hev, err := EvaluatePair(base, head, nil, nil, f, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if d := plandiff.Plans(bev.Plan(f, nil), hev.Plan(f, nil)); !d.HasEffectChanges() {
+			b.Fatal("no effect change")
+		}
+		diffed += time.Since(start)
+	}
+	b.ReportMetric(float64(planned.Milliseconds())/float64(b.N), "plan-ms/op")
+	b.ReportMetric(float64(diffed.Milliseconds())/float64(b.N), "diff-ms/op")
+	b.ReportMetric(float64(diffed)/float64(planned), "diff/plan")
+	if r := float64(diffed) / float64(planned); r > 2.2 {
+		b.Logf("diff/plan %.2f is over the 2.2 target", r)
+	}
 }

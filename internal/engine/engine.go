@@ -108,11 +108,16 @@ func Evaluate(rules []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, f *Fl
 	results := evaluate.Evaluate(rs, nodes, f.Data, evaluate.Options{
 		Now: opts.Now, Interval: opts.Interval, Staleness: opts.Staleness,
 	})
+	return newEvaluation(rs, templates, nodes, results, opts), nil
+}
+
+// newEvaluation is the evaluation of the prepared rules rs over nodes (sorted).
+func newEvaluation(rs []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, nodes []corev1.Node, results []evaluate.RuleResult, opts Options) *Evaluation {
 	tmpl := make(map[string]*v1.AlertTemplate, len(templates))
 	for _, t := range templates {
 		tmpl[t.Name] = t
 	}
-	return &Evaluation{rules: rs, templates: templates, tmpl: tmpl, nodes: nodes, results: results, opts: opts}, nil
+	return &Evaluation{rules: rs, templates: templates, tmpl: tmpl, nodes: nodes, results: results, opts: opts}
 }
 
 // MayEvict lists, sorted, the nodes where a rule that evicts or drains may fire now (its

@@ -28,14 +28,12 @@ func PlanPair(ctx context.Context, src Sources, base, head RuleSet, opts engine.
 		return nil, nil, nil, err
 	}
 	st := newState(nodes, res, step, union, slices.Concat(base.Tmpls, head.Tmpls), opts)
-	evs := make([]*engine.Evaluation, 2)
-	var evicting []string
-	for i, rs := range []RuleSet{base, head} {
-		if evs[i], err = engine.Evaluate(rs.Rules, rs.Tmpls, st.Fleet, st.Opts); err != nil {
-			return nil, nil, nil, err
-		}
-		evicting = append(evicting, evs[i].MayEvict()...)
+	bev, hev, err := engine.EvaluatePair(base.Rules, head.Rules, base.Tmpls, head.Tmpls, st.Fleet, st.Opts)
+	if err != nil {
+		return nil, nil, nil, err
 	}
+	evs := []*engine.Evaluation{bev, hev}
+	evicting := slices.Concat(bev.MayEvict(), hev.MayEvict())
 	if err := st.readPods(ctx, src, evicting); err != nil {
 		return nil, nil, nil, err
 	}
