@@ -120,19 +120,11 @@ func applyLive(c *cli.Context, in *planInputs, p *plan.Plan, sender *deliver.Sen
 // computed now, when the file is that plan; live, the file's plan, when every change in
 // it is one the rules make now and the nodes it changes did not change since.
 func checkSaved(file string, in *planInputs, now *plan.Plan) (*plan.Plan, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, fmt.Errorf("read saved plan: %w", err)
+	var versions map[string]string // offline
+	if in.src != nil {
+		versions = in.state.Opts.NodeVersions
 	}
-	defer f.Close()
-	saved, err := savedplan.Read(f, file, in.opts.TTL)
-	if err != nil {
-		return nil, err
-	}
-	if in.src == nil {
-		return now, savedplan.CheckOffline(saved, now, file, in.opts.TTL)
-	}
-	return saved, savedplan.CheckLive(saved, now, in.state.Opts.NodeVersions, file, in.opts.TTL)
+	return savedplan.Load(file, now, versions, in.opts.TTL)
 }
 
 func isTerminal(w io.Writer) bool {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -181,3 +182,24 @@ func IsStale(err error) bool {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Load reads the saved plan file and returns the plan to apply, given the plan computed
+// now: offline (versions nil), the plan computed now, when the file is that plan
+// (CheckOffline); live, the file's plan, when every change in it is one the rules make
+// now and the nodes it changes have the versions it read (CheckLive, versions being the
+// nodes' resourceVersions now).
+func Load(file string, now *plan.Plan, versions map[string]string, ttl time.Duration) (*plan.Plan, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("read saved plan: %w", err)
+	}
+	defer f.Close()
+	saved, err := Read(f, file, ttl)
+	if err != nil {
+		return nil, err
+	}
+	if versions == nil {
+		return now, CheckOffline(saved, now, file, ttl)
+	}
+	return saved, CheckLive(saved, now, versions, file, ttl)
+}

@@ -1,0 +1,52 @@
+package savedplan
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nodeguardian/nodeguardian/internal/plan"
+)
+
+// Load applies the offline rule (the plan computed now, when the file is it) without
+// node versions and the live rule (the file's plan, when still what the rules do and the
+// nodes are unchanged) with them; a missing or edited file is refused.
+func TestLoad(t *testing.T) {
+	saved := fixture(t0, "cpu 1.9")
+	var b bytes.Buffer
+	if err := plan.RenderJSON(&b, saved); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "p.json")
+	if err := os.WriteFile(file, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	edited := filepath.Join(dir, "edited.json")
+	if err := os.WriteFile(edited, []byte(strings.Replace(b.String(), `"ng/hot"`, `"ng/hit"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	now := fixture(t0, "cpu 1.9")
+	later := fixture(t0.Add(time.Minute), "cpu 2.1") // live: values moved, same decisions
+	if got, err := Load(file, now, nil, 0); err != nil || got != now {
+		t.Errorf("offline, same plan: %v (got the plan computed now: %v)", err, got == now)
+	}
+	if _, err := Load(file, later, nil, 0); !IsStale(err) {
+		t.Errorf("offline, another plan now: %v, want stale", err)
+	}
+	if got, err := Load(file, later, map[string]string{"n1": "7"}, 0); err != nil || got.ID != saved.ID {
+		t.Errorf("live, same decisions and versions: %v (the file's plan: %v)", err, got != nil && got.ID == saved.ID)
+	}
+	if _, err := Load(file, later, map[string]string{"n1": "8"}, 0); !IsStale(err) {
+		t.Errorf("live, the node changed: %v, want stale", err)
+	}
+	if _, err := Load(edited, now, nil, 0); !IsModified(err) {
+		t.Errorf("edited file: %v, want modified", err)
+	}
+	if _, err := Load(filepath.Join(dir, "missing.json"), now, nil, 0); err == nil || !strings.Contains(err.Error(), "read saved plan") {
+		t.Errorf("missing file: %v", err)
+	}
+}
