@@ -52,12 +52,14 @@ test: envtest-assets test-deps
 unit:
 	$(GO) test $(PKGS)
 
-## bench: every benchmark (engine, decoding, alert delivery, and the live plan and apply on
-## envtest + Prometheus at LIVE_NODES, default "1000 5000"), printed as one table
-## (bench/all.sh; docs/performance.md). `make test` runs no benchmark.
+## bench: every benchmark (engine, decoding, alert delivery, the live plan and apply on
+## envtest + Prometheus at LIVE_NODES, default "1000 5000", and the controller at
+## CONTROLLER_NODES, default 5000), printed as one table (bench/all.sh;
+## docs/performance.md). `make test` runs no benchmark.
 LIVE_NODES ?= 1000 5000
+CONTROLLER_NODES ?= 5000
 bench: envtest-assets test-deps
-	LIVE_NODES="$(LIVE_NODES)" bench/all.sh
+	LIVE_NODES="$(LIVE_NODES)" CONTROLLER_NODES="$(CONTROLLER_NODES)" bench/all.sh
 
 FUZZTIME ?= 5s
 FUZZ      = $(GO) test $(1) -run '^$$' -fuzz '^$(2)$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s

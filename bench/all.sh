@@ -5,6 +5,8 @@
 #            BenchmarkSnapshotWrite and BenchmarkSnapshotRead (internal/fleet)
 #   live:    bench/live-plan.sh at LIVE_NODES (default "1000 5000"): BenchmarkLivePlan and
 #            BenchmarkLiveApply on envtest + Prometheus (their own tables are printed first)
+#   controller: bench/controller.sh at CONTROLLER_NODES (default 5000): BenchmarkController,
+#            the ngctl controller binary on envtest + Prometheus (its table is printed first)
 # ENGINE_BENCHTIME (default 5x) and BENCHTIME (live, default 3x) set -benchtime.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,8 @@ for pb in ./internal/engine:BenchmarkPlan ./internal/engine:BenchmarkDiff ./inte
 done
 read -r -a sizes <<<"${LIVE_NODES:-1000 5000}"
 BENCH_RAW=$raw bench/live-plan.sh "${sizes[@]}"
+read -r -a csizes <<<"${CONTROLLER_NODES:-5000}"
+BENCH_RAW=$raw bench/controller.sh "${csizes[@]}"
 # One row per benchmark line ($1: live fleet size or "-", $2: name, $3: iterations,
 # then value/unit pairs): ms/op, then every other metric as "value unit".
 awk '

@@ -135,7 +135,7 @@ func (fx *applyFixture) run(b *testing.B, rules []*v1.NodeGuardianRule, tmpls []
 		if len(res.Failed) > 0 || res.NodesChanged != want {
 			b.Fatalf("apply: %d nodes changed (want %d), failed: %v", res.NodesChanged, want, res.Failed)
 		}
-		events := fx.audit(b, ctx, setup, agent)
+		events := fx.audit(b, agent)
 		for _, ev := range events {
 			requests++
 			if ev.ObjectRef == nil || ev.ObjectRef.Resource != "nodes" || ev.ObjectRef.Subresource != "" {
@@ -199,38 +199,8 @@ func (fx *applyFixture) reset(b *testing.B, ctx context.Context, cs kubernetes.I
 	}
 }
 
-// audit returns the audit events of the requests sent with User-Agent agent. The log is
-// written as responses complete, which can be just after the client has its answer: a
-// marker request sent afterwards (a GET with User-Agent agent+"-marker") is waited for,
-// then the log is read once more.
-func (fx *applyFixture) audit(b *testing.B, ctx context.Context, cs kubernetes.Interface, agent string) []testenv.AuditEvent {
-	marker := agent + "-marker"
-	cfg := *fx.env.Config
-	cfg.UserAgent = marker
-	mc, err := kubernetes.NewForConfig(&cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := mc.CoreV1().Nodes().Get(ctx, benchNodeName(0), metav1.GetOptions{}); err != nil {
-		b.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		markers, err := testenv.ReadAudit(fx.auditLog, func(ev testenv.AuditEvent) bool { return ev.UserAgent == marker })
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(markers) > 0 {
-			time.Sleep(100 * time.Millisecond) // completions racing the marker's
-			events, err := testenv.ReadAudit(fx.auditLog, func(ev testenv.AuditEvent) bool { return ev.UserAgent == agent })
-			if err != nil {
-				b.Fatal(err)
-			}
-			return events
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("audit log %s: no event of the marker request after 10s", fx.auditLog)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+// audit returns the audit events of the requests sent with User-Agent agent, once the
+// log holds them (auditEvents: a marker request with User-Agent agent+"-marker").
+func (fx *applyFixture) audit(b *testing.B, agent string) []testenv.AuditEvent {
+	return auditEvents(b, fx.env, fx.auditLog, agent+"-marker", func(ev testenv.AuditEvent) bool { return ev.UserAgent == agent })
 }

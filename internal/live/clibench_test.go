@@ -6,8 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -61,19 +59,7 @@ func runCLI(b *testing.B, bin string, args ...string) cliRun {
 }
 
 // vmHWM reads VmHWM from a /proc/PID/status file, in bytes (0 when unreadable).
-func vmHWM(status string) int64 {
-	data, err := os.ReadFile(status)
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(data)) {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
+func vmHWM(status string) int64 { return procStatusBytes(status, "VmHWM:") }
 
 // buildNGCTL builds cmd/ngctl into dir.
 func buildNGCTL(b *testing.B, dir string) string {
