@@ -57,6 +57,7 @@ func controllerCommand() *cli.Command {
 			if o.DisableNodeEvents, err = nodeEventsDisabled(&gates); err != nil {
 				return exitf(1, "%v", err)
 			}
+			o.ReturnMemory = true
 			cfg, err := restConfig(c)
 			if err != nil {
 				return exitf(1, "%v", err)

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -72,6 +73,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	out := r.apply(ctx, p, st, chk.rules)
 	r.report(ctx, report{rules: rules, chk: chk, p: p, st: st, out: out, now: now})
 	r.m.reconciles.WithLabelValues("success").Inc()
+	if r.opts.ReturnMemory {
+		debug.FreeOSMemory()
+	}
 	return reconcile.Result{RequeueAfter: requeueAfter(chk.rules, p, now)}, nil
 }
 
