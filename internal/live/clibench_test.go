@@ -78,6 +78,7 @@ func buildNGCTL(b *testing.B, dir string) string {
 // on the file it wrote, and a live `ngctl plan`, with the example rules. It reports each
 // command's wall time and peak RSS (the child process's VmHWM, sampled every 2 ms: the CLI alone, not
 // the benchmark) and the snapshot's size. LIVE_CLI_NODES sets N (default 2000);
+// LIVE_CLI_KEEP, when set, is where the snapshot file is copied;
 // bench/live-plan.sh and `make bench` run it (docs/performance.md).
 func BenchmarkCLI(b *testing.B) {
 	n := benchNodes(b, "LIVE_CLI_NODES", 2000)
@@ -106,6 +107,15 @@ func BenchmarkCLI(b *testing.B) {
 		for _, r := range []struct{ sum, run *cliRun }{{&snapshot, &s}, {&offline, &o}, {&planned, &p}} {
 			r.sum.wall += r.run.wall
 			r.sum.rss = max(r.sum.rss, r.run.rss)
+		}
+	}
+	if keep := os.Getenv("LIVE_CLI_KEEP"); keep != "" { // keep the snapshot, e.g. to profile plan --snapshot
+		data, err := os.ReadFile(snap)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(keep, data, 0o600); err != nil {
+			b.Fatal(err)
 		}
 	}
 	fi, err := os.Stat(snap)
