@@ -74,7 +74,6 @@ func unshare(n *corev1.Node) {
 	n.Labels = maps.Clone(n.Labels)
 	n.Annotations = maps.Clone(n.Annotations)
 	n.Spec.Taints = slices.Clone(n.Spec.Taints)
-	n.Status.Conditions = slices.Clone(n.Status.Conditions)
 }
 
 // PodsOn lists the pods on the named nodes from the API server.
@@ -92,7 +91,6 @@ func (r cacheReader) PDBs(ctx context.Context) ([]policyv1.PodDisruptionBudget, 
 func nodeTransform(obj any) (any, error) {
 	if n, ok := obj.(*corev1.Node); ok {
 		fleet.LeanNode(n)
-		n.Status.Capacity = nil // plans read allocatable only (metrics-server percentages)
 	}
 	return obj, nil
 }

@@ -12,8 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// benchSnapshot is a snapshot of n nodes as a live plan keeps them (internal/live
-// leanNode: metadata, taints, capacity, allocatable, conditions), with a ledger on one in
+// benchSnapshot is a snapshot of n nodes as a live plan keeps them (fleet.LeanNode:
+// metadata, taints, allocatable), with a ledger on one in
 // ten, 5 pods on one in fifty, and three metric series of 20 samples per node.
 func benchSnapshot(n int) *Snapshot {
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
@@ -28,11 +28,7 @@ func benchSnapshot(n int) *Snapshot {
 				"node.kubernetes.io/instance-type": "m5.4xlarge", "kubernetes.io/arch": "amd64", "kubernetes.io/os": "linux",
 			}, Annotations: map[string]string{"node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true"}},
 			Spec: corev1.NodeSpec{PodCIDR: "10.0.0.0/24", ProviderID: "aws:///zone/i-0123456789"},
-			Status: corev1.NodeStatus{Capacity: res, Allocatable: res, Conditions: []corev1.NodeCondition{
-				{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady"},
-				{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientMemory"},
-				{Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasNoDiskPressure"},
-			}},
+			Status: corev1.NodeStatus{Allocatable: res},
 		}
 		if i%10 == 0 {
 			node.Annotations["nodeguardian.k8s.io/ledger"] = `{"version":1,"rules":{"high-load-isolation":{"state":"Firing","since":"2026-11-29T11:00:00Z","lastFired":"2026-11-29T11:00:00Z","taints":[{"key":"nodeguardian/high-load","value":"true","effect":"NoSchedule"}]}}}`

@@ -6,17 +6,14 @@ import (
 )
 
 // LeanNode keeps of a node what plans read or show — metadata (without managedFields
-// and the last-applied annotation), spec (taints, unschedulable), capacity, allocatable,
-// phase and conditions (without their messages) — and drops the bulk of its status
-// (images, node info, addresses, volumes, daemon endpoints), most of a real node's size.
-// Live plans, snapshots and the controller's node cache keep nodes this way
-// (docs/live.md).
+// and the last-applied annotation), spec (taints, unschedulable) and allocatable — and
+// drops the rest of its status (conditions, capacity, images, node info, addresses,
+// volumes, daemon endpoints): no rule, plan or alert reads it, and it is most of a real
+// node's size and of what changes on every kubelet heartbeat. Live plans, snapshots and
+// the controller's node cache keep nodes this way (docs/live.md).
 func LeanNode(n *corev1.Node) {
 	clean(&n.ObjectMeta)
-	n.Status = corev1.NodeStatus{Capacity: n.Status.Capacity, Allocatable: n.Status.Allocatable, Conditions: n.Status.Conditions, Phase: n.Status.Phase}
-	for i := range n.Status.Conditions {
-		n.Status.Conditions[i].Message = ""
-	}
+	n.Status = corev1.NodeStatus{Allocatable: n.Status.Allocatable}
 }
 
 // LeanPod keeps of a pod what eviction filters read: metadata (without managedFields),
