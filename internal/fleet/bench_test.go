@@ -27,7 +27,7 @@ func benchSnapshot(n int) *Snapshot {
 				"kubernetes.io/hostname": name, "node-role.kubernetes.io/worker": "true", "topology.kubernetes.io/zone": fmt.Sprintf("zone-%d", i%3),
 				"node.kubernetes.io/instance-type": "m5.4xlarge", "kubernetes.io/arch": "amd64", "kubernetes.io/os": "linux",
 			}, Annotations: map[string]string{"node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true"}},
-			Spec: corev1.NodeSpec{PodCIDR: "10.0.0.0/24", ProviderID: "aws:///zone/i-0123456789"},
+			Spec:   corev1.NodeSpec{PodCIDR: "10.0.0.0/24", ProviderID: "aws:///zone/i-0123456789"},
 			Status: corev1.NodeStatus{Allocatable: res},
 		}
 		if i%10 == 0 {
