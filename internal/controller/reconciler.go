@@ -129,7 +129,10 @@ func (r *Reconciler) apply(ctx context.Context, p *plan.Plan, st *live.State, ru
 	}
 	sender := deliver.New(r.notifier, r.channels, rules, p.ID, r.opts.Now)
 	start := time.Now()
-	res, err := live.Apply(ctx, r.src, st, p, live.ApplyOptions{Deliver: sender.Deliver, Timeout: r.opts.ApplyTimeout})
+	// An apply is not cut short by a shutdown (SIGTERM, a lost lease): what it sent is
+	// recorded in the node ledgers before the reconcile returns, so that the next
+	// controller neither repeats an alert nor forgets an eviction. ApplyTimeout bounds it.
+	res, err := live.Apply(context.WithoutCancel(ctx), r.src, st, p, live.ApplyOptions{Deliver: sender.Deliver, Timeout: r.opts.ApplyTimeout})
 	r.m.applyDuration.Observe(time.Since(start).Seconds())
 	out := outcome{applied: true, res: res, err: err, failures: sender.Failures()}
 	r.log.Info("applied", "plan", p.ID, "nodesChanged", res.NodesChanged, "podsEvicted", res.PodsEvicted,
