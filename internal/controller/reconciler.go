@@ -72,10 +72,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	r.countEvaluation(st)
 	out := r.apply(ctx, p, st, chk.rules)
 	r.report(ctx, report{rules: rules, chk: chk, p: p, st: st, out: out, now: now})
-	r.m.reconciles.WithLabelValues("success").Inc()
-	if r.opts.ReturnMemory {
+	if r.opts.ReturnMemory { // before the reconcile counts as done: between reconciles
 		debug.FreeOSMemory()
 	}
+	r.m.reconciles.WithLabelValues("success").Inc()
 	return reconcile.Result{RequeueAfter: requeueAfter(chk.rules, p, now)}, nil
 }
 
