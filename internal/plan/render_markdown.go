@@ -102,6 +102,15 @@ func diffChange(b *strings.Builder, v view, withComments bool) {
 			fmt.Fprintf(b, "# %s\n", c)
 		}
 	}
+	for _, l := range v.diffLines() {
+		fmt.Fprintf(b, "%s\n", l)
+	}
+}
+
+// diffLines are the view's lines as a diff shows them: "+", "-" or "!" (a change), the
+// lines under a long value indented, a blocked eviction's PDB and the marks appended.
+func (v view) diffLines() []string {
+	out := make([]string, 0, len(v.lines))
 	for _, l := range v.lines {
 		sym := symbol(l.op)
 		if l.op == OpChange {
@@ -115,8 +124,9 @@ func diffChange(b *strings.Builder, v view, withComments bool) {
 		if l.blocked != "" {
 			text += " " + l.blocked
 		}
-		fmt.Fprintf(b, "%s%s%s%s\n", sym, indent, text, l.marks)
+		out = append(out, sym+indent+text+l.marks)
 	}
+	return out
 }
 
 // list writes a titled list, nothing when there are no items.

@@ -7,26 +7,7 @@ package plan
 // "+ taint nodeguardian/high-load = true (NoSchedule)", "- evict default/web-1 (priority
 // 0) blocked by PDB default/web-pdb", "! rule r: Healthy → Firing"; the lines under a long
 // value are indented. The rule and reason are not included: see Comment.
-func ChangeLines(c Change) []string {
-	v := describe(c)
-	out := make([]string, 0, len(v.lines))
-	for _, l := range v.lines {
-		sym := symbol(l.op)
-		if l.op == OpChange {
-			sym = "!"
-		}
-		indent := " "
-		if l.sub {
-			indent = "     "
-		}
-		text := l.text
-		if l.blocked != "" {
-			text += " " + l.blocked
-		}
-		out = append(out, sym+indent+text+l.marks)
-	}
-	return out
-}
+func ChangeLines(c Change) []string { return describe(c).diffLines() }
 
 // Comment is the "rule: reason" the renderers show above a change.
 func Comment(c Change) string { return comment(c) }
