@@ -13,17 +13,7 @@ import (
 // versions of the rules (a tenth of them with another threshold) and their comparison.
 // Target: diff at most 2.2× plan (docs/performance.md).
 func BenchmarkDiff(b *testing.B) {
-	f := benchFleet(5000)
-	base := benchRules(100)
-	head := make([]*v1.NodeGuardianRule, len(base))
-	for i, r := range base {
-		head[i] = r
-		if i%10 == 0 {
-			head[i] = r.DeepCopy()
-			head[i].Spec.Conditions[0].Value = 50
-		}
-	}
-	opts := Options{Now: t0, Interval: 30 * time.Second}
+	f, base, head, opts := diffBenchInputs()
 	b.Run("nodes=5000/plan", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -65,17 +55,7 @@ func BenchmarkDiff(b *testing.B) {
 // on the fleet of BenchmarkDiff and reports diff/plan, each timed in the same
 // iteration, so that other load on the machine weighs on both alike. Target ≤ 2.2.
 func BenchmarkDiffRatio(b *testing.B) {
-	f := benchFleet(5000)
-	base := benchRules(100)
-	head := make([]*v1.NodeGuardianRule, len(base))
-	for i, r := range base {
-		head[i] = r
-		if i%10 == 0 {
-			head[i] = r.DeepCopy()
-			head[i].Spec.Conditions[0].Value = 50
-		}
-	}
-	opts := Options{Now: t0, Interval: 30 * time.Second}
+	f, base, head, opts := diffBenchInputs()
 	var planned, diffed time.Duration
 	for b.Loop() {
 		start := time.Now()
@@ -99,4 +79,21 @@ func BenchmarkDiffRatio(b *testing.B) {
 	if r := float64(diffed) / float64(planned); r > 2.2 {
 		b.Logf("diff/plan %.2f is over the 2.2 target", r)
 	}
+}
+
+// diffBenchInputs are the fleet, the two versions of the rules (a tenth of them with
+// another threshold) and the options of the diff benchmarks.
+func diffBenchInputs() (*Fleet, []*v1.NodeGuardianRule, []*v1.NodeGuardianRule, Options) {
+	f := benchFleet(5000)
+	base := benchRules(100)
+	head := make([]*v1.NodeGuardianRule, len(base))
+	for i, r := range base {
+		head[i] = r
+		if i%10 == 0 {
+			head[i] = r.DeepCopy()
+			head[i].Spec.Conditions[0].Value = 50
+		}
+	}
+	opts := Options{Now: t0, Interval: 30 * time.Second}
+	return f, base, head, opts
 }
