@@ -112,17 +112,6 @@ func plainItems(nodes []*yaml.Node) iter.Seq2[int, listItem] {
 	}
 }
 
-// objectKind is the kind of the objects of a list field.
-func objectKind(field string) string {
-	switch field {
-	case fieldNodes:
-		return "Node"
-	case fieldPods:
-		return "Pod"
-	}
-	return "PodDisruptionBudget"
-}
-
 // newObject is a new object of the list field's type.
 func newObject(field string) any {
 	switch field {
@@ -139,7 +128,7 @@ func newObject(field string) any {
 func predecode(file, field string, i int, it *listItem) {
 	local := &problems{file: file}
 	it.obj = newObject(field)
-	it.ok = decodeObject(local, it.node, fmt.Sprintf("%s[%d]", field, i), objectKind(field), it.obj)
+	it.ok = decodeObject(local, it.node, fmt.Sprintf("%s[%d]", field, i), kindName(it.obj), it.obj)
 	it.errs = local.errs
 }
 
