@@ -331,7 +331,6 @@ var controllerClusterAccess = []rbacv1.PolicyRule{
 	rule("", []string{"nodes"}, "get", "list", "watch", "patch"),
 	rule("", []string{"pods"}, "list", "watch"),
 	rule("", []string{"pods/eviction"}, "create"),
-	rule("apps", []string{"daemonsets"}, "get"),
 	rule("metrics.k8s.io", []string{"nodes"}, "list"),
 	rule("policy", []string{"poddisruptionbudgets"}, "list", "watch"),
 	rule("", []string{"events"}, "create", "patch"),

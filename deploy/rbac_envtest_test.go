@@ -9,6 +9,7 @@ import (
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -65,7 +66,7 @@ func controllerChecks() []check {
 	for _, a := range expand(controllerClusterAccess) {
 		res, sub := splitResource(a.resource)
 		out = append(out, check{a.verb, a.group, res, sub, "", true})
-		if res == "pods" || res == "events" || res == "poddisruptionbudgets" || res == "daemonsets" {
+		if res == "pods" || res == "events" || res == "poddisruptionbudgets" {
 			out = append(out, check{a.verb, a.group, res, sub, "default", true})
 		}
 	}
@@ -84,6 +85,7 @@ func controllerChecks() []check {
 		check{"create", "", "pods", "", "default", false},
 		check{"delete", "", "pods", "", "default", false},
 		check{"get", "", "pods", "", "default", false},
+		check{"get", "apps", "daemonsets", "", "default", false},
 		check{"list", "apps", "daemonsets", "", "", false},
 		check{"update", "apps", "daemonsets", "", "default", false},
 		check{"get", "apps", "deployments", "", "default", false},
@@ -186,9 +188,10 @@ func TestRBACOnAPIServer(t *testing.T) {
 		if _, err := cs.PolicyV1().PodDisruptionBudgets("").List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
 			t.Errorf("list PodDisruptionBudgets: %v", err)
 		}
-		// kubectl drain's DaemonSet filter: a GET, answered (NotFound here), not Forbidden.
-		if _, err := cs.AppsV1().DaemonSets("default").Get(ctx, "absent", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			t.Errorf("get a DaemonSet: err = %v, want NotFound", err)
+		// A pod's eviction in a namespace: answered (NotFound: no such pod), not Forbidden.
+		ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: "absent", Namespace: "default"}}
+		if err := cs.PolicyV1().Evictions("default").Evict(ctx, ev); !apierrors.IsNotFound(err) {
+			t.Errorf("evict a pod: err = %v, want NotFound", err)
 		}
 		lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "nodeguardian-leader-test", Namespace: Namespace}}
 		if _, err := cs.CoordinationV1().Leases(Namespace).Create(ctx, lease, metav1.CreateOptions{}); err != nil {

@@ -5,12 +5,10 @@
 // merge PATCH per node carries its taints, labels, annotations (the ledger included) and
 // spec.unschedulable, guarded by the node's resourceVersion; a node that changed since it
 // was planned is re-read and planned again. Evictions then go through the Eviction API
-// (kubectl's drain package), so PodDisruptionBudgets are honoured; pods are never
-// deleted directly.
+// (policy/v1), so PodDisruptionBudgets are honoured; pods are never deleted directly.
 //
 // The permissions needed: nodes get, list, patch; pods list; pods/eviction create;
-// poddisruptionbudgets list; daemonsets get (the drain package checks DaemonSet pods);
-// nodeguardianrules and alerttemplates list.
+// poddisruptionbudgets list; nodeguardianrules and alerttemplates list.
 package cluster
 
 import (

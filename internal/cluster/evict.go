@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/kubectl/pkg/drain"
 
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 )
@@ -61,14 +59,14 @@ func plannedEvictions(np plan.NodePlan) []plan.PodEviction {
 	return out
 }
 
-// evictOnNode evicts the planned pods of one node through kubectl's drain package: the
-// pods still on the node are listed and filtered by drain (DaemonSet and mirror pods are
-// never evicted), then each is evicted through the Eviction API — never deleted — with
-// refusals retried until o.EvictionTimeout. Pods the plan already found blocked by a
-// PodDisruptionBudget are reported, not tried.
+// evictOnNode evicts the planned pods of one node: the pods still on the node are listed
+// (one paginated LIST, field selector spec.nodeName), those the plan chose and that can
+// still be evicted are kept (evictable: never DaemonSet or mirror pods, never terminating
+// or finished ones), then each is evicted through the policy/v1 Eviction API — never
+// deleted — with refusals retried until o.EvictionTimeout. Pods the plan already found
+// blocked by a PodDisruptionBudget are reported, not tried.
 func (c *Client) evictOnNode(ctx context.Context, node string, pods []plan.PodEviction, o ApplyOptions) evictResult {
 	res := evictResult{done: map[string]bool{}}
-	want := map[string]bool{}
 	var order []string
 	for _, pe := range pods {
 		id := podID(pe.Namespace, pe.Name)
@@ -76,23 +74,21 @@ func (c *Client) evictOnNode(ctx context.Context, node string, pods []plan.PodEv
 			res.blocked = append(res.blocked, blockedMessage(id, qualifyPDB(pe.Namespace, pe.BlockedBy)))
 			continue
 		}
-		want[id] = true
 		order = append(order, id)
 	}
 	if len(order) == 0 {
 		return res
 	}
-	h := c.drainHelper(ctx, want)
-	// Errors beside a list concern DaemonSet pods drain could not check; those are never
-	// evicted (plannedOnly).
-	list, errs := h.GetPodsForDeletion(node)
-	if list == nil {
-		res.err = fmt.Errorf("node %s: list pods to evict: %w", node, errors.Join(errs...))
+	list, err := c.podsOn(ctx, node)
+	if err != nil {
+		res.err = fmt.Errorf("node %s: list pods to evict: %w", node, err)
 		return res
 	}
 	onNode := map[string]corev1.Pod{}
-	for _, p := range list.Pods() {
-		onNode[podID(p.Namespace, p.Name)] = p
+	for _, p := range list {
+		if evictable(p) {
+			onNode[podID(p.Namespace, p.Name)] = p
+		}
 	}
 	var queue []corev1.Pod
 	for _, id := range order {
@@ -104,7 +100,7 @@ func (c *Client) evictOnNode(ctx context.Context, node string, pods []plan.PodEv
 		}
 	}
 	outcomes := make([]podOutcome, len(queue))
-	forEach(len(queue), evictWorkers, func(i int) { outcomes[i] = c.evictPod(ctx, h, queue[i], o) })
+	forEach(len(queue), evictWorkers, func(i int) { outcomes[i] = c.evictPod(ctx, queue[i], o) })
 	var failed []error
 	for i, out := range outcomes {
 		id := podID(queue[i].Namespace, queue[i].Name)
@@ -126,52 +122,44 @@ func (c *Client) evictOnNode(ctx context.Context, node string, pods []plan.PodEv
 	return res
 }
 
-// drainHelper is the kubectl drain configuration Apply evicts with. Force only lets
-// pods without a controller through drain's filters (the plan chose them); it forces
-// nothing: every pod goes through the Eviction API, which honours PodDisruptionBudgets.
-func (c *Client) drainHelper(ctx context.Context, want map[string]bool) *drain.Helper {
-	return &drain.Helper{
-		Ctx:                 ctx,
-		Client:              c.evict,
-		Force:               true,
-		IgnoreAllDaemonSets: true,
-		DeleteEmptyDirData:  true,
-		GracePeriodSeconds:  -1, // the pod's own terminationGracePeriodSeconds
-		ChunkSize:           PageSize,
-		AdditionalFilters:   []drain.PodFilter{plannedOnly(want)},
-		Out:                 io.Discard,
-		ErrOut:              io.Discard,
+// evictable reports whether a pod on the node can still be evicted as the planner chose
+// pods: not owned by a DaemonSet (its controller would recreate it on the same node), not
+// a mirror pod (the kubelet owns it), neither terminating nor finished.
+func evictable(p corev1.Pod) bool {
+	ref := metav1.GetControllerOf(&p)
+	_, mirror := p.Annotations[corev1.MirrorPodAnnotationKey]
+	switch {
+	case ref != nil && ref.Kind == "DaemonSet" && strings.HasPrefix(ref.APIVersion, appsv1.GroupName+"/"),
+		mirror,
+		p.DeletionTimestamp != nil,
+		p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
+		return false
 	}
+	return true
 }
 
-// plannedOnly is a drain filter that keeps the planned pods only, and of those neither
-// DaemonSet pods (drain lets an orphaned one through when forced), terminating pods nor
-// finished ones — as the planner chooses pods.
-func plannedOnly(want map[string]bool) drain.PodFilter {
-	return func(p corev1.Pod) drain.PodDeleteStatus {
-		ref := metav1.GetControllerOf(&p)
-		switch {
-		case !want[podID(p.Namespace, p.Name)],
-			ref != nil && ref.Kind == "DaemonSet" && strings.HasPrefix(ref.APIVersion, appsv1.GroupName+"/"),
-			p.DeletionTimestamp != nil,
-			p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
-			return drain.MakePodDeleteStatusSkip()
-		}
-		return drain.MakePodDeleteStatusOkay()
+// evictPodOnce asks the policy/v1 Eviction API to evict one pod with its own
+// terminationGracePeriodSeconds; dryRun makes it a server-side dry run (nothing evicted).
+func (c *Client) evictPodOnce(ctx context.Context, namespace, name string, dryRun bool) error {
+	ev := &policyv1.Eviction{
+		ObjectMeta:    metav1.ObjectMeta{Namespace: namespace, Name: name},
+		DeleteOptions: &metav1.DeleteOptions{},
 	}
+	if dryRun {
+		ev.DeleteOptions.DryRun = []string{metav1.DryRunAll}
+	}
+	return c.evict.PolicyV1().Evictions(namespace).Evict(ctx, ev)
 }
 
-// evictPod evicts one pod through drain's EvictPod (the policy/v1 Eviction API),
-// retrying refusals (429) every o.EvictionRetryDelay until o.EvictionTimeout.
-func (c *Client) evictPod(ctx context.Context, base *drain.Helper, pod corev1.Pod, o ApplyOptions) podOutcome {
+// evictPod evicts one pod through the policy/v1 Eviction API, retrying refusals (429)
+// every o.EvictionRetryDelay until o.EvictionTimeout.
+func (c *Client) evictPod(ctx context.Context, pod corev1.Pod, o ApplyOptions) podOutcome {
 	deadline := time.Now().Add(o.EvictionTimeout)
 	pctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	h := *base
-	h.Ctx = pctx
 	var refused error
 	for {
-		err := h.EvictPod(pod, policyv1.SchemeGroupVersion)
+		err := c.evictPodOnce(pctx, pod.Namespace, pod.Name, false)
 		switch {
 		case err == nil:
 			return podOutcome{evicted: true}

@@ -3,14 +3,9 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"io"
 
-	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	cmdutil "k8s.io/kubectl/pkg/cmd/util"
-	"k8s.io/kubectl/pkg/drain"
 
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 )
@@ -42,14 +37,9 @@ func (c *Client) SimulateEvictions(ctx context.Context, p *plan.Plan) (map[strin
 			}
 		}
 	}
-	h := &drain.Helper{
-		Ctx: ctx, Client: c.evict, GracePeriodSeconds: -1,
-		DryRunStrategy: cmdutil.DryRunServer, Out: io.Discard, ErrOut: io.Discard,
-	}
 	errs := make([]error, len(pods))
 	forEach(len(pods), evictWorkers, func(i int) {
-		pod := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: podNamespace(pods[i].Namespace), Name: pods[i].Name}}
-		errs[i] = h.EvictPod(pod, policyv1.SchemeGroupVersion)
+		errs[i] = c.evictPodOnce(ctx, podNamespace(pods[i].Namespace), pods[i].Name, true)
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("simulate evictions: %w", err)

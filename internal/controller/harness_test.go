@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,9 @@ func TestMain(m *testing.M) {
 	sharedEnv = env
 	code := m.Run()
 	stop()
+	if ngctlPath != "" {
+		_ = os.RemoveAll(filepath.Dir(ngctlPath))
+	}
 	os.Exit(code)
 }
 

@@ -4,27 +4,28 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/fluxcd/pkg/apis/meta"
 	"github.com/fluxcd/pkg/runtime/conditions"
 
-	"github.com/nodeguardian/nodeguardian/internal/cluster"
-	"github.com/nodeguardian/nodeguardian/internal/engine"
-	"github.com/nodeguardian/nodeguardian/internal/live"
-	"github.com/nodeguardian/nodeguardian/internal/load"
-	"github.com/nodeguardian/nodeguardian/internal/metrics"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
-	"github.com/nodeguardian/nodeguardian/internal/source"
-
-	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 )
 
-// The plan the reconcile computes is the plan `ngctl plan --from-cluster` computes for the
-// same cluster, Prometheus and instant: rules from the cluster (cl.Rules, checked by
-// load.Objects), nodes from a paginated LIST, the metric source of internal/source, the
-// CLI's default options.
+// The cmd/ngctl binary the tests run, built once (ngctlBinary).
+var (
+	ngctlOnce sync.Once
+	ngctlPath string
+	ngctlErr  error
+)
+
+// The plan the reconcile computes is the plan `ngctl plan --from-cluster` (the binary, its
+// default flags) prints for the same cluster, Prometheus and instant.
 func TestSamePlanAsCLI(t *testing.T) {
 	w := newWorld(t, "ng_hot{node=\"same-a\"} 1\nng_hot{node=\"same-b\"} 0\nng_hot{node=\"same-c\"} 1\n")
 	for _, n := range []string{"same-a", "same-b", "same-c"} {
@@ -65,37 +66,42 @@ func TestSamePlanAsCLI(t *testing.T) {
 	}
 }
 
-// cliPlan computes the plan as `ngctl plan --from-cluster --now NOW` does with its
-// default flags (cmd/ngctl readPlanInputs, liveSources, loadRules).
+// cliPlan runs `ngctl plan --from-cluster --kubeconfig K --prometheus-url U --now NOW -o json`
+// (the binary, built from cmd/ngctl, with its default flags) and reads the plan it prints.
 func cliPlan(t *testing.T, w *world, now time.Time) *plan.Plan {
 	t.Helper()
-	ctx := context.Background()
-	cl, err := cluster.New(w.env.Config)
-	if err != nil {
-		t.Fatal(err)
+	bin := ngctlBinary(t)
+	cmd := exec.Command(bin, "plan", "--from-cluster", "--kubeconfig", w.env.Kubeconfig,
+		"--prometheus-url", w.prom.URL, "--now", now.Format(time.RFC3339), "-o", "json")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("ngctl plan --from-cluster: %v\n%s", err, stderr.String())
 	}
-	rules, tmpls, err := cl.Rules(ctx)
+	p, err := plan.ReadJSON(&stdout)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if ds := load.Objects("cluster", rules, tmpls); ds.HasErrors() {
-		t.Fatal(ds.Errors())
-	}
-	cfg := metrics.DefaultConfig()
-	prom, err := source.New(source.Options{Default: metrics.SourcePrometheus, MetricsServer: w.env.Config, Config: cfg,
-		Prometheus: metrics.PrometheusOptions{URL: w.prom.URL, Timeout: 30 * time.Second, MinRange: 5 * time.Minute, MaxResponseSize: metrics.DefaultMaxResponseSize}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	budget, err := v1.ParseBudget("30%")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _, err := live.Plan(ctx, live.Sources{Cluster: cl, Metrics: prom, Config: cfg}, rules, tmpls, engine.Options{
-		Now: now, Staleness: 5 * time.Minute, RepeatInterval: plan.DefaultRepeatInterval, MaxDisruptive: &budget, Source: "cluster",
-	})
-	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("read the plan ngctl printed: %v\n%s", err, stdout.String())
 	}
 	return p
+}
+
+// ngctlBinary builds cmd/ngctl once per test binary and returns its path.
+func ngctlBinary(t *testing.T) string {
+	t.Helper()
+	ngctlOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ngctl-bin-")
+		if err != nil {
+			ngctlErr = err
+			return
+		}
+		ngctlPath = filepath.Join(dir, "ngctl")
+		out, err := exec.Command("go", "build", "-o", ngctlPath, "../../cmd/ngctl").CombinedOutput()
+		if err != nil {
+			ngctlErr = fmt.Errorf("go build ngctl: %w\n%s", err, out)
+		}
+	})
+	if ngctlErr != nil {
+		t.Fatal(ngctlErr)
+	}
+	return ngctlPath
 }
