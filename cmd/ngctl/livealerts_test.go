@@ -18,22 +18,49 @@ type webhookSink struct {
 	failing  bool
 	received []string // "rule node event", delivered
 	refused  int
+	keys     map[string][]string // the keys received (refused or not), by "rule node event"
+	values   map[string]int      // how many values the last payload had, by "rule node event"
 }
 
 func (w *webhookSink) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	var p struct{ Rule, Node, Event string }
+	var p struct {
+		Rule, Node, Event, Key string
+		Values                 []struct{ Metric string }
+	}
 	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
 		http.Error(rw, err.Error(), http.StatusBadRequest)
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	id := p.Rule + " " + p.Node + " " + p.Event
+	if w.keys == nil {
+		w.keys, w.values = map[string][]string{}, map[string]int{}
+	}
+	w.keys[id] = append(w.keys[id], p.Key)
+	w.values[id] = len(p.Values)
 	if w.failing {
 		w.refused++
 		http.Error(rw, "refused by the test", http.StatusBadRequest) // 4xx: not retried within the apply
 		return
 	}
-	w.received = append(w.received, p.Rule+" "+p.Node+" "+p.Event)
+	w.received = append(w.received, id)
+}
+
+// sameKeys checks that every send of each transition received carried one key, and
+// that each had values.
+func (w *webhookSink) sameKeys(t *testing.T) {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id, keys := range w.keys {
+		if len(slices.Compact(slices.Clone(keys))) != 1 {
+			t.Errorf("%s: keys %q, want one key for every send of the transition", id, keys)
+		}
+		if w.values[id] == 0 {
+			t.Errorf("%s: the payload has no values", id)
+		}
+	}
 }
 
 // take returns what was received since the last call, sorted.
@@ -85,6 +112,7 @@ func TestLiveAlerts(t *testing.T) {
 	if got := sink.take(); !slices.Equal(got, fired) {
 		t.Fatalf("retry: received %q, want %q", got, fired)
 	}
+	sink.sameKeys(t) // the failed sends and their retries
 	if out := apply(t, t1+time.Minute); !strings.Contains(out, "No changes.") {
 		t.Errorf("a steady fleet:\n%s", out)
 	}
@@ -135,6 +163,7 @@ func TestSnapshotSendAlerts(t *testing.T) {
 	if code != 0 || len(got) == 0 || !strings.Contains(out, "retry: not yet delivered to webhook") {
 		t.Fatalf("retry: exit %d, received %q\n%s", code, got, out)
 	}
+	sink.sameKeys(t) // the failed sends and their retries
 	if code, out, _ := ngctl(t, "", "plan", "--detailed-exitcode", "-f", demoRules, "--snapshot", fleet); code != 0 || !strings.Contains(out, "No changes.") {
 		t.Fatalf("after delivery: exit %d\n%s", code, out)
 	}

@@ -94,10 +94,29 @@ func joinPath(names []string) string {
 	return out
 }
 
-// unknown walks the Go template, following what dot is inside range and with.
-func (g *goTemplate) unknown() []string {
-	var out []string
+// metricRef is "metrics.X" or "thresholds.X" when names, resolved from s, name one
+// metric's value or threshold; "" otherwise.
+func metricRef(s shape, names []string) string {
+	if s.kind == shapeRoot && len(names) >= 2 && (names[0] == "metrics" || names[0] == "thresholds") {
+		return names[0] + "." + names[1]
+	}
+	return ""
+}
+
+// unknown walks the Go template, following what dot is inside range and with; it also
+// returns the metrics it names (metricRef).
+func (g *goTemplate) unknown() (out, refs []string) {
 	root := shape{kind: shapeRoot}
+	resolve := func(s shape, names []string) shape {
+		got, bad := s.path(names)
+		if bad != "" {
+			out = append(out, bad)
+		}
+		if r := metricRef(s, names); r != "" {
+			refs = append(refs, r)
+		}
+		return got
+	}
 	var walk func(n parse.Node, dot shape)
 	pipeShape := func(p *parse.PipeNode, dot shape) shape {
 		if p == nil || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
@@ -106,18 +125,10 @@ func (g *goTemplate) unknown() []string {
 		}
 		switch a := p.Cmds[0].Args[0].(type) {
 		case *parse.FieldNode:
-			s, bad := dot.path(a.Ident)
-			if bad != "" {
-				out = append(out, bad)
-			}
-			return s
+			return resolve(dot, a.Ident)
 		case *parse.VariableNode:
 			if len(a.Ident) > 0 && a.Ident[0] == "$" {
-				s, bad := root.path(a.Ident[1:])
-				if bad != "" {
-					out = append(out, bad)
-				}
-				return s
+				return resolve(root, a.Ident[1:])
 			}
 		case *parse.DotNode:
 			return dot
@@ -148,14 +159,10 @@ func (g *goTemplate) unknown() []string {
 				walk(a, dot)
 			}
 		case *parse.FieldNode:
-			if _, bad := dot.path(n.Ident); bad != "" {
-				out = append(out, bad)
-			}
+			resolve(dot, n.Ident)
 		case *parse.VariableNode:
 			if len(n.Ident) > 1 && n.Ident[0] == "$" {
-				if _, bad := root.path(n.Ident[1:]); bad != "" {
-					out = append(out, bad)
-				}
+				resolve(root, n.Ident[1:])
 			}
 		case *parse.IfNode:
 			walk(n.Pipe, dot)
@@ -175,14 +182,19 @@ func (g *goTemplate) unknown() []string {
 		}
 	}
 	walk(g.t.Tree.Root, root)
-	slices.Sort(out)
-	return slices.Compact(out)
+	return sortedSet(out), sortedSet(refs)
+}
+
+// sortedSet is s sorted, without duplicates.
+func sortedSet(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
 }
 
 // unknown scans the Jinja tokens: names in expressions that are neither variables of the
-// context nor bound by a for, and attributes of list elements the elements do not have.
-func (j *jinjaTemplate) unknown() []string {
-	var out []string
+// context nor bound by a for, and attributes of list elements the elements do not have;
+// and the metrics it names (metricRef).
+func (j *jinjaTemplate) unknown() (out, refs []string) {
 	locals := map[string]shape{"loop": {}}
 	inExpr, stmtStart := false, false
 	var prev *tokens.Token
@@ -224,11 +236,13 @@ func (j *jinjaTemplate) unknown() []string {
 			if _, bad := start.path(names); bad != "" {
 				out = append(out, bad)
 			}
+			if r := metricRef(start, names); r != "" {
+				refs = append(refs, r)
+			}
 		}
 		prev = tok
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return sortedSet(out), sortedSet(refs)
 }
 
 // bindFor records the names a "for" at token i binds: "for p in topPods" makes p an

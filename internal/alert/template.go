@@ -154,13 +154,26 @@ func (t *Template) Render(c *Context) (out string, err error) {
 // "actions.severity"), sorted and without duplicates. Names under metrics, thresholds
 // and nodeLabels are never unknown: which exist depends on the rule and the node.
 func (t *Template) Unknown() []string {
+	unknown, _ := t.check()
+	return unknown
+}
+
+// MetricRefs lists the metrics the template names by their value or threshold —
+// "metrics.diskUtilizationPercent", "thresholds.cpu_load_ratio" — sorted and without
+// duplicates: a rule whose conditions lack one renders the built-in message instead.
+func (t *Template) MetricRefs() []string {
+	_, refs := t.check()
+	return refs
+}
+
+func (t *Template) check() (unknown, refs []string) {
 	switch t.syntax {
 	case Go:
 		return t.goT.unknown()
 	case Jinja:
 		return t.jinja.unknown()
 	}
-	return nil
+	return nil, nil
 }
 
 // Render compiles and renders text in one step; plain text is returned as it is.

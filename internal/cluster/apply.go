@@ -30,6 +30,9 @@ const (
 	// DefaultConcurrency is how many nodes Apply works on at once when
 	// ApplyOptions.Concurrency is 0.
 	DefaultConcurrency = 4
+	// DefaultDeliverConcurrency is how many nodes' alerts Apply sends at once when
+	// ApplyOptions.DeliverConcurrency is 0 (notify bounds the sends in flight too).
+	DefaultDeliverConcurrency = 16
 	// MaxConflictRetries is how many times Apply re-reads and re-plans a node that
 	// changed under it before it gives up on the node.
 	MaxConflictRetries = 5
@@ -52,14 +55,20 @@ type ApplyOptions struct {
 	EvictionRetryDelay time.Duration
 	// Concurrency is how many nodes are applied at once. Default DefaultConcurrency.
 	Concurrency int
+	// DeliverConcurrency is how many nodes' alerts are sent (and recorded) at once, apart
+	// from the nodes being applied: a slow channel delays no node's changes. Default
+	// DefaultDeliverConcurrency.
+	DeliverConcurrency int
 	// Progress, when set, is called once per node when it is done, with the node's
 	// error (nil when it succeeded). Calls never overlap.
 	Progress func(node string, err error)
-	// Deliver sends a node's alerts once its changes are written, and returns, for each
-	// alert, the channels that received it; they are then recorded in the node's ledger
-	// (one more PATCH), so that what failed is sent again by the next apply and nothing
-	// is sent twice. Nil records every alert as delivered to all its channels (the
-	// caller only logs them). Calls may overlap (one per node).
+	// Deliver sends a node's alerts once its changes are written (and its evictions
+	// done), and returns, for each alert, the channels that received it; they are then
+	// recorded in the node's ledger (one more PATCH), so that what failed is sent again
+	// by the next apply and nothing is sent twice. It runs on delivery workers
+	// (DeliverConcurrency), not on the node workers: a slow channel never delays
+	// another node's changes. Nil records every alert as delivered to all its channels
+	// (the caller only logs them). Calls may overlap (one per node).
 	Deliver func(ctx context.Context, alerts []apply.SentAlert) [][]string
 	// Planned returns a node as the plan read it (nil when unknown). When its
 	// resourceVersion is the planned one, its PATCH is computed from it and sent at once,
@@ -77,6 +86,9 @@ func (o ApplyOptions) withDefaults() ApplyOptions {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
+	}
+	if o.DeliverConcurrency <= 0 {
+		o.DeliverConcurrency = DefaultDeliverConcurrency
 	}
 	return o
 }
@@ -114,6 +126,7 @@ type nodeOutcome struct {
 	blocked   []string
 	skipped   []string
 	alerts    []apply.SentAlert
+	pending   *pendingRecord // alerts to send and record, once written
 	err       error
 }
 
@@ -133,8 +146,9 @@ type applier struct {
 // applied: the plan was not made against a live cluster). A node that changed since
 // — found on reading it, or by a 409 Conflict — is re-read and planned again with
 // replan, at most MaxConflictRetries times. Once a node's patch is written, its planned
-// evictions go through the Eviction API (see ApplyOptions.EvictionTimeout) and its
-// alerts are collected.
+// evictions go through the Eviction API (see ApplyOptions.EvictionTimeout); then its
+// alerts are collected and handed to a delivery worker (ApplyOptions.Deliver), which
+// records what was delivered in the node's ledger while the node workers go on.
 //
 // Nodes are independent: a node that fails is recorded in ApplyResult.Failed and the
 // others are applied all the same. Applying again (a new plan) converges. The error is
@@ -153,6 +167,21 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, replan ReplanFunc, o A
 		}
 	}
 	outcomes := make([]*nodeOutcome, len(p.Nodes))
+	// Deliveries run apart from the node workers, so that a slow or failing channel
+	// never holds up another node's changes; each starts once its node's changes are
+	// written (its pending notifications recorded in its ledger).
+	jobs := make(chan int, len(todo))
+	var deliveries sync.WaitGroup
+	for range min(a.o.DeliverConcurrency, len(todo)) {
+		deliveries.Go(func() {
+			for i := range jobs {
+				out := outcomes[i]
+				if err := a.deliver(ctx, out.pending); err != nil && out.err == nil {
+					out.err = err
+				}
+			}
+		})
+	}
 	var progressMu sync.Mutex
 	forEach(len(todo), a.o.Concurrency, func(k int) {
 		i := todo[k]
@@ -167,10 +196,15 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, replan ReplanFunc, o A
 		outcomes[i] = &out
 		if a.o.Progress != nil {
 			progressMu.Lock()
-			defer progressMu.Unlock()
 			a.o.Progress(p.Nodes[i].Node, out.err)
+			progressMu.Unlock()
+		}
+		if out.pending != nil {
+			jobs <- i
 		}
 	})
+	close(jobs)
+	deliveries.Wait()
 	return collect(p, outcomes), nil
 }
 
@@ -199,7 +233,8 @@ func collect(p *plan.Plan, outcomes []*nodeOutcome) ApplyResult {
 	return r
 }
 
-// node applies one node: its patch, then its evictions and alerts.
+// node applies one node: its patch, then its evictions; its alerts, and the record of
+// what was delivered and evicted, are left to a delivery worker (pending).
 func (a *applier) node(ctx context.Context, np plan.NodePlan) nodeOutcome {
 	final, out := a.patch(ctx, np)
 	if out.err != nil {
@@ -211,17 +246,26 @@ func (a *applier) node(ctx context.Context, np plan.NodePlan) nodeOutcome {
 	out.skipped = append(out.skipped, ev.skipped...)
 	out.err = ev.err
 	if len(out.alerts) > 0 || len(plannedEvictions(final)) > 0 {
-		if err := a.deliver(ctx, final, out.alerts, out.written, ev.done); err != nil && out.err == nil {
-			out.err = err
-		}
+		out.pending = &pendingRecord{np: final, sent: out.alerts, written: out.written, done: ev.done}
 	}
 	return out
+}
+
+// pendingRecord is what is left of a node once its changes are written: sending its
+// alerts and recording in its ledger what was delivered and which planned pods are
+// evicted.
+type pendingRecord struct {
+	np      plan.NodePlan
+	sent    []apply.SentAlert
+	written *corev1.Node    // as the PATCH left it (nil: not patched)
+	done    map[string]bool // planned pods evicted or gone, by podID
 }
 
 // deliver sends a node's alerts, then records in its ledger what was delivered and which
 // planned pods are evicted (done: evicted or gone), in one PATCH, re-reading the node on a
 // write conflict (recording is idempotent).
-func (a *applier) deliver(ctx context.Context, np plan.NodePlan, sent []apply.SentAlert, written *corev1.Node, done map[string]bool) error {
+func (a *applier) deliver(ctx context.Context, pr *pendingRecord) error {
+	np, sent, done := pr.np, pr.sent, pr.done
 	var got [][]string
 	if a.o.Deliver != nil && len(sent) > 0 {
 		got = a.o.Deliver(ctx, sent)
@@ -242,7 +286,7 @@ func (a *applier) deliver(ctx context.Context, np plan.NodePlan, sent []apply.Se
 		delivered[np.Node][i] = channels
 		k++
 	}
-	node := written // as our PATCH left it: no read needed unless someone wrote since
+	node := pr.written // as our PATCH left it: no read needed unless someone wrote since
 	for range MaxConflictRetries {
 		if node == nil {
 			var err error

@@ -126,16 +126,29 @@ func (s *Sender) Sent() int {
 	return s.sent
 }
 
-// Notification turns one alert of a plan into the notification the channels send.
+// Notification turns one alert of a plan into the notification the channels send. Its
+// key is "rule/node/event/<transition time>" (Key): every send of one transition — a
+// retry in a later apply, a repeat while firing — carries the same key, and a new
+// transition a new one. StartsAt is when the rule fired on the node (from the plan, which
+// has it from the ledger); a resolved notification ends at its transition. Its values are
+// the rule's conditions; its labels are none beyond the identity Alertmanager adds
+// (alertname, node, rule, severity), so that a firing alert and its recovery are the same
+// Alertmanager alert whatever their templates; the template is an annotation.
 func (s *Sender) Notification(a apply.SentAlert) notify.Notification {
 	now := s.now().UTC()
 	event := notify.EventFiring
-	var ends time.Time
-	if plan.LedgerEvent(a.Event) == ledger.EventResolved {
-		event, ends = notify.EventResolved, now
+	since := a.Since
+	if since.IsZero() { // a plan saved before alerts carried their transition
+		since = now
 	}
-	return notify.Notification{
-		Key:      fmt.Sprintf("%s/%s/%s/%s", a.Rule, a.Node, event, s.planID),
+	starts, ends := a.Fired, time.Time{}
+	if plan.LedgerEvent(a.Event) == ledger.EventResolved {
+		event, ends = notify.EventResolved, since
+	} else if starts.IsZero() {
+		starts = since
+	}
+	n := notify.Notification{
+		Key:      Key(a.Rule, a.Node, event, since),
 		Rule:     a.Rule,
 		Node:     a.Node,
 		Event:    event,
@@ -143,11 +156,23 @@ func (s *Sender) Notification(a apply.SentAlert) notify.Notification {
 		Subject:  a.Subject,
 		Body:     a.Body,
 		Channels: append([]string(nil), a.Channels...),
-		Labels:   map[string]string{"template": a.Template},
-		StartsAt: now,
+		StartsAt: starts,
 		EndsAt:   ends,
 		PlanID:   s.planID,
 	}
+	if a.Template != "" {
+		n.Annotations = map[string]string{"template": a.Template}
+	}
+	for _, v := range a.Values {
+		n.Values = append(n.Values, notify.Value{Metric: v.Metric, Value: v.Value, Threshold: v.Threshold, Operator: v.Operator})
+	}
+	return n
+}
+
+// Key is the idempotency key of a rule's transition to event on a node at since:
+// "rule/node/event/2026-11-29T12:00:00Z" (UTC, whole seconds, as the ledger keeps it).
+func Key(rule, node string, event notify.Event, since time.Time) string {
+	return fmt.Sprintf("%s/%s/%s/%s", rule, node, event, since.UTC().Truncate(time.Second).Format(time.RFC3339))
 }
 
 // Severity is how urgent a rule's alerts are, from the most disruptive thing it does.

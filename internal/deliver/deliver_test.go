@@ -3,6 +3,8 @@ package deliver
 import (
 	"bytes"
 	"context"
+	"io"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/amtest"
 	"github.com/nodeguardian/nodeguardian/internal/apply"
 	"github.com/nodeguardian/nodeguardian/internal/notify"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
@@ -62,5 +65,68 @@ func TestDeliverUnconfiguredChannelsGoToTheLog(t *testing.T) {
 	n := s.Notification(apply.SentAlert{Node: "n2", Rule: "r", Alert: plan.Alert{Event: "recovered"}})
 	if n.Event != notify.EventResolved || !n.EndsAt.Equal(now) || n.PlanID != "abc" {
 		t.Errorf("notification %+v", n)
+	}
+}
+
+// A firing alert and its recovery, rendered from different templates, are one
+// Alertmanager alert: the recovery resolves it. Labels are exactly the identity set; the
+// template is an annotation; startsAt is when the rule fired, not when it was sent.
+func TestAlertmanagerRecoveryResolvesAcrossTemplates(t *testing.T) {
+	am := amtest.Start(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	fired := now.Add(-20 * time.Minute)
+	d, err := notify.New(notify.Config{Alertmanager: &notify.AlertmanagerConfig{URL: notify.URL(am.URL), ResolveTimeout: time.Hour}},
+		notify.Options{Logger: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := []*v1.NodeGuardianRule{{ObjectMeta: metav1.ObjectMeta{Name: "high-load"},
+		Spec: v1.NodeGuardianRuleSpec{Actions: []v1.Action{{Type: v1.ActionCordon}}}}}
+	s := New(d, []string{"alertmanager", "log"}, rules, "plan-1", func() time.Time { return now })
+	firing := apply.SentAlert{Node: "worker-1", Rule: "high-load", Alert: plan.Alert{Event: "firing", Template: "high-load-alert",
+		Channels: []string{"alertmanager"}, Subject: "hot", Since: fired, Fired: fired}}
+	if got := s.Deliver(context.Background(), []apply.SentAlert{firing}); !slices.Equal(got[0], []string{"alertmanager"}) {
+		t.Fatalf("firing: delivered %q, failures %v", got, s.Failures())
+	}
+	alerts := am.Alerts(t)
+	if len(alerts) != 1 {
+		t.Fatalf("%d active alerts, want 1: %+v", len(alerts), alerts)
+	}
+	want := map[string]string{"alertname": "high-load", "node": "worker-1", "rule": "high-load", "severity": SeverityWarning}
+	if !maps.Equal(alerts[0].Labels, want) {
+		t.Errorf("labels %v, want exactly %v", alerts[0].Labels, want)
+	}
+	if alerts[0].Annotations["template"] != "high-load-alert" || !alerts[0].StartsAt.Equal(fired) {
+		t.Errorf("annotations %v, startsAt %s (want template high-load-alert, startsAt %s)", alerts[0].Annotations, alerts[0].StartsAt, fired)
+	}
+	recovered := apply.SentAlert{Node: "worker-1", Rule: "high-load", Alert: plan.Alert{Event: "recovered", Template: "recovery-alert",
+		Channels: []string{"alertmanager"}, Subject: "cool", Since: now.Add(-time.Second), Fired: fired}}
+	s = New(d, []string{"alertmanager", "log"}, rules, "plan-2", func() time.Time { return now })
+	if got := s.Deliver(context.Background(), []apply.SentAlert{recovered}); !slices.Equal(got[0], []string{"alertmanager"}) {
+		t.Fatalf("recovery: delivered %q, failures %v", got, s.Failures())
+	}
+	if got := am.Alerts(t); len(got) != 0 { // Alertmanager lists only unresolved alerts
+		t.Errorf("the firing alert is still active after its recovery: %+v", got)
+	}
+}
+
+// Notifications carry the plan's values, and a key from the transition time: the same
+// for every send of one transition (another plan, another time), another for a new one.
+func TestNotificationValuesAndKey(t *testing.T) {
+	since := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	a := apply.SentAlert{Node: "worker-1", Rule: "high-load", Alert: plan.Alert{Event: "firing", Channels: []string{"webhook"},
+		Since: since, Fired: since, Values: []plan.AlertValue{{Metric: "cpuLoadRatio", Value: 1.9, Operator: "GreaterThan", Threshold: 1.5}}}}
+	first := New(nil, nil, nil, "plan-1", func() time.Time { return since }).Notification(a)
+	retry := New(nil, nil, nil, "plan-2", func() time.Time { return since.Add(time.Hour) }).Notification(a)
+	if first.Key != "high-load/worker-1/firing/2026-11-29T12:00:00Z" || retry.Key != first.Key {
+		t.Errorf("keys %q and %q, want both high-load/worker-1/firing/2026-11-29T12:00:00Z", first.Key, retry.Key)
+	}
+	want := []notify.Value{{Metric: "cpuLoadRatio", Value: 1.9, Threshold: 1.5, Operator: "GreaterThan"}}
+	if !slices.Equal(first.Values, want) || !first.StartsAt.Equal(since) {
+		t.Errorf("values %+v startsAt %s, want %+v at %s", first.Values, first.StartsAt, want, since)
+	}
+	a.Since = since.Add(2 * time.Hour)
+	if again := New(nil, nil, nil, "plan-3", nil).Notification(a); again.Key == first.Key {
+		t.Errorf("a new transition has the old key %q", again.Key)
 	}
 }

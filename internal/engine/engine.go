@@ -148,6 +148,37 @@ func (e *Evaluation) MayEvict() []string {
 	return slices.Compact(out)
 }
 
+// NeedPods lists, sorted, the nodes whose pods a plan reads: MayEvict's, and those where
+// a rule whose firing alert's template lists the top pods (topPods, top_pods) may fire
+// now, so that the alert can name them.
+func (e *Evaluation) NeedPods() []string {
+	out := e.MayEvict()
+	for _, r := range e.results {
+		if !r.Active || r.Err != "" || !e.alertsTopPods(r.Rule) {
+			continue
+		}
+		for _, v := range r.Verdicts {
+			if v.Trigger == evaluate.True {
+				out = append(out, v.Node)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// alertsTopPods reports whether one of the rule's firing alerts uses a template that
+// names the top pods.
+func (e *Evaluation) alertsTopPods(r *v1.NodeGuardianRule) bool {
+	return slices.ContainsFunc(r.Spec.Actions, func(a v1.Action) bool {
+		if a.Alert == nil || e.tmpl[a.Alert.Template] == nil {
+			return false
+		}
+		t := e.tmpl[a.Alert.Template].Spec
+		return strings.Contains(t.Subject+t.Body, "topPods") || strings.Contains(t.Subject+t.Body, "top_pods")
+	})
+}
+
 func evicts(r *v1.NodeGuardianRule) bool {
 	return slices.ContainsFunc(r.Spec.Actions, func(a v1.Action) bool { return a.Type == v1.ActionEvict || a.Type == v1.ActionDrain })
 }

@@ -49,3 +49,45 @@ func TestMayEvictCoversEveryEviction(t *testing.T) {
 		t.Fatalf("seed %d: no fleet planned an eviction: the test checked nothing", seed)
 	}
 }
+
+// NeedPods names every node where a firing alert lists the top pods (its template names
+// topPods), as well as MayEvict's nodes: a live plan reads their pods.
+func TestNeedPodsCoversTopPodAlerts(t *testing.T) {
+	seed := testseed.Seed(t, 12)
+	set := exampleRules(t)
+	tmpls := slices.Clone(set.Templates)
+	for i, tp := range tmpls {
+		c := tp.DeepCopy()
+		c.Spec.Body += "{{ range .topPods }}{{ .name }}{{ end }}"
+		tmpls[i] = c
+	}
+	alerts := 0
+	for i := range 20 {
+		s := randomFleet(testseed.Rand(seed, uint64(i)), 30, 20)
+		f, err := FromSnapshot(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := Evaluate(set.Rules, tmpls, f, Options{Now: s.Time.Time, Interval: s.Interval.Duration})
+		if err != nil {
+			t.Fatal(err)
+		}
+		need, may := ev.NeedPods(), ev.MayEvict()
+		if slices.ContainsFunc(may, func(n string) bool { return !slices.Contains(need, n) }) {
+			t.Fatalf("seed %d, fleet %d: NeedPods %v leaves out MayEvict's %v", seed, i, need, may)
+		}
+		for _, n := range ev.Plan(f, nil).Nodes {
+			for _, c := range n.Changes {
+				if c.Kind == plan.KindAlert && c.Alert.Event == "firing" && c.Alert.Template != "" {
+					alerts++
+					if !slices.Contains(need, n.Node) {
+						t.Fatalf("seed %d, fleet %d: a firing alert on %s lists top pods, and NeedPods %v leaves it out", seed, i, n.Node, need)
+					}
+				}
+			}
+		}
+	}
+	if alerts == 0 {
+		t.Fatalf("seed %d: no fleet planned a firing alert: the test checked nothing", seed)
+	}
+}

@@ -165,7 +165,7 @@ func Plan(ctx context.Context, src Sources, rules []*v1.NodeGuardianRule, tmpls 
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := st.readPods(ctx, src, ev.MayEvict()); err != nil {
+	if err := st.readPods(ctx, src, ev.NeedPods()); err != nil {
 		return nil, nil, err
 	}
 	st.Fleet.Hash = st.hash()

@@ -33,7 +33,7 @@ func PlanPair(ctx context.Context, src Sources, base, head RuleSet, opts engine.
 		return nil, nil, nil, err
 	}
 	evs := []*engine.Evaluation{bev, hev}
-	evicting := slices.Concat(bev.MayEvict(), hev.MayEvict())
+	evicting := slices.Concat(bev.NeedPods(), hev.NeedPods())
 	if err := st.readPods(ctx, src, evicting); err != nil {
 		return nil, nil, nil, err
 	}

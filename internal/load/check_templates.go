@@ -1,11 +1,12 @@
 package load
 
 import (
+	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
-	"maps"
-
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/alert"
 )
 
@@ -39,4 +40,82 @@ func (c *checker) annotationTemplates(ptr string, m map[string]string) {
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		c.templateText(ptrJoin(ptr, k), "annotation "+k, m[k], true)
 	}
+}
+
+// checkTemplateMetrics warns about a template that names a metric's value or threshold
+// (metrics.X, thresholds.X) that a rule using it has no condition on: rendering it for
+// that rule fails, and its alerts get the default message. The warning is at the
+// template's subject or body and names the variable and the rule.
+func (l *loader) checkTemplateMetrics() {
+	users := map[string][]*v1.NodeGuardianRule{} // template name → rules that use it
+	for _, o := range l.objs {
+		if o.rule == nil {
+			continue
+		}
+		for _, name := range alertTemplates(o.rule) {
+			if !slices.Contains(users[name], o.rule) {
+				users[name] = append(users[name], o.rule)
+			}
+		}
+	}
+	for _, o := range l.objs {
+		if o.tmpl == nil || len(users[o.tmpl.Name]) == 0 {
+			continue
+		}
+		for _, f := range []struct{ ptr, what, text string }{
+			{"/spec/subject", "subject", o.tmpl.Spec.Subject}, {"/spec/body", "body", o.tmpl.Spec.Body},
+		} {
+			t, err := alert.Compile(f.what, f.text)
+			if !alert.HasPlaceholders(f.text) || err != nil {
+				continue // syntax errors are reported by templateText
+			}
+			for _, ref := range t.MetricRefs() {
+				for _, r := range users[o.tmpl.Name] {
+					if have := ruleMetrics(r); !slices.Contains(have, ref[strings.Index(ref, ".")+1:]) {
+						l.diags = append(l.diags, o.doc.diag(Warning, f.ptr, false, f.ptr, fmt.Sprintf(
+							"%s: %s is not a metric of rule %q, which uses template %q (its conditions have %s): its alerts get the default message",
+							f.what, ref, r.Name, o.tmpl.Name, strings.Join(conditionMetrics(r), ", "))))
+					}
+				}
+			}
+		}
+	}
+}
+
+// alertTemplates are the templates a rule's alert actions and recovery alerts name.
+func alertTemplates(r *v1.NodeGuardianRule) []string {
+	var out []string
+	for _, a := range r.Spec.Actions {
+		if a.Alert != nil && a.Alert.Template != "" {
+			out = append(out, a.Alert.Template)
+		}
+	}
+	for _, a := range r.Spec.RecoveryActions {
+		if a.Alert != nil && a.Alert.Template != "" {
+			out = append(out, a.Alert.Template)
+		}
+	}
+	return out
+}
+
+// conditionMetrics are the metrics of a rule's conditions and recovery conditions, in
+// order, each once.
+func conditionMetrics(r *v1.NodeGuardianRule) []string {
+	var out []string
+	for _, c := range slices.Concat(r.Spec.Conditions, r.Spec.RecoveryConditions) {
+		if !slices.Contains(out, c.Metric) {
+			out = append(out, c.Metric)
+		}
+	}
+	return out
+}
+
+// ruleMetrics are the names templates may use for a rule's metrics: its conditions'
+// metrics and their snake_case aliases.
+func ruleMetrics(r *v1.NodeGuardianRule) []string {
+	var out []string
+	for _, m := range conditionMetrics(r) {
+		out = append(append(out, m), alert.MetricAliases(m)...)
+	}
+	return out
 }

@@ -252,6 +252,7 @@ func (l *loader) finish(templateRefs bool) (*Set, Diagnostics) {
 	l.checkDuplicates()
 	if templateRefs {
 		l.checkTemplateRefs()
+		l.checkTemplateMetrics()
 	}
 	if len(l.diags) == 0 {
 		return l.set, nil

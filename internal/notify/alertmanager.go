@@ -28,7 +28,8 @@ var labelNameRE = regexp.MustCompile(`[^a-zA-Z0-9_]`)
 
 // NewAlertmanagerAlert is the alert of n at now. Its labels are n.Labels plus
 // alertname (the rule), node, rule and severity, which win over n.Labels; label names
-// are sanitized to Prometheus' charset and empty values dropped. A firing alert ends at
+// are sanitized to Prometheus' charset and empty values dropped. Its annotations are
+// n.Annotations plus summary (subject), description (body), plan_id and key, which win. A firing alert ends at
 // now+resolveTimeout, so it stays active only while it is re-posted; a resolved one
 // ends at n.EndsAt (now when zero or in the future).
 func NewAlertmanagerAlert(n *Notification, now time.Time, resolveTimeout time.Duration) AlertmanagerAlert {
@@ -41,7 +42,11 @@ func NewAlertmanagerAlert(n *Notification, now time.Time, resolveTimeout time.Du
 	}
 	labels["alertname"], labels["node"], labels["rule"], labels["severity"] = n.Rule, n.Node, n.Rule, n.Severity
 	maps.DeleteFunc(labels, func(_, v string) bool { return strings.TrimSpace(v) == "" })
-	ann := map[string]string{"summary": n.Subject, "description": n.Body, "plan_id": n.PlanID, "key": n.Key}
+	ann := map[string]string{}
+	for k, v := range n.Annotations {
+		ann[labelNameRE.ReplaceAllString(k, "_")] = v
+	}
+	ann["summary"], ann["description"], ann["plan_id"], ann["key"] = n.Subject, n.Body, n.PlanID, n.Key
 	maps.DeleteFunc(ann, func(_, v string) bool { return v == "" })
 	a := AlertmanagerAlert{Labels: labels, Annotations: ann, StartsAt: n.StartsAt.UTC()}
 	if n.StartsAt.IsZero() {

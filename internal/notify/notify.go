@@ -63,9 +63,15 @@ type Notification struct {
 	Channels []string
 	// Values are the metric values that made the rule fire or recover.
 	Values []Value
-	// Labels are extra labels: Alertmanager labels, the webhook payload's labels.
+	// Labels are extra labels: Alertmanager labels, the webhook payload's labels. They
+	// are part of an Alertmanager alert's identity: keep them the same for a firing
+	// notification and its resolution.
 	Labels map[string]string
-	// StartsAt is when the rule fired.
+	// Annotations are extra Alertmanager annotations (the template's name, ...), which do
+	// not identify the alert.
+	Annotations map[string]string
+	// StartsAt is when the rule fired (for a resolved notification too: the firing it
+	// ends).
 	StartsAt time.Time
 	// EndsAt is zero while firing; the recovery time for resolved.
 	EndsAt time.Time

@@ -96,7 +96,8 @@ type computer struct {
 	byName       map[string]*ruleInfo
 	nodes        []nodeWork // parallel to in.Nodes
 	nodeIdx      map[string]int
-	pods         *podIndex // built on the first eviction
+	pods         *podIndex                // built on the first eviction
+	byNode       map[string][]*corev1.Pod // the input's pods by node, built on first use
 	global       budget
 	deferred     []Deferred
 	warnings     []Warning
@@ -212,17 +213,17 @@ func (c *computer) assemble() *Plan {
 
 // ID is the hex SHA-256 of the plan's content as RenderJSON writes it, without the ID
 // itself, without Inputs.Source, which is a label for people (where the fleet was read;
-// the fleet hash identifies what was read), and with every Alert's Subject and Body
-// blank: alert text is derived from covered content (the rules' templates, through
-// Inputs.RulesHash, and the plan's changes) and from the ID itself, which templates may
-// name. Any other edit of a saved plan changes its ID.
+// the fleet hash identifies what was read), and with every Alert's Subject, Body, Since,
+// Fired and Values blank: they are derived from covered content (the rules' templates, through
+// Inputs.RulesHash, the fleet's ledgers and metrics, and the plan's changes) and, for
+// the text, from the ID itself, which templates may name. Any other edit of a saved plan changes its ID.
 func ID(p *Plan) string {
 	c := canonical(p)
 	c.ID, c.Inputs.Source = "", ""
 	for i := range c.Nodes {
 		for j := range c.Nodes[i].Changes {
 			if a := c.Nodes[i].Changes[j].Alert; a != nil {
-				a.Subject, a.Body = "", ""
+				a.Subject, a.Body, a.Since, a.Fired, a.Values = "", "", time.Time{}, time.Time{}, nil
 			}
 		}
 	}

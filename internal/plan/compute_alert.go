@@ -2,6 +2,7 @@ package plan
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +24,19 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only
 	if a == nil || (a.Enabled != nil && !*a.Enabled) {
 		return
 	}
-	al := &Alert{Event: event, Template: a.Template}
+	al := &Alert{Event: event, Template: a.Template, Since: p.transitionTime(d)}
+	al.Fired = al.Since
+	if event == "recovered" {
+		al.Fired = time.Time{}
+		if d.old != nil && d.old.LastFired != nil {
+			al.Fired = d.old.LastFired.UTC()
+		}
+	}
+	for _, m := range conditionMetrics(d) {
+		if !math.IsNaN(m.Value) && !math.IsInf(m.Value, 0) && !math.IsNaN(m.Threshold) && !math.IsInf(m.Threshold, 0) {
+			al.Values = append(al.Values, AlertValue{Metric: m.Name, Value: m.Value, Operator: m.Operator, Threshold: m.Threshold})
+		}
+	}
 	var tmpl *v1.AlertTemplate
 	if a.Template != "" {
 		tmpl = p.c.in.Templates[a.Template]
@@ -194,16 +207,20 @@ func (c *computer) renderPlanIDs(id string) {
 	}
 }
 
-// alertContext is what templates of a decision's alert see: the node and its labels, the
-// rule, the latest value and threshold of every metric the rule's conditions saw (those
-// without data are left out), the actions of the event, the plan's time. Top pods are
-// not known to the planner (no pod metrics): the list is empty. The plan ID is set by
-// renderPlanIDs.
-func (p *reconcilePass) alertContext(d *decision, event string) alert.Context {
-	ctx := alert.Context{
-		Node: p.node(), NodeLabels: p.nw.node.Labels, Rule: d.r.name, Description: d.r.spec.Metadata.Description,
-		Priority: int(d.r.priority), Time: p.c.now, State: alert.StateFiring,
+// transitionTime is when the decision's rule made the transition its alerts report: now
+// for a transition in this plan, else when its ledger entry's state began.
+func (p *reconcilePass) transitionTime(d *decision) time.Time {
+	if d.act == actFire || d.act == actRecover || d.old == nil {
+		return p.c.now.UTC()
 	}
+	return d.old.Since.UTC()
+}
+
+// conditionMetrics are the latest value and threshold of every metric the rule's
+// conditions saw, trigger conditions first, each metric once; those without data are
+// left out.
+func conditionMetrics(d *decision) []alert.Metric {
+	var out []alert.Metric
 	seen := map[string]bool{}
 	for _, cs := range [][]evaluate.ConditionResult{d.v.Conditions, d.v.RecoveryConditions} {
 		for i := range cs {
@@ -215,9 +232,23 @@ func (p *reconcilePass) alertContext(d *decision, event string) alert.Context {
 				continue
 			}
 			seen[cs[i].Condition.Metric] = true
-			ctx.Metrics = append(ctx.Metrics, alert.Metric{Name: cs[i].Condition.Metric, Value: cs[i].Last,
+			out = append(out, alert.Metric{Name: cs[i].Condition.Metric, Value: cs[i].Last,
 				Operator: string(cs[i].Condition.Operator), Threshold: cs[i].Condition.Value})
 		}
+	}
+	return out
+}
+
+// alertContext is what templates of a decision's alert see: the node and its labels, the
+// rule, the latest value and threshold of every metric the rule's conditions saw (those
+// without data are left out), the actions of the event, the busiest pods on the node by
+// their containers' requests (topPods: when the plan has the node's pods, see
+// topPods), the plan's time. The plan ID is set by renderPlanIDs.
+func (p *reconcilePass) alertContext(d *decision, event string) alert.Context {
+	ctx := alert.Context{
+		Node: p.node(), NodeLabels: p.nw.node.Labels, Rule: d.r.name, Description: d.r.spec.Metadata.Description,
+		Priority: int(d.r.priority), Time: p.c.now, State: alert.StateFiring,
+		Metrics: conditionMetrics(d), TopPods: p.c.topPods(p.node()),
 	}
 	if event == "recovered" {
 		ctx.State = alert.StateResolved

@@ -34,17 +34,26 @@ type pdbInfo struct {
 	remaining int32
 }
 
+// podsByNode are the input's pods by the node they are bound to, built once.
+func (c *computer) podsByNode() map[string][]*corev1.Pod {
+	if c.byNode != nil {
+		return c.byNode
+	}
+	c.byNode = map[string][]*corev1.Pod{}
+	for i := range c.in.Pods {
+		pod := &c.in.Pods[i]
+		if pod.Spec.NodeName != "" {
+			c.byNode[pod.Spec.NodeName] = append(c.byNode[pod.Spec.NodeName], pod)
+		}
+	}
+	return c.byNode
+}
+
 func (c *computer) podIndex() *podIndex {
 	if c.pods != nil {
 		return c.pods
 	}
-	idx := &podIndex{byNode: map[string][]*corev1.Pod{}, pdbs: map[string][]*pdbInfo{}}
-	for i := range c.in.Pods {
-		pod := &c.in.Pods[i]
-		if pod.Spec.NodeName != "" {
-			idx.byNode[pod.Spec.NodeName] = append(idx.byNode[pod.Spec.NodeName], pod)
-		}
-	}
+	idx := &podIndex{byNode: c.podsByNode(), pdbs: map[string][]*pdbInfo{}}
 	for i := range c.in.PDBs {
 		b := &c.in.PDBs[i]
 		sel, err := metav1.LabelSelectorAsSelector(b.Spec.Selector) // nil selects no pod

@@ -43,18 +43,20 @@ func TestComputeNotifications(t *testing.T) {
 		changes    []string
 		reason     string           // of the alert change
 		notified   *ledger.Notified // the entry's after the plan (nil: not checked)
+		since      time.Time        // the alert's transition time (zero: not checked)
+		fired      time.Time        // when the rule fired, as the alert says
 	}{
 		{name: "firing: one notification, pending in the ledger", node: fxNode("n1"), cpu: "2",
 			changes:  []string{"n1 ~state hl Healthy→Firing", "n1 +taint nodeguardian/high-load=true:NoSchedule (hl)", "n1 +label nodeguardian.io/status=high-load (hl)", "n1 +ledger", fired},
-			notified: &ledger.Notified{Event: ledger.EventFiring}},
+			notified: &ledger.Notified{Event: ledger.EventFiring}, since: fxNow, fired: fxNow},
 		{name: "delivered to every channel: nothing", node: firing(notified("firing", time.Hour, "email", "slack")), cpu: "2", changes: []string{}},
 		{name: "written before delivery was tracked: nothing", node: firing(nil), cpu: "2", changes: []string{}},
 		{name: "a channel failed: retried there only", node: firing(notified("firing", time.Hour, "email")), cpu: "2",
 			changes: []string{`n1 +alert (hl) firing high-load-alert [slack] "[NodeGuardian] High load on node n1"`}, reason: "retry: not yet delivered to slack"},
 		{name: "a crash before recording: retried everywhere", node: firing(notified("firing", -1)), cpu: "2",
-			changes: []string{fired}, reason: "retry: not yet delivered to email, slack"},
+			changes: []string{fired}, reason: "retry: not yet delivered to email, slack", since: fxAgo(time.Hour), fired: fxAgo(time.Hour)},
 		{name: "still firing after the repeat interval: repeated", node: firing(notified("firing", 5*time.Hour, "email", "slack")), cpu: "2",
-			changes: []string{fired}, reason: "repeat: still firing, last notified 2026-11-29T07:00:00Z"},
+			changes: []string{fired}, reason: "repeat: still firing, last notified 2026-11-29T07:00:00Z", since: fxAgo(time.Hour), fired: fxAgo(time.Hour)},
 		{name: "a shorter repeat interval", node: firing(notified("firing", time.Hour, "email", "slack")), cpu: "2", repeat: 30 * time.Minute,
 			changes: []string{fired}, reason: "repeat: still firing"},
 		{name: "repeat off", node: firing(notified("firing", 50*time.Hour, "email", "slack")), cpu: "2", repeat: -1, changes: []string{}},
@@ -64,9 +66,10 @@ func TestComputeNotifications(t *testing.T) {
 		{name: "recovery: one resolved notification, pending in the ledger", node: firing(notified("firing", time.Hour, "email", "slack")), cpu: "1",
 			changes: []string{"n1 ~state hl Firing→Healthy", "n1 -taint nodeguardian/high-load=true:NoSchedule (hl)", "n1 -label nodeguardian.io/status=high-load (hl)", "n1 ~ledger",
 				`n1 +alert (hl) recovered recovery-alert [webhook] "[NodeGuardian] Node n1 has recovered"`},
-			notified: &ledger.Notified{Event: ledger.EventResolved}},
+			notified: &ledger.Notified{Event: ledger.EventResolved}, since: fxNow, fired: fxAgo(time.Hour)},
 		{name: "resolved not delivered: retried", node: healthy(notified("resolved", -1)), cpu: "1",
-			changes: []string{`n1 +alert (hl) recovered recovery-alert [webhook] "[NodeGuardian] Node n1 has recovered"`}, reason: "retry: not yet delivered to webhook"},
+			changes: []string{`n1 +alert (hl) recovered recovery-alert [webhook] "[NodeGuardian] Node n1 has recovered"`}, reason: "retry: not yet delivered to webhook",
+			since: fxAgo(time.Hour), fired: fxAgo(2 * time.Hour)},
 		{name: "resolved delivered: nothing, never repeated", node: healthy(notified("resolved", 50*time.Hour, "webhook")), cpu: "1", changes: []string{}},
 	}
 	for _, tt := range tests {
@@ -88,6 +91,9 @@ func TestComputeNotifications(t *testing.T) {
 							if c.Kind == KindAlert && tt.reason != "" && !strings.HasPrefix(c.Reason, tt.reason) {
 								t.Errorf("alert reason %q, want %q", c.Reason, tt.reason)
 							}
+							if c.Kind == KindAlert && !tt.since.IsZero() {
+								checkTransition(t, c.Alert, tt.since, tt.fired)
+							}
 						}
 					}
 					if tt.notified != nil {
@@ -98,5 +104,17 @@ func TestComputeNotifications(t *testing.T) {
 					}
 				}})
 		})
+	}
+}
+
+// checkTransition checks an alert's transition time, firing time and values (the
+// high-load rule's one condition).
+func checkTransition(t *testing.T, a *Alert, since, fired time.Time) {
+	t.Helper()
+	if !a.Since.Equal(since) || !a.Fired.Equal(fired) {
+		t.Errorf("alert since %s fired %s, want since %s fired %s", a.Since, a.Fired, since, fired)
+	}
+	if len(a.Values) != 1 || a.Values[0].Metric != "cpuLoadRatio" || a.Values[0].Threshold != 1.5 || a.Values[0].Operator != "GreaterThan" {
+		t.Errorf("alert values %+v, want cpuLoadRatio against 1.5", a.Values)
 	}
 }

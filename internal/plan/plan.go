@@ -135,6 +135,25 @@ type Alert struct {
 	Channels []string `json:"channels"`
 	Subject  string   `json:"subject"`
 	Body     string   `json:"body,omitempty"`
+	// Since is when the rule made the transition the alert reports on the node (the
+	// ledger entry's start: this plan's time for a new transition, the recorded one for a
+	// retry or a repeat). Notifications take their idempotency key and Alertmanager's
+	// startsAt from it.
+	Since time.Time `json:"since,omitzero"`
+	// Fired is when the rule last fired on the node: Since for a firing alert, the
+	// firing a recovered alert ends (zero when unknown).
+	Fired time.Time `json:"fired,omitzero"`
+	// Values are the latest values of the rule's conditions that had data (finite ones),
+	// with their thresholds: what made the rule fire or recover.
+	Values []AlertValue `json:"values,omitempty"`
+}
+
+// AlertValue is one condition of an alert: its metric's latest value and threshold.
+type AlertValue struct {
+	Metric    string  `json:"metric"`
+	Value     float64 `json:"value"`
+	Operator  string  `json:"operator"`
+	Threshold float64 `json:"threshold"`
 }
 
 // Deferred is something a rule wants but may not do now, with why.

@@ -126,6 +126,7 @@ func canonical(p *Plan) *Plan {
 			if ch.Alert != nil {
 				a := *ch.Alert
 				a.Channels = orEmpty(a.Channels)
+				a.Since, a.Fired = a.Since.UTC(), a.Fired.UTC()
 				ch.Alert = &a
 			}
 			changes[j] = ch
