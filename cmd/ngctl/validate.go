@@ -18,7 +18,7 @@ func validateCommand() *cli.Command {
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
 			rulesFileFlag(),
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
+			outputFlag("text", "json"),
 			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say what was skipped"},
 		},
