@@ -143,6 +143,19 @@ func TestFmtRefusesYAML(t *testing.T) {
 	}
 }
 
+// TestFmtNothingToFormat: a directory without *.hcl files is nothing to format — exit 0
+// as gofmt and terraform fmt do, with --check too — but fmt says so.
+func TestFmtNothingToFormat(t *testing.T) {
+	const yamlDir = "../../examples/rules/yaml"
+	want := "ngctl fmt: no HCL rule files (*.hcl) in " + yamlDir + ": nothing to format (YAML rules are printed in canonical form by ngctl render -f " + yamlDir + ")"
+	for _, args := range [][]string{{"fmt", yamlDir}, {"fmt", "--check", yamlDir}, {"fmt", yamlDir, "../../examples/rules/hcl"}} {
+		cliCase{args: args, stderr: []string{want}, noStdout: true}.run(t)
+	}
+	if _, _, errOut := ngctl(t, "", "fmt", "--check", "../../examples/rules/hcl"); errOut != "" {
+		t.Errorf("a directory of HCL files: stderr %q", errOut)
+	}
+}
+
 func TestNoClusterConfigured(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("KUBECONFIG", "")
