@@ -44,6 +44,8 @@ func TestValidateNearlyOurs(t *testing.T) {
 			`almost.yaml:2:7: error: kind: must be "NodeGuardianRule" (got "nodeguardianrule")`},
 		{"the prototype's group", almostRule("nodeguardian.io/v1", "NodeGuardianRule"),
 			`almost.yaml:1:13: error: apiVersion: must be "nodeguardian.k8s.io/v1" (got "nodeguardian.io/v1")`},
+		{"an unknown kind of our group in a stream", configMap + "---\n" + almostRule("nodeguardian.k8s.io/v1", "Rule"),
+			`almost.yaml:9:7: error: kind: must be NodeGuardianRule or AlertTemplate (got "Rule")`},
 		{"another version", almostRule("nodeguardian.k8s.io/v1beta1", "NodeGuardianRule"),
 			`almost.yaml:1:13: error: apiVersion: must be "nodeguardian.k8s.io/v1" (got "nodeguardian.k8s.io/v1beta1")`},
 	}
