@@ -13,31 +13,47 @@ import (
 	"github.com/nodeguardian/nodeguardian/internal/load"
 )
 
-// alertCommand is `ngctl alert render`: an AlertTemplate's subject and body, rendered as
-// the plan would, like `amtool template render`. Without --snapshot the context is
-// alert.Sample (docs/rules.md); with it, the context the plan of those rules on that
-// snapshot gives rule --rule on node --node.
+// alertCommand is `ngctl alert`, whose one subcommand is `ngctl alert render`.
 func alertCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "alert",
-		Usage:     "render an alert template: ngctl alert render --template NAME -f RULES",
-		ArgsUsage: "render",
+		Name:            "alert",
+		Usage:           "work with alert templates: ngctl alert render --template NAME -f RULES",
+		HideHelpCommand: true,
+		Subcommands:     []*cli.Command{alertRenderCommand()},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return exitf(1, "unknown subcommand %q of ngctl alert; the subcommands: render (see ngctl alert --help)", c.Args().First())
+			}
+			return exitf(1, "ngctl alert needs a subcommand: ngctl alert render --template NAME -f RULES (see ngctl alert render --help)")
+		},
+	}
+}
+
+// alertRenderCommand is `ngctl alert render`: an AlertTemplate's subject and body,
+// rendered as the plan would, like `amtool template render`. Without --snapshot the
+// context is alert.Sample (docs/rules.md); with it, the context the plan of those rules
+// on that snapshot gives rule --rule on node --node.
+func alertRenderCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "render",
+		Usage:     "print an AlertTemplate's rendered subject and body, like amtool template render",
+		UsageText: "ngctl alert render --template NAME -f RULES... [--snapshot FILE --node NAME --rule NAME] [--event firing|resolved]",
 		Flags: []cli.Flag{
 			rulesFileFlag(),
-			&cli.StringFlag{Name: "template", Usage: "the AlertTemplate `NAME` to render"},
+			&cli.StringFlag{Name: "template", Usage: "the AlertTemplate `NAME` to render (required)"},
 			&cli.StringFlag{Name: "snapshot", Usage: "render with the context of a plan on the FleetSnapshot `FILE`"},
 			&cli.StringFlag{Name: "node", Usage: "with --snapshot: the node `NAME`"},
 			&cli.StringFlag{Name: "rule", Usage: "with --snapshot: the rule `NAME`"},
-			&cli.StringFlag{Name: "event", Value: alert.StateFiring, Usage: "firing or resolved"},
+			&cli.StringFlag{Name: "event", Value: alert.StateFiring, Usage: "the `EVENT` to render: firing or resolved"},
 		},
-		Action: alertRender,
+		HideHelpCommand: true,
+		OnUsageError:    usageError,
+		Before:          checkArgCount(0),
+		Action:          alertRender,
 	}
 }
 
 func alertRender(c *cli.Context) error {
-	if c.NArg() != 1 || c.Args().First() != "render" {
-		return exitf(1, "alert: usage: ngctl alert render --template NAME -f RULES [--snapshot FILE --node N --rule R] [--event firing|resolved]")
-	}
 	name := c.String("template")
 	if name == "" || len(c.StringSlice("filename")) == 0 {
 		return exitf(1, "alert render needs --template NAME and -f RULES")

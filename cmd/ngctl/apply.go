@@ -22,7 +22,7 @@ func applyCommand() *cli.Command {
 		Name:      "apply",
 		Usage:     "make the planned changes (to a snapshot: a simulation written to --write-snapshot)",
 		ArgsUsage: "[PLAN.json]",
-		Flags: append(append(planFlags(),
+		Flags: append(append(planFlags("apply"),
 			&cli.StringFlag{Name: "write-snapshot", Usage: "write the resulting snapshot to `FILE` (default: rewrite --snapshot in place, keeping the old one as FILE.backup)"},
 			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
 		), alertFlags()...),

@@ -97,7 +97,7 @@ func snapshotOut(c *cli.Context, in *planInputs) (out string, opts fleet.WriteOp
 	if out == "" || samePath(out, in.file) {
 		return in.file, fleet.WriteOptions{Backup: in.file + ".backup"}
 	}
-	return out, fleet.WriteOptions{}
+	return out, fleet.WriteOptions{CommentsFrom: in.file} // the source's header, not OUT's
 }
 
 // samePath reports whether a and b name the same file.

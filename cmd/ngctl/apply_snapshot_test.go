@@ -19,6 +19,14 @@ func TestApplyWritesSnapshotWhenNothingChanges(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "No changes.") || !strings.Contains(out, "Wrote "+step2+" unchanged") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
+	// Both outputs carry the source's leading comment block, changed or not.
+	demo := readString(t, demoFleet)
+	header := demo[:strings.Index(demo, "apiVersion:")]
+	for _, f := range []string{step1, step2} {
+		if got := readString(t, f); !strings.HasPrefix(header, "# ") || !strings.HasPrefix(got, header+"apiVersion:") {
+			t.Errorf("%s lacks the source's header %q:\n%s", f, header, got[:min(len(got), 300)])
+		}
+	}
 	code, out, _ = ngctl(t, "", "plan", "--detailed-exitcode", "-f", demoRules, "--snapshot", step2)
 	if code != 0 || !strings.Contains(out, "No changes.") {
 		t.Fatalf("plan on the unchanged output: exit %d\n%s", code, out)
@@ -113,5 +121,29 @@ func TestApplyRefusesToOverwriteRules(t *testing.T) {
 	code, _, errOut := ngctl(t, "", "apply", "--auto-approve", "-f", demoRules, "--write-snapshot", filepath.Join(dir, "x.yaml"))
 	if code != 1 || !strings.Contains(errOut, "--write-snapshot needs --snapshot FILE") {
 		t.Fatalf("live --write-snapshot: exit %d: %s", code, errOut)
+	}
+}
+
+// TestApplyInPlaceThroughSymlink: an in-place apply on a symbolic link to a snapshot
+// updates the target and keeps the link.
+func TestApplyInPlaceThroughSymlink(t *testing.T) {
+	target := copyDemo(t)
+	link := filepath.Join(t.TempDir(), "fleet.yaml")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	orig := readString(t, target)
+	if code, out, errOut := ngctl(t, "", "apply", "--auto-approve", "-f", demoRules, "--snapshot", link); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced by a regular file: %v", err)
+	}
+	now := readString(t, target)
+	if now == orig || !strings.HasPrefix(now, "# Demo fleet") {
+		t.Errorf("the link's target was not updated (or lost its header):\n%s", now[:min(len(now), 300)])
+	}
+	if b := readString(t, link+".backup"); b != orig {
+		t.Error("FILE.backup is not the previous content")
 	}
 }

@@ -16,6 +16,10 @@ import (
 // as arguments, or ignore them. Everything after "--" stays positional; the positional
 // arguments are passed after a "--" of their own so that none is read as a flag.
 //
+// --help or -h anywhere before "--" shows the help of the command (or subcommand, such
+// as "alert render") and nothing else: urfave/cli would read a positional argument after
+// it as a help topic.
+//
 // It knows from each command's flag definitions which flags take a value (bool flags do
 // not; "--flag=value" carries its own), and it checks values that urfave/cli would only
 // reject with the Go flag package's terse "parse error": durations, numbers and times.
@@ -48,8 +52,27 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 		return nil, fmt.Errorf("unknown command %q; see ngctl --help for the commands", name)
 	}
 	out = append(out, name)
-	var positional []string
-	rest := args[i+1:]
+	path := name
+	// Subcommands: "ngctl alert render".
+	for i++; i < len(args) && len(cmd.Subcommands) > 0; i++ {
+		sub := cmd.Command(args[i])
+		if sub == nil {
+			break
+		}
+		cmd, path = sub, path+" "+args[i]
+		out = append(out, args[i])
+	}
+	rest, err := commandArgs(cmd, path, args[i:])
+	if err != nil {
+		return nil, err
+	}
+	return append(out, rest...), nil
+}
+
+// commandArgs orders the words after the command path (see normalizeArgs): its flags
+// first, then "--" and its positional arguments; only "--help" when help is asked for.
+func commandArgs(cmd *cli.Command, path string, rest []string) ([]string, error) {
+	var out, positional []string
 	for j := 0; j < len(rest); j++ {
 		arg := rest[j]
 		if arg == "--" {
@@ -62,7 +85,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 		}
 		f, ok := lookupFlag(cmd.Flags, arg)
 		if !ok {
-			return nil, fmt.Errorf("unknown flag %s for ngctl %s; see ngctl %s --help", flagText(arg), cmd.Name, cmd.Name)
+			return nil, unknownFlagError(cmd, path, arg)
 		}
 		value, inline := flagValue(arg)
 		if !takesValue(f) {
@@ -71,13 +94,16 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 					return nil, fmt.Errorf("invalid value %q for flag --%s: true or false", value, f.Names()[0])
 				}
 			}
+			if f == cli.HelpFlag && (!inline || value == "true" || value == "1") {
+				return []string{"--help"}, nil
+			}
 			out = append(out, arg)
 			continue
 		}
 		out = append(out, arg)
 		if !inline {
 			if j+1 == len(rest) {
-				return nil, fmt.Errorf("flag %s needs a value; see ngctl %s --help", flagText(arg), cmd.Name)
+				return nil, fmt.Errorf("flag %s needs a value; see ngctl %s --help", flagText(arg), path)
 			}
 			j++
 			value = rest[j]
@@ -92,6 +118,17 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 		out = append(out, positional...)
 	}
 	return out, nil
+}
+
+// unknownFlagError names a flag the command path does not have; on a command of
+// subcommands (alert), a flag of a subcommand says where it goes.
+func unknownFlagError(cmd *cli.Command, path, arg string) error {
+	for _, sub := range cmd.Subcommands {
+		if _, ok := lookupFlag(sub.Flags, arg); ok {
+			return fmt.Errorf("flag %s goes after the subcommand: ngctl %s %s %s ...; see ngctl %s %s --help", flagText(arg), path, sub.Name, flagText(arg), path, sub.Name)
+		}
+	}
+	return fmt.Errorf("unknown flag %s for ngctl %s; see ngctl %s --help", flagText(arg), path, path)
 }
 
 // isFlag reports whether a command-line word is a flag: "-x", "--xyz", "-xyz=v"; "-" (stdin)

@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/fluxcd/pkg/runtime/features"
@@ -123,7 +124,7 @@ func controllerClusterFlags() []cli.Flag {
 		"prometheus-username", "prometheus-password-file", "prometheus-ca-file", "prometheus-insecure-skip-verify",
 		"prometheus-timeout", "prometheus-max-response-size", "config"}
 	var out []cli.Flag
-	for _, f := range clusterFlags(false) {
+	for _, f := range clusterFlags("controller") {
 		if slices.Contains(keep, f.Names()[0]) {
 			out = append(out, f)
 		}
@@ -141,9 +142,37 @@ func pflagFlags(fs *pflag.FlagSet) []cli.Flag {
 			out = append(out, &cli.BoolFlag{Name: f.Name, Value: def, Usage: f.Usage})
 			return
 		}
-		out = append(out, &cli.StringFlag{Name: f.Name, Value: f.DefValue, Usage: f.Usage})
+		out = append(out, &cli.StringFlag{Name: f.Name, Value: f.DefValue, Usage: "`" + pflagPlaceholder(f) + "`: " + lowerFirst(f.Usage)})
 	})
 	return out
+}
+
+// lowerFirst makes a sentence follow "WORD: ".
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// pflagPlaceholder is the word that stands for the value of a Flux flag in the help
+// (urfave/cli shows "value" otherwise): DURATION, FORMAT, LEVEL, GATES.
+func pflagPlaceholder(f *pflag.Flag) string {
+	switch {
+	case f.Value.Type() == "duration":
+		return "DURATION"
+	case f.Name == "log-encoding":
+		return "FORMAT"
+	case f.Name == "log-level":
+		return "LEVEL"
+	case f.Name == "feature-gates":
+		return "GATES"
+	}
+	name, _ := pflag.UnquoteUsage(f)
+	if name == "" {
+		name = "value"
+	}
+	return strings.ToUpper(name)
 }
 
 // copyPflags sets the Flux option structs from the ngctl flags given.

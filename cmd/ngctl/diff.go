@@ -21,7 +21,7 @@ func diffCommand() *cli.Command {
 	return failIncomplete(&cli.Command{
 		Name:  "diff",
 		Usage: "show what a change of the rules would do to the fleet: the plans of two versions compared, for pull-request review",
-		Flags: append(planFlags(),
+		Flags: append(planFlags("diff"),
 			&cli.StringFlag{Name: "base", Usage: "compare with the rules at Git `REF` (branch, tag, commit, origin/main, HEAD~1) of the repository holding the -f paths"},
 			&cli.StringFlag{Name: "head", Usage: "compare with the rules at Git `REF` instead of the working tree"},
 			outputFlag("text", "json", "markdown"),

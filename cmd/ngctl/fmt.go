@@ -31,9 +31,14 @@ func fmtCommand() *cli.Command {
 			if len(paths) == 0 {
 				paths = []string{"."}
 			}
-			files, err := hclFiles(paths)
+			files, empty, err := hclFiles(paths)
 			if err != nil {
 				return exitf(1, "%v", err)
+			}
+			// Like gofmt and terraform fmt, a directory without such files is no error; but
+			// say so, lest a wrong path pass for a formatted one.
+			for _, dir := range empty {
+				fmt.Fprintf(c.App.ErrWriter, "ngctl fmt: no HCL rule files (*.hcl) in %s: nothing to format (YAML rules are printed in canonical form by ngctl render -f %s)\n", dir, dir)
 			}
 			var changed, broken int
 			for _, f := range files {
@@ -69,32 +74,36 @@ func fmtCommand() *cli.Command {
 	}
 }
 
-// hclFiles expands paths into the *.hcl files they name, sorted. A file named
-// explicitly is HCL whatever its extension, except YAML and JSON, which fmt refuses.
-func hclFiles(paths []string) ([]string, error) {
-	var out []string
+// hclFiles expands paths into the *.hcl files they name, sorted, and lists the
+// directories among paths that hold none. A file named explicitly is HCL whatever its
+// extension, except YAML and JSON, which fmt refuses.
+func hclFiles(paths []string) (files, empty []string, err error) {
 	for _, p := range paths {
 		switch strings.ToLower(filepath.Ext(p)) {
 		case ".yaml", ".yml", ".json":
 			if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-				return nil, fmt.Errorf("fmt formats HCL rule files (*.hcl), and %s is not one: ngctl render -f %s prints YAML rules in canonical form (-o hcl converts them to HCL)", p, p)
+				return nil, nil, fmt.Errorf("fmt formats HCL rule files (*.hcl), and %s is not one: ngctl render -f %s prints YAML rules in canonical form (-o hcl converts them to HCL)", p, p)
 			}
 		}
+		n := len(files)
 		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
 			if !d.IsDir() && (path == p || strings.HasSuffix(path, ".hcl")) {
-				out = append(out, path)
+				files = append(files, path)
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("fmt: %w", err)
+			return nil, nil, fmt.Errorf("fmt: %w", err)
+		}
+		if len(files) == n {
+			empty = append(empty, p)
 		}
 	}
-	sort.Strings(out)
-	return out, nil
+	sort.Strings(files)
+	return files, empty, nil
 }
 
 func unifiedDiff(name string, a, b []byte) string {

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -26,11 +29,12 @@ const (
 	sourceSnapshot      = "snapshot"
 )
 
-// clusterFlags are the flags that reach the live cluster and its metrics; withSnapshot
-// says whether the command also has --snapshot (plan, apply; not snapshot).
-func clusterFlags(withSnapshot bool) []cli.Flag {
+// clusterFlags are the flags that reach the live cluster and its metrics, with the usage
+// text of the command cmd (plan, apply and diff also have --snapshot; snapshot and
+// controller do not).
+func clusterFlags(cmd string) []cli.Flag {
 	sources := "`SOURCE`: prometheus or metrics-server (default: prometheus when $PROMETHEUS_URL is set, else metrics-server when $METRICS_SERVER_URL is set)"
-	if withSnapshot {
+	if cmd == "plan" || cmd == "apply" || cmd == "diff" {
 		sources = "`SOURCE`: prometheus, metrics-server or snapshot (default: snapshot with --snapshot, else prometheus when $PROMETHEUS_URL is set, else metrics-server when $METRICS_SERVER_URL is set)"
 	}
 	return []cli.Flag{
@@ -51,17 +55,21 @@ func clusterFlags(withSnapshot bool) []cli.Flag {
 		&cli.StringFlag{Name: "prometheus-max-response-size", Value: metrics.FormatSize(metrics.DefaultMaxResponseSize), Usage: "read at most `SIZE` of one Prometheus response (64Mi, 512MiB, or bytes); a larger one fails its query"},
 		&cli.StringFlag{Name: "config", Usage: "metrics config `FILE`: node label and built-in query overrides (docs/metrics.md)"},
 		&cli.BoolFlag{Name: "assume-sustained", Usage: "metrics-server: treat the latest value as held for a condition's whole duration"},
-		&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "evaluate as of `TIME` (RFC 3339, e.g. 2026-11-29T12:00:00Z) instead of the clock, to reproduce a plan"},
+		&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: sharedUsage(cmd, "now")},
 	}
 }
 
 // restConfig is the client configuration the flags name.
 func restConfig(c *cli.Context) (*rest.Config, error) {
-	if !clusterConfigured(c.String("kubeconfig")) {
+	kubeconfig, kubeContext := c.String("kubeconfig"), c.String("context")
+	if !clusterConfigured(kubeconfig) {
 		return nil, noClusterError(c)
 	}
+	if err := checkContext(kubeconfig, kubeContext); err != nil {
+		return nil, err
+	}
 	cfg, err := cluster.RESTConfig(cluster.Options{
-		Kubeconfig: c.String("kubeconfig"), Context: c.String("context"),
+		Kubeconfig: kubeconfig, Context: kubeContext,
 		QPS: float32(c.Float64("qps")), Burst: c.Int("burst"), RequestTimeout: requestTimeout(c.Duration("request-timeout")),
 	})
 	if errors.Is(err, clientcmd.ErrEmptyConfig) {
@@ -90,16 +98,50 @@ func clusterConfigured(kubeconfig string) bool {
 	return !errors.Is(err, fs.ErrNotExist)
 }
 
-// noClusterError says what to do when no cluster is configured, instead of client-go's
-// hint about KUBERNETES_MASTER.
+// checkContext refuses a --context the kubeconfig does not define, naming the contexts
+// it does, instead of client-go's error or a fallback to the in-cluster configuration.
+func checkContext(kubeconfig, name string) error {
+	if name == "" {
+		return nil
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	cfg, err := rules.Load()
+	if err != nil {
+		return fmt.Errorf("cluster: load kubeconfig: %w", err)
+	}
+	if _, ok := cfg.Contexts[name]; ok {
+		return nil
+	}
+	where := "the kubeconfig (" + strings.Join(rules.GetLoadingPrecedence(), string(filepath.ListSeparator)) + ")"
+	if kubeconfig != "" {
+		where = "the kubeconfig " + kubeconfig
+	}
+	if len(cfg.Contexts) == 0 {
+		return fmt.Errorf("--context %s: %s has no contexts; give the kubeconfig that defines it with --kubeconfig FILE", name, where)
+	}
+	return fmt.Errorf("--context %s: no such context in %s; its contexts: %s", name, where, strings.Join(slices.Sorted(maps.Keys(cfg.Contexts)), ", "))
+}
+
+// noClusterError says what to do when no cluster is configured, for the command and
+// flags given, instead of client-go's hint about KUBERNETES_MASTER.
 func noClusterError(c *cli.Context) error {
-	switch {
-	case c.Command.Name == "snapshot":
+	if name := c.String("context"); name != "" {
+		return fmt.Errorf("--context %s: no kubeconfig found ($KUBECONFIG is not set and ~/.kube/config does not exist); give the kubeconfig that defines it with --kubeconfig FILE", name)
+	}
+	switch commandPath(c) {
+	case "controller":
+		return errors.New("no cluster configured: ngctl controller runs in the cluster with its service account (deploy/, docs/controller.md); outside it, use --kubeconfig FILE / --context NAME")
+	case "snapshot":
 		return errors.New("no cluster configured: ngctl snapshot reads a live cluster; use --kubeconfig FILE / --context NAME")
-	case c.String("snapshot") != "": // --from-cluster on an offline plan
+	}
+	if c.String("snapshot") != "" { // --from-cluster on an offline plan
 		return errors.New("no cluster configured for --from-cluster: use --kubeconfig FILE / --context NAME, or give the rules with -f")
 	}
-	return errors.New("no cluster configured: use --snapshot FILE for an offline plan, or --kubeconfig / --context")
+	if commandPath(c) == "apply" {
+		return errors.New("no cluster configured: use --snapshot FILE to apply to a snapshot file (a simulation), or --kubeconfig FILE / --context NAME")
+	}
+	return errors.New("no cluster configured: use --snapshot FILE for an offline plan, or --kubeconfig FILE / --context NAME")
 }
 
 // clusterClient connects to the cluster the flags name.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -83,7 +84,7 @@ func checkArgCount(most int) cli.BeforeFunc {
 		if c.NArg() <= most {
 			return nil
 		}
-		name, extra := c.Command.Name, c.Args().Get(most)
+		name, extra := commandPath(c), c.Args().Get(most)
 		if most == 0 {
 			if slices.ContainsFunc(c.Command.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), "filename") }) {
 				return exitf(1, "ngctl %s takes no arguments (got %q); rule files are given with -f: ngctl %s -f %s", name, extra, name, extra)
@@ -97,10 +98,23 @@ func checkArgCount(most int) cli.BeforeFunc {
 // usageError replaces urfave/cli's "Incorrect Usage" and full help text with the error
 // and where to look.
 func usageError(c *cli.Context, err error, _ bool) error {
-	return exitf(1, "%v; see ngctl %s --help", err, c.Command.Name)
+	return exitf(1, "%v; see ngctl %s --help", err, commandPath(c))
 }
 
 // exitf returns an error that makes ngctl exit with code.
 func exitf(code int, format string, a ...any) error {
 	return cli.Exit(fmt.Sprintf(format, a...), code)
+}
+
+// commandPath is the command's name as typed after ngctl: "plan", "alert render".
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, ctx := range c.Lineage() {
+		if ctx.Command == nil || ctx.Command.Name == "" || ctx.Command.Name == c.App.Name || len(names) > 0 && names[len(names)-1] == ctx.Command.Name {
+			continue
+		}
+		names = append(names, ctx.Command.Name)
+	}
+	slices.Reverse(names)
+	return strings.Join(names, " ")
 }

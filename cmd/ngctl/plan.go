@@ -26,25 +26,27 @@ const (
 	exitChanges = 2
 )
 
-func planFlags() []cli.Flag {
+// planFlags are the flags plan, apply and diff (cmd) share; the usage of those whose
+// meaning differs by command is the command's own (sharedUsage).
+func planFlags(cmd string) []cli.Flag {
 	return append([]cli.Flag{
 		rulesFileFlag(),
-		&cli.StringFlag{Name: "snapshot", Usage: "plan against the FleetSnapshot `FILE` instead of the live cluster"},
-		&cli.StringFlag{Name: "rule", Usage: "plan only the rule `NAME`"},
-		&cli.StringFlag{Name: "node", Usage: "show only the changes of the node `NAME`"},
+		&cli.StringFlag{Name: "snapshot", Usage: sharedUsage(cmd, "snapshot")},
+		&cli.StringFlag{Name: "rule", Usage: sharedUsage(cmd, "rule")},
+		&cli.StringFlag{Name: "node", Usage: sharedUsage(cmd, "node")},
 		&cli.DurationFlag{Name: "staleness", Value: 5 * time.Minute, Usage: "a metric whose latest sample is older than this `DURATION` is Unknown"},
 		&cli.DurationFlag{Name: "alert-repeat-interval", Value: plan.DefaultRepeatInterval, Usage: "send a firing rule's alert again after `DURATION` (0s: never; a template's repeatInterval wins)"},
 		&cli.StringFlag{Name: "max-disruptive", Value: "30%", Usage: "at most `N` (or N%) of all nodes under disruptive effects at once"},
 		&cli.BoolFlag{Name: "no-color", Usage: "never color the text output (it is colored only on a terminal, and never with $NO_COLOR)"},
-		&cli.BoolFlag{Name: "allow-metric-errors", Usage: "exit 0 even when a metric query failed (its conditions are Unknown; by default the plan is incomplete and ngctl exits 1)"},
-	}, clusterFlags(true)...)
+		&cli.BoolFlag{Name: "allow-metric-errors", Usage: sharedUsage(cmd, "allow-metric-errors")},
+	}, clusterFlags(cmd)...)
 }
 
 func planCommand() *cli.Command {
 	return failIncomplete(&cli.Command{
 		Name:  "plan",
 		Usage: "show what NodeGuardian would change, like terraform plan",
-		Flags: append(planFlags(),
+		Flags: append(planFlags("plan"),
 			outputFlag("text", "json", "markdown"),
 			&cli.StringFlag{Name: "out", Usage: "also save the plan as JSON to `FILE`, for ngctl apply ... FILE"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 without changes, 1 on error, 2 with changes"},

@@ -62,7 +62,7 @@ func snapshotFlags() []cli.Flag {
 	return append([]cli.Flag{
 		rulesFileFlag(),
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the snapshot `FILE` to write (required)"},
-	}, clusterFlags(false)...)
+	}, clusterFlags("snapshot")...)
 }
 
 func countSeries(s *fleet.Snapshot) int {

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/load"
 )
 
@@ -18,7 +18,7 @@ func validateCommand() *cli.Command {
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
 			rulesFileFlag(),
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
+			outputFlag("text", "json"),
 			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say what was skipped"},
 		},
@@ -50,20 +50,25 @@ func validateCommand() *cli.Command {
 }
 
 // noObjects is an error when the inputs hold no rule and no template at all, valid or
-// not: a wrong path or a stream of other kinds only must not pass as valid.
+// not: a wrong path or a stream of other kinds only must not pass as valid. There is one
+// for each path given, naming it as its file.
 func noObjects(set *load.Set, paths []string) load.Diagnostics {
 	if set.Documents > 0 {
 		return nil
 	}
-	names := make([]string, len(paths))
-	for i, p := range paths {
-		names[i] = p
-		if p == "-" {
-			names[i] = "<stdin>"
-		}
+	counts := fmt.Sprintf("%s read, %s of other kinds skipped", plural(set.Files, "file"), plural(set.Skipped, "document"))
+	if len(paths) > 1 {
+		counts += " in all"
 	}
-	return load.Diagnostics{{Severity: load.Error, Message: fmt.Sprintf("no NodeGuardian objects in %s (%s read, %s of other kinds skipped)",
-		strings.Join(names, ", "), plural(set.Files, "file"), plural(set.Skipped, "document"))}}
+	var ds load.Diagnostics
+	for _, p := range paths {
+		if p == "-" {
+			p = "<stdin>"
+		}
+		ds = append(ds, load.Diagnostic{Severity: load.Error, File: p,
+			Message: fmt.Sprintf("no NodeGuardian objects (%s or %s) (%s)", v1.KindRule, v1.KindAlertTemplate, counts)})
+	}
+	return ds
 }
 
 func summary(set *load.Set) string {
@@ -126,5 +131,6 @@ func writeValidateJSON(out io.Writer, set *load.Set, diags load.Diagnostics, val
 	}
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "<stdin>", not "\u003cstdin\u003e"
 	return enc.Encode(doc)
 }

@@ -44,6 +44,8 @@ func TestValidateNearlyOurs(t *testing.T) {
 			`almost.yaml:2:7: error: kind: must be "NodeGuardianRule" (got "nodeguardianrule")`},
 		{"the prototype's group", almostRule("nodeguardian.io/v1", "NodeGuardianRule"),
 			`almost.yaml:1:13: error: apiVersion: must be "nodeguardian.k8s.io/v1" (got "nodeguardian.io/v1")`},
+		{"an unknown kind of our group in a stream", configMap + "---\n" + almostRule("nodeguardian.k8s.io/v1", "Rule"),
+			`almost.yaml:9:7: error: kind: must be NodeGuardianRule or AlertTemplate (got "Rule")`},
 		{"another version", almostRule("nodeguardian.k8s.io/v1beta1", "NodeGuardianRule"),
 			`almost.yaml:1:13: error: apiVersion: must be "nodeguardian.k8s.io/v1" (got "nodeguardian.k8s.io/v1beta1")`},
 	}
@@ -72,11 +74,14 @@ func TestValidateNoObjects(t *testing.T) {
 		stderr      string
 	}{
 		{"other kinds only", "", []string{"validate", "-f", cm}, 1, "0 rules, 0 alert templates: invalid (1 error",
-			"error: no NodeGuardian objects in " + cm + " (1 file read, 1 document of other kinds skipped)"},
-		{"empty directory", "", []string{"validate", "-f", empty, "-f", cm}, 1, "invalid",
-			"error: no NodeGuardian objects in " + empty + ", " + cm},
-		{"empty stdin", "", []string{"validate", "-f", "-"}, 1, "invalid", "error: no NodeGuardian objects in <stdin>"},
-		{"json", "", []string{"validate", "-o", "json", "-f", cm}, 1, `"message": "no NodeGuardian objects in ` + cm, ""},
+			cm + ": error: no NodeGuardian objects (NodeGuardianRule or AlertTemplate) (1 file read, 1 document of other kinds skipped)"},
+		{"empty directory", "", []string{"validate", "-f", empty, "-f", cm}, 1, "invalid (2 errors",
+			empty + ": error: no NodeGuardian objects (NodeGuardianRule or AlertTemplate) (1 file read, 1 document of other kinds skipped in all)\n" +
+				cm + ": error: no NodeGuardian objects"},
+		{"empty stdin", "", []string{"validate", "-f", "-"}, 1, "invalid", "<stdin>: error: no NodeGuardian objects"},
+		{"json names the file", "", []string{"validate", "-o", "json", "-f", cm}, 1, `"file": "` + cm + `",
+      "message": "no NodeGuardian objects (NodeGuardianRule or AlertTemplate) (1 file read`, ""},
+		{"json: stdin is <stdin>, not escaped", "", []string{"validate", "-o", "json", "-f", "-"}, 1, `"file": "<stdin>",`, ""},
 		{"a stream with other kinds", configMap + "---\n" + almostRule("nodeguardian.k8s.io/v1", "NodeGuardianRule"),
 			[]string{"validate", "-v", "-f", "-"}, 0, "1 rule, 0 alert templates: valid", ""},
 	}

@@ -94,6 +94,7 @@ func versionCommand() *cli.Command {
 			case "json":
 				enc := json.NewEncoder(c.App.Writer)
 				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
 				return enc.Encode(v)
 			}
 			return exitf(1, "unknown output %q (want text or json)", c.String("output"))

@@ -17,6 +17,10 @@ type WriteOptions struct {
 	// being replaced, as terraform keeps terraform.tfstate.backup. Nothing is written
 	// there when the file did not exist.
 	Backup string
+	// CommentsFrom, when not empty, is the file whose leading comment block is written at
+	// the top of the new file, instead of the file being replaced's: the source snapshot
+	// of an apply that writes its result elsewhere.
+	CommentsFrom string
 }
 
 // Write writes the snapshot to file: WriteFile without a backup.
@@ -27,26 +31,36 @@ func Write(file string, s *Snapshot) error {
 // WriteFile writes the snapshot to file as YAML (see Marshal), atomically: the data goes
 // to a temporary file in the same directory that then replaces file, with file's mode.
 // The leading comment lines of the file it replaces (the "#" block before the first
-// YAML line) are kept, so a hand-written description of a fleet survives an apply. The
-// snapshot is written as a stream (MarshalTo): memory does not grow with the fleet.
+// YAML line), or of o.CommentsFrom, are kept, so a hand-written description of a fleet
+// survives an apply. A file that is a symbolic link stays one: its target is replaced.
+// The snapshot is written as a stream (MarshalTo): memory does not grow with the fleet.
 func WriteFile(file string, s *Snapshot, o WriteOptions) error {
+	target, err := resolveLink(file)
+	if err != nil {
+		return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
+	}
 	mode := fs.FileMode(0o644)
 	var header []byte
-	switch fi, err := os.Stat(file); {
+	switch fi, err := os.Stat(target); {
 	case err == nil:
 		mode = fi.Mode().Perm()
-		if header, err = leadingCommentsOf(file); err != nil {
-			return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
-		}
 		if o.Backup != "" {
-			if err := copyAtomic(o.Backup, file, mode); err != nil {
+			if err := copyAtomic(o.Backup, target, mode); err != nil {
 				return fmt.Errorf("fleet: keep the previous snapshot: %w", err)
 			}
+		}
+		if o.CommentsFrom == "" {
+			o.CommentsFrom = target
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
 	}
-	err := writeAtomic(file, mode, func(w io.Writer) error {
+	if o.CommentsFrom != "" {
+		if header, err = leadingCommentsOf(o.CommentsFrom); err != nil {
+			return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
+		}
+	}
+	err = writeAtomic(target, mode, func(w io.Writer) error {
 		if _, err := w.Write(header); err != nil {
 			return err
 		}
@@ -56,6 +70,21 @@ func WriteFile(file string, s *Snapshot, o WriteOptions) error {
 		return fmt.Errorf("fleet: write snapshot %s: %w", file, err)
 	}
 	return nil
+}
+
+// resolveLink is the file a symbolic link points to (following every link), so that the
+// rename replaces the target, not the link; file itself when it is no link or does not
+// exist.
+func resolveLink(file string) (string, error) {
+	fi, err := os.Lstat(file)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return file, nil
+	}
+	target, err := filepath.EvalSymlinks(file)
+	if err != nil {
+		return "", fmt.Errorf("resolve the symbolic link: %w", err)
+	}
+	return target, nil
 }
 
 // leadingCommentsOf reads the comment block file starts with (LeadingComments), reading

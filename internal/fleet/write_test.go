@@ -81,3 +81,63 @@ func TestWriteFileKeepsCommentsAndBackup(t *testing.T) {
 		t.Errorf("files left: %v (want fleet.yaml, its backup, new.yaml)", entries)
 	}
 }
+
+func TestWriteFileCommentsFromAndSymlink(t *testing.T) {
+	s, err := Parse("snap.yaml", []byte(validYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.yaml")
+	if err := os.WriteFile(src, []byte("# source header\n"+validYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// CommentsFrom: a new file, and an existing one with a header of its own.
+	out := filepath.Join(dir, "out.yaml")
+	for _, before := range []string{"", "# stale header of out\n" + validYAML} {
+		if before != "" {
+			if err := os.WriteFile(out, []byte(before), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := WriteFile(out, s, WriteOptions{CommentsFrom: src}); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(out); !strings.HasPrefix(string(b), "# source header\napiVersion: ") {
+			t.Errorf("out (before: %.20q) lacks the source's header:\n%s", before, b)
+		}
+	}
+	// A symbolic link stays one; its target is replaced, keeping the target's header.
+	target := filepath.Join(dir, "target.yaml")
+	if err := os.WriteFile(target, []byte("# target header\n"+validYAML+"# old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.yaml")
+	if err := os.Symlink("target.yaml", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(link, s, WriteOptions{Backup: link + ".backup"}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+	b, _ := os.ReadFile(target)
+	if !strings.HasPrefix(string(b), "# target header\napiVersion: ") || strings.Contains(string(b), "# old") {
+		t.Errorf("target not rewritten:\n%s", b)
+	}
+	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("target mode not kept: %v", err)
+	}
+	if back, _ := os.ReadFile(link + ".backup"); !strings.Contains(string(back), "# old") {
+		t.Errorf("backup is not the previous content:\n%s", back)
+	}
+	// A dangling link is an error, not a regular file in its place.
+	dangling := filepath.Join(dir, "dangling.yaml")
+	if err := os.Symlink("missing/x.yaml", dangling); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(dangling, s, WriteOptions{}); err == nil || !strings.Contains(err.Error(), "dangling.yaml") {
+		t.Errorf("dangling link: %v", err)
+	}
+}

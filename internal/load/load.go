@@ -11,6 +11,7 @@ package load
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
@@ -161,9 +162,17 @@ func (l *loader) ours(d *document) bool {
 	case group == v1.Group && k == "":
 		l.diags = append(l.diags, d.diag(Error, "/kind", false, "/kind",
 			fmt.Sprintf("must be %s or %s", kindRule, kindTemplate)))
+		l.set.Documents++ // one of ours, invalid
+		return false
+	case group == v1.Group && !slices.Contains(otherKinds, k):
+		// A kind of our own group that does not exist ("Rule"): a mistake, not a
+		// document of another tool to skip.
+		l.diags = append(l.diags, d.diag(Error, "/kind", false, "/kind",
+			fmt.Sprintf("must be %s or %s (got %q)", kindRule, kindTemplate, k)))
+		l.set.Documents++ // one of ours, invalid
 		return false
 	case ngGroup:
-		// Another kind of the group (such as the fleet's FleetSnapshot): not ours to check.
+		// Another kind of the group (the fleet's FleetSnapshot): not ours to check.
 	case knownKind(k):
 		l.diags = append(l.diags, d.diag(Warning, "/apiVersion", false, "/apiVersion",
 			fmt.Sprintf("kind %s with apiVersion %q is not a NodeGuardian object (%s); document skipped", k, av, apiVersion())))
@@ -171,6 +180,10 @@ func (l *loader) ours(d *document) bool {
 	l.set.Skipped++
 	return false
 }
+
+// otherKinds are the kinds of the nodeguardian.k8s.io group that are not rule files:
+// a multi-document stream may hold them, and they are skipped (fleet.Kind).
+var otherKinds = []string{"FleetSnapshot"}
 
 // nearKind is the kind of ours that k is almost (same but for case, or a typo such as
 // NodeGuardianRules), or "" when k is one of ours exactly or none of them.
