@@ -15,10 +15,11 @@ import "time"
 const FormatVersion = "3"
 
 // Plan is everything one reconciliation would do, with why. Its JSON form is closed:
-// unknown fields are refused, and any change to the form is a new formatVersion.
+// unknown fields are refused (so are a field name in another case and a field given
+// twice), and any change to the form is a new formatVersion.
 type Plan struct {
 	FormatVersion string    `json:"formatVersion"`
-	ID            string    `json:"id"` // SHA-256 of the plan's content (see ID)
+	ID            string    `json:"id"` // SHA-256 of the plan's JSON form but the id, alert text included (see ID)
 	CreatedAt     time.Time `json:"createdAt"`
 	ExpiresAt     time.Time `json:"expiresAt"`
 	Inputs        Inputs    `json:"inputs"`

@@ -126,7 +126,8 @@ func TestPlanFormatIsClosed(t *testing.T) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(doc.Description, "unknown fields are refused") || !strings.Contains(doc.Description, "new formatVersion") {
+	if !strings.Contains(doc.Description, "unknown fields are refused") || !strings.Contains(doc.Description, "new formatVersion") ||
+		!strings.Contains(doc.Description, "a field given\ntwice") {
 		t.Errorf("the schema does not state the compatibility rule: %q", doc.Description)
 	}
 	for name, d := range doc.Defs {
@@ -146,7 +147,7 @@ func TestPlanFormatIsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(docs), "unknown fields are refused") {
+	if !strings.Contains(string(docs), "unknown fields are refused") || !strings.Contains(string(docs), "a field given twice in one object") {
 		t.Error("docs/semantics.md does not state the plan format's compatibility rule")
 	}
 }
