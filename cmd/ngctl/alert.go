@@ -117,7 +117,7 @@ func alertRenderContext(c *cli.Context, set *load.Set, event string) (alert.Cont
 	if event == alert.StateResolved {
 		planEvent = "recovered"
 	}
-	opts := engine.Options{Now: snap.Time.Time, Interval: snap.Interval.Duration, Source: "snapshot " + file}
+	opts := engine.Options{Now: snap.Time.Time, Interval: snap.Interval.Duration, Source: "snapshot", SourcePath: file}
 	ctx, err := engine.AlertContext(set.Rules, set.Templates, f, opts, rule, node, planEvent)
 	if err != nil {
 		return alert.Context{}, exitf(1, "alert render: %v", err)

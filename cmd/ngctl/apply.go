@@ -118,7 +118,8 @@ func applyLive(c *cli.Context, in *planInputs, p *plan.Plan, sender *deliver.Sen
 
 // checkSaved reads a saved plan and returns the plan to apply: offline, the plan
 // computed now, when the file is that plan; live, the file's plan, when every change in
-// it is one the rules make now and the nodes it changes did not change since.
+// it is one the rules make now and the nodes it changes did not change since, with the
+// alert text the rules render now (savedplan.Load).
 func checkSaved(file string, in *planInputs, now *plan.Plan) (*plan.Plan, error) {
 	var versions map[string]string // offline
 	if in.src != nil {

@@ -69,7 +69,7 @@ func TestFlagsAfterArguments(t *testing.T) {
 	tests := []cliCase{
 		{name: "apply PLAN --auto-approve does not ask", args: []string{"apply", "-f", demoRules, "--snapshot", fleet, saved, "--auto-approve"},
 			stdout: []string{"Apply complete: 6 nodes changed"}, notOut: []string{"Only 'yes' will be accepted"}},
-		{name: "show PLAN -o json", args: []string{"show", saved, "-o", "json"}, stdout: []string{`"formatVersion": "2"`}},
+		{name: "show PLAN -o json", args: []string{"show", saved, "-o", "json"}, stdout: []string{`"formatVersion": "3"`}},
 		{name: "show PLAN --output=markdown", args: []string{"show", saved, "--output=markdown"}, stdout: []string{"<details>"}},
 		{name: "test FILE --run X --junit OUT", args: []string{"test", brokenTests, "--run", "^a correct", "--junit", junit},
 			stdout: []string{"1 passed, 0 failed"}, notOut: []string{"FAIL"}},

@@ -200,13 +200,20 @@ func TestLiveScenarios(t *testing.T) {
 			t.Fatal(errOut)
 		}
 		for _, tt := range []struct {
+			name   string
 			rehash bool
+			change func(*plan.Plan)
 			want   string
-		}{{false, "plan was modified"}, {true, "the plan file would add taint evil/taint=x:NoExecute, the rules now would not"}} {
-			edited := edit(t, saved, tt.rehash, injectTaint)
-			code, _, errOut := f.at(t, t1, "", "apply", "--auto-approve", "-f", rules, edited)
-			if code != 1 || !strings.Contains(errOut, tt.want) {
-				t.Fatalf("rehash %v: exit %d: %s", tt.rehash, code, errOut)
+		}{
+			{"injected taint", false, injectTaint, "plan was modified"},
+			{"injected taint, rehashed", true, injectTaint, "the plan file would add taint evil/taint=x:NoExecute, the rules now would not"},
+			// The ID covers alert text: an edited subject is never sent.
+			{"alert subject", false, editSubject(t), "plan was modified"},
+		} {
+			edited := edit(t, saved, tt.rehash, tt.change)
+			code, out, errOut := f.at(t, t1, "", "apply", "--auto-approve", "-f", rules, edited)
+			if code != 1 || !strings.Contains(errOut, tt.want) || strings.Contains(out, "alert ") || strings.Contains(out, "Apply complete") {
+				t.Fatalf("%s: exit %d\n%s\n%s", tt.name, code, out, errOut)
 			}
 		}
 		if n := f.node(t, "worker-1"); hasTaint(n, "nodeguardian/high-load", "true") || hasTaint(n, "evil/taint", "x") {

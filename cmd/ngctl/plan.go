@@ -151,7 +151,7 @@ func readFleetInputs(c *cli.Context, set *load.Set) (*planInputs, error) {
 			fmt.Fprintf(c.App.ErrWriter, "warning: %v\n", w)
 		}
 		in.opts.Now, in.opts.Interval = in.snapshot.Time.Time, in.snapshot.Interval.Duration
-		in.opts.Source = "snapshot " + in.file
+		in.opts.Source, in.opts.SourcePath = "snapshot", in.file
 		return in, nil
 	}
 	src, err := liveSources(c)

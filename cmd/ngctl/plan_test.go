@@ -72,7 +72,7 @@ func TestPlanJSONIsTheSavedPlan(t *testing.T) {
 		FormatVersion string
 		Summary       struct{ NodesToChange, Deferred int }
 	}
-	if err := json.Unmarshal(b, &p); err != nil || p.FormatVersion != "2" || p.Summary.NodesToChange != 6 || p.Summary.Deferred != 2 {
+	if err := json.Unmarshal(b, &p); err != nil || p.FormatVersion != "3" || p.Summary.NodesToChange != 6 || p.Summary.Deferred != 2 {
 		t.Fatalf("plan JSON: %v %+v", err, p)
 	}
 	code, shown, _ := ngctl(t, "", "show", saved)

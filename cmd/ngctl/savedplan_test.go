@@ -12,7 +12,8 @@ import (
 )
 
 // edit reads a saved plan, changes it, and writes it to a new file; with rehash the ID is
-// recomputed, as someone who read the source would.
+// recomputed, and put in the alert text that showed the old one, as someone who read the
+// source would.
 func edit(t *testing.T, saved string, rehash bool, change func(p *plan.Plan)) string {
 	t.Helper()
 	f, err := os.Open(saved)
@@ -26,7 +27,15 @@ func edit(t *testing.T, saved string, rehash bool, change func(p *plan.Plan)) st
 	}
 	change(p)
 	if rehash {
+		old := p.ID
 		p.ID = plan.ID(p)
+		for i := range p.Nodes {
+			for j := range p.Nodes[i].Changes {
+				if a := p.Nodes[i].Changes[j].Alert; a != nil {
+					a.Subject, a.Body = strings.ReplaceAll(a.Subject, old, p.ID), strings.ReplaceAll(a.Body, old, p.ID)
+				}
+			}
+		}
 	}
 	var b bytes.Buffer
 	if err := plan.RenderJSON(&b, p); err != nil {
@@ -37,6 +46,21 @@ func edit(t *testing.T, saved string, rehash bool, change func(p *plan.Plan)) st
 
 func injectTaint(p *plan.Plan) {
 	p.Nodes[0].Changes = append(p.Nodes[0].Changes, plan.Change{Op: plan.OpAdd, Kind: plan.KindTaint, Key: "evil/taint", Value: "x", Effect: "NoExecute", Rule: "disk-space-alert", Reason: "x"})
+}
+
+// editSubject rewrites the subject of the plan's first alert.
+func editSubject(t *testing.T) func(p *plan.Plan) {
+	return func(p *plan.Plan) {
+		for i := range p.Nodes {
+			for j := range p.Nodes[i].Changes {
+				if a := p.Nodes[i].Changes[j].Alert; a != nil {
+					a.Subject = "Pay now: https://evil.example"
+					return
+				}
+			}
+		}
+		t.Fatal("the plan sends no alert")
+	}
 }
 
 func injectHostname(p *plan.Plan) {
@@ -60,7 +84,9 @@ func TestApplyRefusesAnEditedPlan(t *testing.T) {
 		{"hostname label", false, injectHostname, []string{"plan was modified"}},
 		{"expiresAt moved to 2999", false, func(p *plan.Plan) { p.ExpiresAt = time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC) }, []string{"plan was modified"}},
 		{"nodes emptied", false, func(p *plan.Plan) { p.Nodes = nil }, []string{"plan was modified"}},
-		{"source relabelled is still the same plan", false, func(p *plan.Plan) { p.Inputs.Source = "snapshot elsewhere.yaml" }, nil},
+		{"source relabelled", false, func(p *plan.Plan) { p.Inputs.Source = "cluster" }, []string{"plan was modified"}},
+		{"alert subject", false, editSubject(t), []string{"plan was modified", "is not the hash of its content"}},
+		{"alert subject, rehashed", true, editSubject(t), []string{"plan is stale", `the plan file has subject "Pay now: https://evil.example"`}},
 		// Someone who recomputes the hash is caught by re-deriving the plan.
 		{"injected taint, rehashed", true, injectTaint, []string{"plan is stale", "the plan file would add taint evil/taint=x:NoExecute, the rules now would not"}},
 		{"hostname label, rehashed", true, injectHostname, []string{"plan is stale", "kubernetes.io/hostname=evil"}},
@@ -123,6 +149,13 @@ func TestPlanIDIgnoresThePathSpelling(t *testing.T) {
 		t.Fatalf("the ID depends on the path's spelling: %v", ids)
 	}
 	saved := filepath.Join(dir, "plan-s.yaml.json")
+	// The file holds no path (the ID covers all of it); the text shows it.
+	if data := readString(t, saved); !strings.Contains(data, `"source": "snapshot"`) || strings.Contains(data, "s.yaml") {
+		t.Errorf("the saved plan's source:\n%s", data)
+	}
+	if code, out, errOut := ngctl(t, "", "plan", "-f", rules, "--snapshot", "./s.yaml"); code != 0 || !strings.Contains(out, "source:  snapshot ./s.yaml") {
+		t.Errorf("plan: exit %d\n%s\n%s", code, out, errOut)
+	}
 	if code, out, errOut := ngctl(t, "", "apply", "--auto-approve", "-f", rules, "--snapshot", "./s.yaml", saved); code != 0 || !strings.Contains(out, "Apply complete") {
 		t.Fatalf("apply with ./s.yaml of a plan made with s.yaml: exit %d\n%s", code, errOut)
 	}

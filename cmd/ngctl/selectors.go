@@ -8,6 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/nodeguardian/nodeguardian/internal/plan"
 )
 
 // checkRuleSelector refuses --rule NAME when no loaded rule has that name: a typo would
@@ -50,7 +52,8 @@ func checkNodeSelector(in *planInputs) error {
 	for _, n := range nodes {
 		names = append(names, n.Name)
 	}
-	return exitf(1, "no node named %q in the fleet (%s); nodes: %s", name, in.opts.Source, someNames(names))
+	src := plan.Inputs{Source: in.opts.Source, SourcePath: in.opts.SourcePath}
+	return exitf(1, "no node named %q in the fleet (%s); nodes: %s", name, src.SourceText(), someNames(names))
 }
 
 // liveOnlyFlags are read only on the live cluster: a snapshot holds its own metrics and

@@ -165,7 +165,7 @@ func TestReadSource(t *testing.T) {
 	if got := d.types["Plan"]; !strings.HasPrefix(got, "Plan is ") {
 		t.Errorf("doc of Plan = %q", got)
 	}
-	if got := d.fields["Plan"]["ID"]; got != "SHA-256 of the plan's content (see ID)" {
+	if got := d.fields["Plan"]["ID"]; got != "SHA-256 of the plan's JSON form but the id, alert text included (see ID)" {
 		t.Errorf("doc of Plan.ID = %q", got)
 	}
 	if _, err := readSource(t.TempDir()); err == nil {

@@ -38,7 +38,8 @@ type Options struct {
 	RepeatInterval time.Duration
 	Rule           string // plan only this rule ("" = all)
 	Node           string // show only this node's changes ("" = all)
-	Source         string // where the fleet came from, for the plan's inputs
+	Source         string // what the fleet was read from, for the plan's inputs: "snapshot" or "cluster"
+	SourcePath     string // where a snapshot was read, as given: shown in text, not in the plan's JSON form
 	// RuleMayBeAbsent, with Rule, plans no rule instead of failing when none has that
 	// name: the plan of a version of the rules without it (`ngctl diff --rule NAME` of a
 	// rule the change adds or removes). Other rules' ledger entries are left alone, as
@@ -193,7 +194,7 @@ func (e *Evaluation) Plan(f *Fleet, refusals map[string]plan.Refusal) *plan.Plan
 		Nodes: e.nodes, Pods: f.Pods, PDBs: f.PDBs,
 		MaxDisruptive: opts.MaxDisruptive, TTL: opts.TTL,
 		Inputs: plan.Inputs{RulesHash: RulesHash(e.rules, e.templates), FleetHash: f.Hash, Source: opts.Source,
-			NodeVersions: opts.NodeVersions},
+			SourcePath: opts.SourcePath, NodeVersions: opts.NodeVersions},
 		PartialRules:   opts.Rule != "",
 		Refusals:       refusals,
 		RepeatInterval: opts.RepeatInterval,

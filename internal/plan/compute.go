@@ -2,9 +2,6 @@ package plan
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"slices"
 	"time"
 
@@ -177,18 +174,13 @@ func (c *computer) assemble() *Plan {
 		Inputs:        c.in.Inputs,
 		Nodes:         c.out,
 		Deferred:      sortDeferred(c.deferred),
-		Warnings:      sortWarnings(c.warnings),
 		Rules:         make([]RuleStatus, 0, len(c.inOrder)),
 	}
 	if p.Nodes == nil {
 		p.Nodes = []NodePlan{}
 	}
 	slices.SortStableFunc(p.Nodes, func(a, b NodePlan) int { return cmp.Compare(a.Node, b.Node) })
-	if len(c.in.Warnings) > 0 {
-		global := make([]Warning, 0, len(c.in.Warnings)+len(p.Warnings))
-		global = append(global, c.in.Warnings...)
-		p.Warnings = append(global, p.Warnings...)
-	}
+	p.Warnings = c.planWarnings()
 	if c.in.Node != "" {
 		keepNode(p, c.in.Node)
 	}
@@ -206,32 +198,8 @@ func (c *computer) assemble() *Plan {
 		}
 	}
 	p.Summary = countSummary(p)
-	p.ID = ID(p)
-	c.renderPlanIDs(p.ID)
+	c.identify(p)
 	return p
-}
-
-// ID is the hex SHA-256 of the plan's content as RenderJSON writes it, without the ID
-// itself, without Inputs.Source, which is a label for people (where the fleet was read;
-// the fleet hash identifies what was read), and with every Alert's Subject, Body, Since,
-// Fired and Values blank: they are derived from covered content (the rules' templates, through
-// Inputs.RulesHash, the fleet's ledgers and metrics, and the plan's changes) and, for
-// the text, from the ID itself, which templates may name. Any other edit of a saved plan changes its ID.
-func ID(p *Plan) string {
-	c := canonical(p)
-	c.ID, c.Inputs.Source = "", ""
-	for i := range c.Nodes {
-		for j := range c.Nodes[i].Changes {
-			if a := c.Nodes[i].Changes[j].Alert; a != nil {
-				a.Subject, a.Body, a.Since, a.Fired, a.Values = "", "", time.Time{}, time.Time{}, nil
-			}
-		}
-	}
-	h := sha256.New()
-	if err := json.NewEncoder(h).Encode(c); err != nil {
-		panic("plan: marshal for the plan ID: " + err.Error()) // plain types only: cannot happen
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 func sortDeferred(ds []Deferred) []Deferred {

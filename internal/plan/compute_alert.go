@@ -17,7 +17,7 @@ import (
 // recovery action; a retry or repeat of one (why says which) goes to the channels in only
 // (nil: all of them). Channels are the action's, else the template's, else log. The
 // subject and body are rendered here with an empty plan ID; templates that name the plan
-// ID are rendered again once the ID is known (renderPlanIDs). A template that does not
+// ID are rendered again once the ID is known (identify). A template that does not
 // compile or render gives the built-in message and a warning: alerts never block
 // remediation. code is the change's reason code.
 func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only []string, why string, code ReasonCode) {
@@ -60,6 +60,7 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only
 		if err := pa.render(); err != nil {
 			p.c.warn(d.r.name, p.node(), CodeRenderFailed, "alert template "+a.Template+": "+err.Error()+"; the default message is used")
 		} else if alert.UsesPlanID(tmpl.Spec.Subject + tmpl.Spec.Body) {
+			pa.subject, pa.body = al.Subject, al.Body
 			p.c.planIDAlerts = append(p.c.planIDAlerts, pa)
 		}
 	}
@@ -172,20 +173,17 @@ func (c *computer) repeatFor(a *v1.AlertAction) time.Duration {
 
 // pendingAlert is an alert rendered from a template, kept to render again with the plan ID.
 type pendingAlert struct {
-	al     *Alert
-	tmpl   *v1.AlertTemplate
-	ctx    alert.Context
-	reason string
+	al            *Alert
+	tmpl          *v1.AlertTemplate
+	ctx           alert.Context
+	reason        string
+	subject, body string // as rendered without the plan ID
 }
 
 // render sets the alert's subject and body from the template, or leaves them as they are
 // and says why.
 func (pa *pendingAlert) render() error {
-	subject, err := alert.Render("spec.subject", pa.tmpl.Spec.Subject, &pa.ctx)
-	if err != nil {
-		return err
-	}
-	body, err := alert.Render("spec.body", pa.tmpl.Spec.Body, &pa.ctx)
+	subject, body, err := pa.text()
 	if err != nil {
 		return err
 	}
@@ -193,18 +191,15 @@ func (pa *pendingAlert) render() error {
 	return nil
 }
 
-// renderPlanIDs renders again, with the plan ID, the alerts whose templates name it. The
-// ID does not cover alert text, so this changes no ID. A template that rendered without
-// the ID and fails with it (it cannot tell them apart but by content) gets the default
-// message: the ID is already fixed, so no warning can be added.
-func (c *computer) renderPlanIDs(id string) {
-	for i := range c.planIDAlerts {
-		pa := &c.planIDAlerts[i]
-		pa.ctx.PlanID = id
-		if err := pa.render(); err != nil {
-			pa.al.Subject, pa.al.Body = alert.Fallback(pa.ctx.Rule, pa.al.Event, pa.ctx.Node, pa.reason)
-		}
+// text renders the template's subject and body.
+func (pa *pendingAlert) text() (subject, body string, err error) {
+	if subject, err = alert.Render("spec.subject", pa.tmpl.Spec.Subject, &pa.ctx); err != nil {
+		return "", "", err
 	}
+	if body, err = alert.Render("spec.body", pa.tmpl.Spec.Body, &pa.ctx); err != nil {
+		return "", "", err
+	}
+	return subject, body, nil
 }
 
 // transitionTime is when the decision's rule made the transition its alerts report: now

@@ -118,6 +118,7 @@ func fxTemplates() map[string]*v1.AlertTemplate {
 		"recovery-alert": tmpl("recovery-alert", "[NodeGuardian] Node {{ node_name }} has recovered", "", v1.ChannelWebhook),
 		"go-alert": tmpl("go-alert", "[NodeGuardian] {{ .nodeName }} {{ .state }}",
 			"{{ range .actions }}{{ .type }};{{ end }} plan {{ .planID }}"),
+		"cut-id-alert": tmpl("cut-id-alert", `{{ .nodeName }} plan {{ printf "%.8s" .planID }}`, "plan {{ .planID }}"),
 		"broken-alert": tmpl("broken-alert", "{{ .nodeName }} {{ .metrics.noSuchMetric }}", ""),
 	}
 }

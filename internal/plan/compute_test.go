@@ -403,6 +403,12 @@ actions: [{type: alert, alert: `+alert+`}]
 		{"enabled: false", "{enabled: false, template: high-load-alert}", []string{}, []string{}, ""},
 		{"Go-template style, with the plan ID", "{template: go-alert}",
 			[]string{`n1 +alert (al) firing go-alert [log] "[NodeGuardian] n1 firing"`}, []string{}, "alert; plan PLANID"},
+		// The ID covers alert text with the ID as a placeholder: a template that changes
+		// the ID cannot be covered with it, so it is rendered without the ID.
+		{"a template that cuts the plan ID: rendered without it, and a warning", "{template: cut-id-alert}",
+			[]string{`n1 +alert (al) firing cut-id-alert [log] "n1 plan "`},
+			[]string{`n1 al: alert template cut-id-alert changes the plan ID (cuts, cases or compares it) or fails with it; the alert is rendered without the plan ID`},
+			"plan "},
 		{"a rendering error: the default message and a warning", "{template: broken-alert}",
 			[]string{`n1 +alert (al) firing broken-alert [log] "[NodeGuardian] al firing on n1"`},
 			[]string{`n1 al: alert template broken-alert: spec.subject: template: spec.subject:1:27: executing "spec.subject" at <.metrics.noSuchMetric>: map has no entry for key "noSuchMetric"; the default message is used`},

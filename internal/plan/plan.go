@@ -10,14 +10,16 @@ import "time"
 // refuse a plan of another version or with a field they do not know (ReadJSON), because
 // a saved plan is applied only as the version that computed it understood it.
 // Version 2 added reason codes (Change.Code, Deferred.Code, Warning.Code),
-// Deferred.Until and Plan.NextEvaluation.
-const FormatVersion = "2"
+// Deferred.Until and Plan.NextEvaluation. Version 3 made the ID cover alert text (see
+// ID) and inputs.source, which says only "snapshot" or "cluster".
+const FormatVersion = "3"
 
 // Plan is everything one reconciliation would do, with why. Its JSON form is closed:
-// unknown fields are refused, and any change to the form is a new formatVersion.
+// unknown fields are refused (so are a field name in another case and a field given
+// twice), and any change to the form is a new formatVersion.
 type Plan struct {
 	FormatVersion string    `json:"formatVersion"`
-	ID            string    `json:"id"` // SHA-256 of the plan's content (see ID)
+	ID            string    `json:"id"` // SHA-256 of the plan's JSON form but the id, alert text included (see ID)
 	CreatedAt     time.Time `json:"createdAt"`
 	ExpiresAt     time.Time `json:"expiresAt"`
 	Inputs        Inputs    `json:"inputs"`
@@ -44,7 +46,22 @@ type Inputs struct {
 	FleetHash string `json:"fleetHash"` // hash of nodes, pods, PDBs and metric samples
 	// NodeVersions are the resourceVersions of the planned nodes (live clusters).
 	NodeVersions map[string]string `json:"nodeVersions,omitempty"`
-	Source       string            `json:"source"` // e.g. "snapshot examples/fleet/demo.yaml"
+	// Source is what the fleet was read from: "snapshot" (inputs.fleetHash says which
+	// content) or "cluster".
+	Source string `json:"source"`
+	// SourcePath is where the snapshot was read, as given on the command line. It is shown
+	// in text and Markdown but is not part of the JSON form, so neither of the ID: how a
+	// path is spelled (s.yaml, ./s.yaml) does not make another plan.
+	SourcePath string `json:"-"`
+}
+
+// SourceText is what the plan was computed from, for people: "snapshot
+// examples/fleet/demo.yaml", "cluster".
+func (in Inputs) SourceText() string {
+	if in.SourcePath == "" {
+		return in.Source
+	}
+	return in.Source + " " + in.SourcePath
 }
 
 // Summary counts what the plan does. Dry-run changes are not counted.

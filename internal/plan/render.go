@@ -67,9 +67,10 @@ func RenderJSON(w io.Writer, p *Plan) error {
 const MaxJSONSize = 64 << 20
 
 // ReadJSON reads a plan in the JSON form RenderJSON writes (a saved plan, `ngctl show
-// plan.json`), of at most MaxJSONSize bytes. It is strict: unknown fields, data after
-// the plan and any formatVersion other than FormatVersion are errors; the last is a
-// *FormatVersionError.
+// plan.json`), of at most MaxJSONSize bytes. It is as strict as schemas/plan.schema.json:
+// unknown fields, a field name in another case ("Id" for "id"), a field given twice in
+// one object, data after the plan and any formatVersion other than FormatVersion are
+// errors; the last is a *FormatVersionError.
 func ReadJSON(r io.Reader) (*Plan, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxJSONSize+1))
 	if err != nil {
@@ -92,6 +93,9 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("read plan: unexpected data after the plan")
+	}
+	if err := checkKeys(data); err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
 	}
 	return &p, nil
 }

@@ -37,7 +37,7 @@ func renderBase(id string) *Plan {
 		Inputs: Inputs{
 			RulesHash: "sha256:7d1a54127b222502f5b79b5fb0803061152a44f92b37e23c6527baf665d4da9a",
 			FleetHash: "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
-			Source:    "snapshot examples/fleet/demo.yaml",
+			Source:    "snapshot", SourcePath: "examples/fleet/demo.yaml",
 		},
 		Nodes:    []NodePlan{},
 		Deferred: []Deferred{},

@@ -28,8 +28,8 @@ func FuzzReadJSON(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	f.Add([]byte(`{"formatVersion":"2","createdAt":"2026-01-01T00:00:00+05:30","nodes":[{"node":"a","changes":[{"op":"add","kind":"alert","reason":""}]}]}`))
-	f.Add([]byte(`{"formatVersion":"2","nodes":[{"node":"a","changes":[{"op":"add","kind":"evict","reason":"","pods":null}]}],"rules":[{"name":"r"}]}`))
+	f.Add([]byte(`{"formatVersion":"3","createdAt":"2026-01-01T00:00:00+05:30","nodes":[{"node":"a","changes":[{"op":"add","kind":"alert","reason":""}]}]}`))
+	f.Add([]byte(`{"formatVersion":"3","nodes":[{"node":"a","changes":[{"op":"add","kind":"evict","reason":"","pods":null}]}],"rules":[{"name":"r"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := ReadJSON(bytes.NewReader(data))
 		if err != nil {
@@ -79,8 +79,8 @@ func TestReadJSONBoundsItsInput(t *testing.T) {
 		in   io.Reader
 		want string
 	}{
-		{"endless", io.MultiReader(strings.NewReader(`{"formatVersion":"2"}`), spaces{}), "read plan: larger than 64 MiB"},
-		{"at the limit", io.MultiReader(strings.NewReader(`{"formatVersion":"2"}`), io.LimitReader(spaces{}, MaxJSONSize-21)), ""},
+		{"endless", io.MultiReader(strings.NewReader(`{"formatVersion":"3"}`), spaces{}), "read plan: larger than 64 MiB"},
+		{"at the limit", io.MultiReader(strings.NewReader(`{"formatVersion":"3"}`), io.LimitReader(spaces{}, MaxJSONSize-21)), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,8 +55,8 @@ func (m *markdownRenderer) header(p *Plan) {
 	if p.ID != "" {
 		about = append(about, "Plan "+codeSpan(p.ID))
 	}
-	if p.Inputs.Source != "" {
-		about = append(about, "source "+codeSpan(p.Inputs.Source))
+	if src := p.Inputs.SourceText(); src != "" {
+		about = append(about, "source "+codeSpan(src))
 	}
 	if t := timeText(p.CreatedAt); t != "" {
 		about = append(about, "created "+t)

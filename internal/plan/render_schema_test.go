@@ -76,7 +76,7 @@ func TestRenderSchemaRejects(t *testing.T) {
 		{"unknown field", renderTypical, `"id": "9b2e61c04d7a",`, `"id": "9b2e61c04d7a", "colour": "red",`},
 		{"unknown nested field", renderTypical, `"node": "worker-5",`, `"node": "worker-5", "why": 1,`},
 		{"missing required field", renderTypical, `"id": "9b2e61c04d7a",`, ``},
-		{"formatVersion 1", renderTypical, `"formatVersion": "2"`, `"formatVersion": "1"`},
+		{"formatVersion 1", renderTypical, `"formatVersion": "3"`, `"formatVersion": "1"`},
 		{"unknown code", renderTypical, `"code": "Drift"`, `"code": "Whim"`},
 		{"empty code", renderTypical, `"code": "RuleBudget"`, `"code": ""`},
 		{"bad until", renderDryRunOnly, `"until": "2026-05-04T10:07:00Z"`, `"until": "soon"`},
@@ -126,7 +126,8 @@ func TestPlanFormatIsClosed(t *testing.T) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(doc.Description, "unknown fields are refused") || !strings.Contains(doc.Description, "new formatVersion") {
+	if !strings.Contains(doc.Description, "unknown fields are refused") || !strings.Contains(doc.Description, "new formatVersion") ||
+		!strings.Contains(doc.Description, "a field given\ntwice") {
 		t.Errorf("the schema does not state the compatibility rule: %q", doc.Description)
 	}
 	for name, d := range doc.Defs {
@@ -138,7 +139,7 @@ func TestPlanFormatIsClosed(t *testing.T) {
 	if err := RenderJSON(&b, &Plan{FormatVersion: FormatVersion}); err != nil {
 		t.Fatal(err)
 	}
-	withField := strings.Replace(b.String(), `"formatVersion": "2",`, `"formatVersion": "2", "addedLater": true,`, 1)
+	withField := strings.Replace(b.String(), `"formatVersion": "3",`, `"formatVersion": "3", "addedLater": true,`, 1)
 	if _, err := ReadJSON(strings.NewReader(withField)); err == nil || !strings.Contains(err.Error(), `unknown field "addedLater"`) {
 		t.Errorf("a plan with a field this version does not know was read: %v", err)
 	}
@@ -146,7 +147,7 @@ func TestPlanFormatIsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(docs), "unknown fields are refused") {
+	if !strings.Contains(string(docs), "unknown fields are refused") || !strings.Contains(string(docs), "a field given twice in one object") {
 		t.Error("docs/semantics.md does not state the plan format's compatibility rule")
 	}
 }

@@ -79,8 +79,8 @@ func (t *textRenderer) header(p *Plan) {
 		title += " " + p.ID
 	}
 	t.printf("%s\n", t.paint(ansiBold, title))
-	if p.Inputs.Source != "" {
-		t.printf("  source:  %s\n", p.Inputs.Source)
+	if src := p.Inputs.SourceText(); src != "" {
+		t.printf("  source:  %s\n", src)
 	}
 	if created := timeText(p.CreatedAt); created != "" {
 		if expires := timeText(p.ExpiresAt); expires != "" {

@@ -160,7 +160,7 @@ type Input struct {
 func New(base, head Input) *Diff {
 	d := &Diff{FormatVersion: FormatVersion, Base: side(base), Head: side(head)}
 	if p := head.Plan; p != nil {
-		d.Source, d.FleetHash, d.Time = p.Inputs.Source, p.Inputs.FleetHash, p.CreatedAt.UTC()
+		d.Source, d.FleetHash, d.Time = p.Inputs.SourceText(), p.Inputs.FleetHash, p.CreatedAt.UTC()
 	}
 	bp, hp := orEmptyPlan(base.Plan), orEmptyPlan(head.Plan)
 	d.Effects = compareEffects(bp, hp)

@@ -50,3 +50,50 @@ func TestLoad(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// Live, an edited alert subject is refused as modified, and what is sent is never the
+// file's text: it is what the rules render now, naming the file's plan ID.
+func TestLoadLiveAlertText(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, p *plan.Plan) string {
+		var b bytes.Buffer
+		if err := plan.RenderJSON(&b, p); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(dir, name)
+		if err := os.WriteFile(file, b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	saved := fixture(t0, "cpu 1.9")
+	later := fixture(t0.Add(time.Minute), "cpu 2.1")
+	later.Nodes[0].Changes[4].Alert.Body = "see plan " + later.ID
+	versions := map[string]string{"n1": "7"}
+
+	got, err := Load(write("p.json", saved), later, versions, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := got.Nodes[0].Changes[4].Alert; a.Subject != "load cpu 2.1" || a.Body != "see plan "+saved.ID {
+		t.Errorf("sent %q / %q, want the text rendered now with the file's plan ID", a.Subject, a.Body)
+	}
+	if saved.Nodes[0].Changes[4].Alert.Subject != "load cpu 1.9" {
+		t.Error("Load changed the plan it read")
+	}
+
+	evil := fixture(t0, "cpu 1.9")
+	evil.Nodes[0].Changes[4].Alert.Subject = "pay now"
+	if _, err := Load(write("edited.json", evil), later, versions, 0); !IsModified(err) || !strings.Contains(err.Error(), "plan was modified") {
+		t.Errorf("an edited subject: %v, want plan was modified", err)
+	}
+	// Someone who recomputes the ID gets past Verify; the file's text is still not sent.
+	evil.ID = plan.ID(evil)
+	got, err = Load(write("rehashed.json", evil), later, versions, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := got.Nodes[0].Changes[4].Alert; a.Subject != "load cpu 2.1" {
+		t.Errorf("sent subject %q, want the one rendered now", a.Subject)
+	}
+}

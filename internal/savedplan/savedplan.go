@@ -1,10 +1,11 @@
 // Package savedplan decides whether a saved plan (`ngctl plan -out FILE`) may be
 // applied. A plan file is something a person can edit, so it is never obeyed as written:
 // its ID must be the hash of its content, and it must be what the rules produce now.
-// Offline (a snapshot), the plan computed now must be the same plan; live, where metric
-// values move between plan and apply, every change in the file must be one the rules
-// still make on that node, and the nodes it changes must not have changed since. The
-// CLI, the controller and the differ share these checks.
+// Offline (a snapshot), the plan computed now must be the same plan, and that plan is
+// applied; live, where metric values move between plan and apply, every change in the
+// file must be one the rules still make on that node, and the nodes it changes must not
+// have changed since; the file's changes are applied, with the alert text the rules
+// render now. The CLI, the controller and the differ share these checks.
 package savedplan
 
 import (
@@ -66,8 +67,9 @@ func Read(r io.Reader, name string, ttl time.Duration) (*plan.Plan, error) {
 	return p, nil
 }
 
-// Verify checks that p's ID is the hash of its content and that its expiry is its
-// creation time plus ttl (0: plan.DefaultTTL). The error is a *ModifiedError.
+// Verify checks that p's ID is the hash of its content (plan.ID: everything in the file
+// but the id, alert text included) and that its expiry is its creation time plus ttl
+// (0: plan.DefaultTTL). The error is a *ModifiedError.
 func Verify(p *plan.Plan, name string, ttl time.Duration) error {
 	if ttl <= 0 {
 		ttl = plan.DefaultTTL
@@ -97,7 +99,7 @@ func CheckOffline(saved, now *plan.Plan, name string, ttl time.Duration) error {
 	if saved.Inputs.FleetHash != now.Inputs.FleetHash {
 		why = append(why, "the fleet changed")
 	}
-	if len(why) == 0 { // the ID does not cover alert text: differences compares it
+	if len(why) == 0 { // differences names what differs, alert text included
 		why = append(why, differences(saved, now, true)...)
 		if len(why) == 0 && saved.ID != now.ID {
 			why = append(why, "the plan computed now differs in its deferrals, warnings or rule status")
@@ -114,7 +116,9 @@ func CheckOffline(saved, now *plan.Plan, name string, ttl time.Duration) error {
 // change it makes must be one the rules make now on that node (compared as decisions:
 // node, kind, operation, key, value, effect, pods — not reasons or metric values), and
 // every node it changes must still be at the resourceVersion it was planned at
-// (versions: every node's resourceVersion now). The caller then applies saved.
+// (versions: every node's resourceVersion now). Alert text is not compared: it shows
+// metric values and the time; Verify has checked that the file's is as written, and
+// Load sends the text rendered now. The caller then applies saved (as Load returns it).
 func CheckLive(saved, now *plan.Plan, versions map[string]string, name string, ttl time.Duration) error {
 	if err := checkTime(saved, now, name, ttl); err != nil {
 		return err
@@ -187,7 +191,8 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // now: offline (versions nil), the plan computed now, when the file is that plan
 // (CheckOffline); live, the file's plan, when every change in it is one the rules make
 // now and the nodes it changes have the versions it read (CheckLive, versions being the
-// nodes' resourceVersions now).
+// nodes' resourceVersions now), with the subject and body of its alerts as the rules
+// render them now (naming the file's plan ID): never text from the file.
 func Load(file string, now *plan.Plan, versions map[string]string, ttl time.Duration) (*plan.Plan, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -201,5 +206,8 @@ func Load(file string, now *plan.Plan, versions map[string]string, ttl time.Dura
 	if versions == nil {
 		return now, CheckOffline(saved, now, file, ttl)
 	}
-	return saved, CheckLive(saved, now, versions, file, ttl)
+	if err := CheckLive(saved, now, versions, file, ttl); err != nil {
+		return nil, err
+	}
+	return withAlertTextOf(saved, now, file)
 }

@@ -39,9 +39,20 @@ func TestVerify(t *testing.T) {
 	if _, err := Read(bytes.NewReader(b.Bytes()), "p.json", 0); err != nil {
 		t.Fatalf("an unedited plan: %v", err)
 	}
-	edited := strings.Replace(b.String(), `"ng/hot"`, `"ng/hit"`, 1)
-	if _, err := Read(strings.NewReader(edited), "p.json", 0); !IsModified(err) || !strings.Contains(err.Error(), "plan was modified: p.json") {
-		t.Fatalf("an edited plan: %v", err)
+	// Every byte but the id is covered: alert text and the source too.
+	for _, edit := range [][2]string{
+		{`"ng/hot"`, `"ng/hit"`},
+		{`"subject": "load cpu 1.9"`, `"subject": "pay now"`},
+		{`"subject": "load cpu 1.9"`, `"subject": "load cpu 1.9", "body": "evil"`},
+		{`"source": "cluster"`, `"source": "snapshot"`},
+	} {
+		if !strings.Contains(b.String(), edit[0]) {
+			t.Fatalf("the plan has no %s", edit[0])
+		}
+		edited := strings.Replace(b.String(), edit[0], edit[1], 1)
+		if _, err := Read(strings.NewReader(edited), "p.json", 0); !IsModified(err) || !strings.Contains(err.Error(), "plan was modified: p.json") {
+			t.Errorf("a plan with %s edited to %s: %v", edit[0], edit[1], err)
+		}
 	}
 	p.ExpiresAt = p.ExpiresAt.Add(time.Hour)
 	p.ID = plan.ID(p)
@@ -133,13 +144,15 @@ func TestCheckOffline(t *testing.T) {
 	if !IsStale(err) || !strings.Contains(err.Error(), "node n1: the rules now would add label a=b, the plan file would not") {
 		t.Fatalf("a missing change: %v", err)
 	}
-	// The ID does not cover alert text; offline, a different subject or body is stale.
+	// The ID covers alert text (Verify refuses an edit of it); rehashed, the recomputed
+	// plan names the difference.
 	edited := fixture(t0, "cpu 1.9")
 	edited.Nodes[0].Changes[4].Alert.Subject = "pay now"
 	edited.Nodes[0].Changes[4].Alert.Body = "evil"
-	if edited.ID = plan.ID(edited); edited.ID != saved.ID {
-		t.Fatalf("the ID covers alert text")
+	if err := Verify(edited, "p.json", 0); !IsModified(err) {
+		t.Fatalf("an edited subject and body: %v, want modified", err)
 	}
+	edited.ID = plan.ID(edited)
 	err = CheckOffline(edited, fixture(t0, "cpu 1.9"), "p.json", 0)
 	if !IsStale(err) || !strings.Contains(err.Error(), `node n1: add alert firing of rule hl (template "") via email: the plan file has subject "pay now", the rules now give "load cpu 1.9"`) ||
 		!strings.Contains(err.Error(), "the plan file has a different body") {
@@ -170,14 +183,16 @@ func TestReadRefusesOtherFormatVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	current := `"formatVersion": "` + plan.FormatVersion + `"`
-	if plan.FormatVersion != "2" || !strings.Contains(b.String(), current) {
-		t.Fatalf("the fixture is not a formatVersion 2 plan:\n%s", b.String())
+	if plan.FormatVersion != "3" || !strings.Contains(b.String(), current) {
+		t.Fatalf("the fixture is not a formatVersion 3 plan:\n%s", b.String())
 	}
 	tests := []struct {
 		name, version, want string
 	}{
 		{"older", "1", "p.json: read plan: plan file formatVersion 1 was written by an older ngctl; run ngctl plan again"},
-		{"newer", "3", `p.json: read plan: plan format version "3" is not supported`},
+		// Version 2's ID covered neither alert text nor inputs.source.
+		{"version 2", "2", "p.json: read plan: plan file formatVersion 2 was written by an older ngctl; run ngctl plan again"},
+		{"newer", "4", `p.json: read plan: plan format version "4" is not supported`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
