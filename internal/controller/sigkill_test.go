@@ -3,17 +3,14 @@ package controller
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,7 +36,7 @@ var sigkillSeq atomic.Int64
 // write the node again but for recording the delivery, delivers the notification once,
 // and then, steady, sends nothing and writes no node.
 func TestSIGKILLMidApply(t *testing.T) {
-	k := newKillWorld(t, 2)
+	k := newKillWorld(t, true)
 	first := k.startCtl(t)
 	select {
 	case <-k.hook.first:
@@ -52,27 +49,62 @@ func TestSIGKILLMidApply(t *testing.T) {
 	killed := time.Now()
 	atKill := k.getNode(k.node)
 	k.hook.releaseHeld()
-	t.Logf("killed %s after the start", killed.Sub(k.began).Round(time.Millisecond))
+	t.Logf("killed %s into the test", killed.Sub(k.began).Round(time.Millisecond))
 
 	// What the first process did: one node PATCH (taint and ledger, the notification
 	// pending), each pod evicted once; no delivery recorded.
 	if n := len(k.nodeWrites(t)); n != 1 {
 		t.Fatalf("the first controller wrote node %s %d times before the kill, want 1", k.node, n)
 	}
-	entry := ledgerEntry(t, atKill, k.rule)
-	if !hasTaint(atKill, k.rule+"/hot") || entry.State != ledger.Firing || entry.Notified == nil ||
-		entry.Notified.Event != ledger.EventFiring || len(entry.Notified.Channels) != 0 || entry.Notified.At != nil {
-		t.Fatalf("node at the kill: taints %v, ledger entry %+v %+v; want tainted, Firing, the firing notification pending",
-			atKill.Spec.Taints, entry, entry.Notified)
-	}
+	k.wantUndelivered(t, atKill)
 	k.wantEvictedOnce(t)
 
 	second := k.startCtl(t)
 	k.waitDelivered(t, second)
-	k.steady(t, second, atKill)
+	k.steady(t, second, atKill, 2) // the held notification, the delivery
 	k.wantEvictedOnce(t)
-	if got := k.hook.received(); len(got) != 2 {
-		t.Errorf("the webhook received %d requests, want 2 (the held one, the delivery)", len(got))
+}
+
+// `ngctl controller` is SIGKILLed while it evicts: the node is patched and one pod
+// evicted, the other pod's eviction is held by an admission webhook, no notification is
+// sent yet. The second process evicts the other pod (once), not the first again, writes
+// the node once to record it all, and delivers the notification once.
+func TestSIGKILLMidEviction(t *testing.T) {
+	k := newKillWorld(t, false)
+	gate := newEvictionGate(t, k.c, k.pods[1])
+	gate.waitActive(t, k.c, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: k.pods[0]}})
+	first := k.startCtl(t)
+	select {
+	case <-gate.held:
+	case <-first.Exited():
+		t.Fatalf("the first controller exited:\n%s", first.Output())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no eviction of %s within 60s:\n%s", k.pods[1], tail(first.Output()))
+	}
+	eventually(t, 30*time.Second, "the other pod evicted", func() (bool, string) {
+		first.alive(t)
+		return len(k.evictions(t, k.pods[0])) == 1, ""
+	})
+	first.Kill()
+	killed := time.Now()
+	atKill := k.getNode(k.node)
+	gate.releaseHeld()
+	t.Logf("killed %s into the test", killed.Sub(k.began).Round(time.Millisecond))
+
+	if n := len(k.nodeWrites(t)); n != 1 {
+		t.Fatalf("the first controller wrote node %s %d times before the kill, want 1", k.node, n)
+	}
+	k.wantUndelivered(t, atKill)
+	if got := k.evictions(t, k.pods[1]); len(got) != 0 || len(k.hook.received()) != 0 {
+		t.Fatalf("before the kill: %s evicted %d times, %d notifications; want none", k.pods[1], len(got), len(k.hook.received()))
+	}
+
+	second := k.startCtl(t)
+	k.waitDelivered(t, second)
+	k.steady(t, second, atKill, 1)
+	k.wantEvictedOnce(t)
+	if got := k.evictions(t, k.pods[1]); len(got) == 1 && got[0].Before(killed) {
+		t.Errorf("%s evicted at %s, before the kill (%s): the held eviction went through", k.pods[1], got[0], killed)
 	}
 }
 
@@ -88,18 +120,19 @@ type killWorld struct {
 	began      time.Time
 }
 
-// newKillWorld creates the node, its pods, the rule and the webhook.
-func newKillWorld(t *testing.T, pods int) *killWorld {
+// newKillWorld creates the node, two pods on it, the rule and the webhook, which holds
+// its first notification when holdAlert.
+func newKillWorld(t *testing.T, holdAlert bool) *killWorld {
 	t.Helper()
 	name := fmt.Sprintf("sigkill%d", sigkillSeq.Add(1))
 	k := &killWorld{world: newWorld(t, fmt.Sprintf("ng_hot{node=%q} 1\n", name+"-a")), rule: name, node: name + "-a",
-		hook: newHoldingHook(t), bin: ngctlBinary(t), began: time.Now()}
+		hook: newHoldingHook(t, holdAlert), bin: ngctlBinary(t), began: time.Now()}
 	k.alerts = filepath.Join(t.TempDir(), "alerts.yaml")
 	if err := os.WriteFile(k.alerts, []byte("webhook:\n  url: "+k.hook.srv.URL+"/hook\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	k.world.node(k.node, map[string]string{"group": name})
-	for i := range pods {
+	for i := range 2 {
 		k.pods = append(k.pods, k.pod(t, fmt.Sprintf("%s-web-%d", name, i)))
 	}
 	k.world.rule(name, fmt.Sprintf(`
@@ -157,6 +190,18 @@ func (k *killWorld) startCtl(t *testing.T) *ctlProc {
 	return &ctlProc{Process: p, metrics: "http://" + addr + "/metrics"}
 }
 
+// wantUndelivered checks the node as the first controller left it: tainted, the rule
+// Firing in the ledger with its firing notification pending (no channel has it).
+func (k *killWorld) wantUndelivered(t *testing.T, atKill *corev1.Node) {
+	t.Helper()
+	e := ledgerEntry(t, atKill, k.rule)
+	if !hasTaint(atKill, k.rule+"/hot") || e.State != ledger.Firing || e.Notified == nil ||
+		e.Notified.Event != ledger.EventFiring || len(e.Notified.Channels) != 0 || e.Notified.At != nil {
+		t.Fatalf("node at the kill: taints %v, ledger entry %+v %+v; want tainted, Firing, the firing notification pending",
+			atKill.Spec.Taints, e, e.Notified)
+	}
+}
+
 // waitDelivered waits until the webhook answered a notification 200 and the node's ledger
 // records its delivery.
 func (k *killWorld) waitDelivered(t *testing.T, p *ctlProc) {
@@ -177,10 +222,13 @@ func (k *killWorld) waitDelivered(t *testing.T, p *ctlProc) {
 
 // steady checks the second controller after the delivery: its only node write was the one
 // recording the delivery (and the pending evictions done), which left the taints and the
-// rule's state as the first controller wrote them; three more reconciles send nothing and
-// write no node.
-func (k *killWorld) steady(t *testing.T, p *ctlProc, atKill *corev1.Node) {
+// rule's state as the first controller wrote them; the webhook received notifications
+// requests; three more reconciles send nothing and write no node.
+func (k *killWorld) steady(t *testing.T, p *ctlProc, atKill *corev1.Node, notifications int) {
 	t.Helper()
+	if got := len(k.hook.received()); got != notifications {
+		t.Errorf("the webhook received %d requests, want %d", got, notifications)
+	}
 	writes := k.nodeWrites(t)
 	if len(writes) != 2 {
 		t.Errorf("node %s written %d times, want 2 (the first controller's PATCH, the second's record of the delivery): %v",
@@ -201,8 +249,8 @@ func (k *killWorld) steady(t *testing.T, p *ctlProc, atKill *corev1.Node) {
 	if got := len(k.nodeWrites(t)); got != len(writes) {
 		t.Errorf("steady: %d node writes, want none", got-len(writes))
 	}
-	if got := len(k.hook.received()); got != 2 {
-		t.Errorf("steady: %d notifications, want none", got-2)
+	if got := len(k.hook.received()); got != notifications {
+		t.Errorf("steady: %d notifications, want none", got-notifications)
 	}
 }
 
@@ -220,23 +268,30 @@ func (k *killWorld) nodeWrites(t *testing.T) []string {
 }
 
 // wantEvictedOnce checks that each pod was evicted exactly once: one eviction the API
-// server accepted (201), and no other eviction request. The planner's server-side dry
-// runs (checking PodDisruptionBudgets) evict nothing and are not counted.
+// server accepted (201). The planner's server-side dry runs (checking
+// PodDisruptionBudgets) evict nothing and are not counted, nor are evictions refused.
 func (k *killWorld) wantEvictedOnce(t *testing.T) {
 	t.Helper()
 	for _, pod := range k.pods {
-		evs := k.audit(t, func(ev testenv.AuditEvent) bool {
-			return ev.Verb == "create" && ev.ObjectRef.Resource == "pods" && ev.ObjectRef.Subresource == "eviction" &&
-				ev.ObjectRef.Name == pod && !ev.DryRunEviction()
-		})
-		var codes []int
-		for _, ev := range evs {
-			codes = append(codes, ev.ResponseStatus.Code)
-		}
-		if !slices.Equal(codes, []int{http.StatusCreated}) {
-			t.Errorf("pod %s: eviction requests answered %v, want one, 201", pod, codes)
+		if got := k.evictions(t, pod); len(got) != 1 {
+			t.Errorf("pod %s: evicted %d times (%v), want once", pod, len(got), got)
 		}
 	}
+}
+
+// evictions are when the API server received the evictions of pod it accepted (no dry
+// runs).
+func (k *killWorld) evictions(t *testing.T, pod string) []time.Time {
+	t.Helper()
+	evs := k.audit(t, func(ev testenv.AuditEvent) bool {
+		return ev.Verb == "create" && ev.ObjectRef.Resource == "pods" && ev.ObjectRef.Subresource == "eviction" &&
+			ev.ObjectRef.Name == pod && ev.ResponseStatus.Code == http.StatusCreated && !ev.DryRunEviction()
+	})
+	out := make([]time.Time, 0, len(evs))
+	for _, ev := range evs {
+		out = append(out, ev.RequestReceivedTimestamp)
+	}
+	return out
 }
 
 // audit reads the shared control plane's audit log since the test began, the events about
@@ -312,59 +367,4 @@ func tail(s string) string {
 		return "…" + s[len(s)-limit:]
 	}
 	return s
-}
-
-// holdingHook is an alert webhook that holds its first request and never answers it
-// (until releaseHeld, or its client is gone); it answers every later one 200.
-type holdingHook struct {
-	srv      *httptest.Server
-	first    chan struct{} // closed when the first request arrived
-	release  chan struct{}
-	answered atomic.Int64 // requests answered 200
-
-	mu       sync.Mutex
-	payloads []notify.WebhookPayload
-	once     sync.Once
-}
-
-func newHoldingHook(t *testing.T) *holdingHook {
-	h := &holdingHook{first: make(chan struct{}), release: make(chan struct{})}
-	h.srv = httptest.NewServer(http.HandlerFunc(h.serve))
-	t.Cleanup(func() {
-		h.releaseHeld()
-		h.srv.Close()
-	})
-	return h
-}
-
-func (h *holdingHook) serve(rw http.ResponseWriter, r *http.Request) {
-	var p notify.WebhookPayload
-	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-		http.Error(rw, err.Error(), http.StatusBadRequest)
-		return
-	}
-	h.mu.Lock()
-	h.payloads = append(h.payloads, p)
-	held := len(h.payloads) == 1
-	h.mu.Unlock()
-	if held {
-		close(h.first)
-		select {
-		case <-h.release:
-		case <-r.Context().Done():
-		}
-		panic(http.ErrAbortHandler) // never answered: the connection is dropped
-	}
-	h.answered.Add(1)
-	rw.WriteHeader(http.StatusOK)
-}
-
-// releaseHeld lets the held request end (unanswered); it may be called more than once.
-func (h *holdingHook) releaseHeld() { h.once.Do(func() { close(h.release) }) }
-
-// received are the payloads of every request so far, in order.
-func (h *holdingHook) received() []notify.WebhookPayload {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return slices.Clone(h.payloads)
 }
