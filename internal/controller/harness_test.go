@@ -28,17 +28,28 @@ import (
 	"github.com/nodeguardian/nodeguardian/internal/testenv"
 )
 
-// sharedEnv is the control plane all tests of the package share (TestMain).
-var sharedEnv *testenv.Env
+// sharedEnv is the control plane all tests of the package share (TestMain), and
+// auditLog its API server's audit log (testenv.ReadAudit).
+var (
+	sharedEnv *testenv.Env
+	auditLog  string
+)
 
 func TestMain(m *testing.M) {
-	env, stop, err := testenv.StartShared()
+	dir, err := os.MkdirTemp("", "controller-audit-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "controller tests:", err)
+		os.Exit(1)
+	}
+	auditLog = filepath.Join(dir, "audit.log")
+	env, stop, err := testenv.StartSharedWith(testenv.Options{AuditLogPath: auditLog})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "controller tests: no control plane:", err)
 	}
 	sharedEnv = env
 	code := m.Run()
 	stop()
+	_ = os.RemoveAll(dir)
 	if ngctlPath != "" {
 		_ = os.RemoveAll(filepath.Dir(ngctlPath))
 	}

@@ -115,6 +115,17 @@ func (p *Process) Stop() {
 	}
 }
 
+// Kill sends SIGKILL — no chance to clean up, as when a node dies or the OOM killer
+// strikes — and returns once the process has exited. It may be called more than once,
+// and after Stop.
+func (p *Process) Kill() {
+	if p == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
 // Output is what the process has written to stdout and stderr so far.
 func (p *Process) Output() string {
 	if p == nil {

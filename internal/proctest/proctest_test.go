@@ -49,6 +49,30 @@ func TestStartStop(t *testing.T) {
 	p.Stop() // idempotent
 }
 
+// Kill ends a process that ignores SIGTERM (sleep inherits the ignored signal) at once,
+// and may be repeated.
+func TestKill(t *testing.T) {
+	p, err := Start(exec.Command("sh", "-c", "trap '' TERM; echo up; exec sleep 60"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(p.Output(), "up") {
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	p.Kill()
+	if d := time.Since(start); d >= KillAfter {
+		t.Errorf("Kill took %s", d)
+	}
+	select {
+	case <-p.Exited():
+	default:
+		t.Fatal("Exited() not closed after Kill")
+	}
+	p.Kill()
+	p.Stop()
+}
+
 func TestStartMissingBinary(t *testing.T) {
 	if _, err := Start(exec.Command("/nonexistent/proctest-binary")); err == nil {
 		t.Fatal("Start of a missing binary: no error")

@@ -8,12 +8,17 @@ import (
 	"time"
 )
 
-// auditPolicy logs every request at level Metadata (who, verb, resource, response
-// code; no bodies), once, when its response is complete.
+// auditPolicy logs every request once, when its response is complete: evictions at
+// level Request (with their body, which says whether the eviction is a dry run), every
+// other request at level Metadata (who, verb, resource, response code; no bodies).
 const auditPolicy = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: ["RequestReceived", "ResponseStarted"]
 rules:
+  - level: Request
+    resources:
+      - group: ""
+        resources: ["pods/eviction"]
   - level: Metadata
 `
 
@@ -43,10 +48,27 @@ type AuditEvent struct {
 	ResponseStatus *struct {
 		Code int `json:"code"`
 	} `json:"responseStatus"`
+	// RequestObject is the request's body, for the requests logged at level Request:
+	// evictions (policy/v1 Eviction). Nil for the others.
+	RequestObject json.RawMessage `json:"requestObject,omitempty"`
 	// Stage is ResponseComplete (or Panic) with the policy Options.AuditLogPath installs.
 	Stage string `json:"stage"`
 	// RequestReceivedTimestamp is when the server received the request.
 	RequestReceivedTimestamp time.Time `json:"requestReceivedTimestamp"`
+}
+
+// DryRunEviction reports whether the event is an eviction whose body asks for a
+// server-side dry run (deleteOptions.dryRun), which evicts nothing.
+func (ev AuditEvent) DryRunEviction() bool {
+	if len(ev.RequestObject) == 0 {
+		return false
+	}
+	var body struct {
+		DeleteOptions *struct {
+			DryRun []string `json:"dryRun"`
+		} `json:"deleteOptions"`
+	}
+	return json.Unmarshal(ev.RequestObject, &body) == nil && body.DeleteOptions != nil && len(body.DeleteOptions.DryRun) > 0
 }
 
 // ReadAudit decodes the audit log at path (Options.AuditLogPath), one event per line,

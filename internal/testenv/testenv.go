@@ -136,7 +136,8 @@ func StartShared() (env *Env, stop func(), err error) {
 // starts the same control plane as Start.
 type Options struct {
 	// AuditLogPath, when set, makes kube-apiserver write an audit log there: one JSON
-	// event per line (audit.k8s.io/v1 Event), at level Metadata for every request and
+	// event per line (audit.k8s.io/v1 Event), at level Metadata for every request but
+	// evictions, logged at level Request (their body: AuditEvent.DryRunEviction), and
 	// only at the ResponseComplete and Panic stages, so that each request the server
 	// answered is one line. The file is written as requests complete (the log backend's
 	// blocking mode); read it with ReadAudit.
