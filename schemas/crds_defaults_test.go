@@ -228,6 +228,16 @@ maxUnhealthy: -1`,
 			wantMsg:   "must be a non-negative integer or a percentage",
 		},
 		{
+			// validate refuses it too: a count is a number, not a string (issue 7).
+			name: "maxUnhealthy a count in a string",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+maxUnhealthy: "3"`,
+			wantField: "spec.maxUnhealthy",
+			wantMsg:   "must be a non-negative integer or a percentage",
+		},
+		{
 			name: "unknown action type",
 			spec: `
 conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
@@ -486,6 +496,10 @@ actions:
 - {type: label, label: {labels: {notkubernetes.io/x: "1", k8s.io.example.com/y: "2", plain: "3"}}}
 - {type: annotation, annotation: {annotations: {nodeguardian.io/note: "{{ node_name }}"}}}
 recoveryActions: [{type: removeAnnotation, annotation: {keys: [nodeguardian.io/note]}}]`},
+		{"maxUnhealthy a count", `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+maxUnhealthy: 3`},
 		{"maxUnhealthy 100%", `
 conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
 actions: [{type: cordon}]

@@ -73,14 +73,19 @@ func ParseBudget(s string) (intstr.IntOrString, error) {
 	return intstr.FromInt32(int32(n)), nil
 }
 
-// ValidateBudget checks a budget read from a file (spec.maxUnhealthy): the same rules as
-// ParseBudget.
+// ValidateBudget checks a budget read from a file (spec.maxUnhealthy) as the CRD's CEL
+// rule does: a non-negative integer, or a string that is a percentage from 0% to 100%.
+// Unlike ParseBudget (a flag, always a string), a count in a string ("3") is refused:
+// the API server refuses it too.
 func ValidateBudget(v intstr.IntOrString) error {
 	if v.Type == intstr.Int {
 		if v.IntVal < 0 {
 			return fmt.Errorf("%d is negative", v.IntVal)
 		}
 		return nil
+	}
+	if !strings.HasSuffix(v.StrVal, "%") {
+		return fmt.Errorf("%q is a string but not a percentage such as \"30%%\" (write a count as a number, without quotes)", v.StrVal)
 	}
 	_, err := ParseBudget(v.StrVal)
 	return err

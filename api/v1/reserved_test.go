@@ -72,4 +72,16 @@ func TestParseBudget(t *testing.T) {
 	if err := ValidateBudget(intstr.FromInt32(-1)); err == nil {
 		t.Error("ValidateBudget(-1) passed")
 	}
+	// A count in a string is a valid flag (ParseBudget) but not a valid spec.maxUnhealthy:
+	// the CRD's CEL rule refuses it (issue 7).
+	for _, v := range []intstr.IntOrString{intstr.FromString("3"), intstr.FromString("0"), intstr.FromString("")} {
+		if err := ValidateBudget(v); err == nil {
+			t.Errorf("ValidateBudget(%q) passed", v.StrVal)
+		}
+	}
+	for _, v := range []intstr.IntOrString{intstr.FromInt32(3), intstr.FromString("30%"), intstr.FromString("0%"), intstr.FromString("100%")} {
+		if err := ValidateBudget(v); err != nil {
+			t.Errorf("ValidateBudget(%s) = %v", v.String(), err)
+		}
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/intstr"
+
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/redact"
 )
@@ -83,15 +85,19 @@ func (c *checker) minDuration(ptr string, v any, min time.Duration) {
 }
 
 // maxUnhealthy applies the CRD's CEL rule, as v1.ValidateBudget: a non-negative integer
-// or a percentage from 0% to 100%.
+// or a percentage from 0% to 100% — not a count in a string ("3"), which --max-disruptive
+// takes but the API server refuses.
 func (c *checker) maxUnhealthy(v any) {
 	ok := false
 	switch x := v.(type) {
 	case float64:
 		ok = x >= 0 && x <= math.MaxInt32 && x == math.Trunc(x)
 	case string:
-		_, err := v1.ParseBudget(x)
-		ok = err == nil
+		ok = v1.ValidateBudget(intstr.FromString(x)) == nil
+		if _, err := v1.ParseBudget(x); err == nil && !ok {
+			c.errorf("/spec/maxUnhealthy", false, `must be a non-negative integer or a percentage from 0%% to 100%% such as "20%%" (got %s: write a count as a number, without quotes)`, jsonText(v))
+			return
+		}
 	}
 	if !ok {
 		c.errorf("/spec/maxUnhealthy", false, `must be a non-negative integer or a percentage from 0%% to 100%% such as "20%%" (got %s)`, jsonText(v))
