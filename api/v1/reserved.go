@@ -19,10 +19,23 @@ const (
 	LedgerAnnotation = "nodeguardian.k8s.io/ledger"
 )
 
-// AllowedReservedKeys are keys in a reserved domain that a rule may legitimately own:
-// node.kubernetes.io/out-of-service is the taint an operator (or a remediator) sets for
-// non-graceful node shutdown, so that stateful pods move off a node that is down.
-var AllowedReservedKeys = []string{
+// KeyKind is what a key names on a node: a taint, a label or an annotation. Which
+// reserved keys a rule may use depends on it (IsReservedKey).
+type KeyKind string
+
+// The kinds of keys on a node.
+const (
+	TaintKey      KeyKind = "taint"
+	LabelKey      KeyKind = "label"
+	AnnotationKey KeyKind = "annotation"
+)
+
+// AllowedReservedTaintKeys are taint keys in a reserved domain that a rule may
+// legitimately own: node.kubernetes.io/out-of-service is the taint an operator (or a
+// remediator) sets for non-graceful node shutdown, so that stateful pods move off a node
+// that is down. They are taint keys only: as a label or annotation key they are reserved
+// like every other key of their domain.
+var AllowedReservedTaintKeys = []string{
 	"node.kubernetes.io/out-of-service",
 }
 
@@ -34,10 +47,11 @@ var AllowedReservedKeys = []string{
 const ReservedKeyPattern = `(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/`
 
 // IsReservedKey reports whether NodeGuardian must never set, change or remove a taint,
-// label or annotation with this key, whatever a rule or a ledger says: keys under
+// label or annotation (kind) with this key, whatever a rule or a ledger says: keys under
 // kubernetes.io/ and k8s.io/ and their subdomains (node.kubernetes.io/,
-// node-role.kubernetes.io/, nodeguardian.k8s.io/, …), except AllowedReservedKeys.
-func IsReservedKey(key string) bool {
+// node-role.kubernetes.io/, nodeguardian.k8s.io/, …), except AllowedReservedTaintKeys
+// as taint keys.
+func IsReservedKey(kind KeyKind, key string) bool {
 	prefix, _, ok := strings.Cut(key, "/")
 	if !ok {
 		return false
@@ -52,7 +66,7 @@ func IsReservedKey(key string) bool {
 	if !reserved {
 		return false
 	}
-	return !slices.Contains(AllowedReservedKeys, key)
+	return kind != TaintKey || !slices.Contains(AllowedReservedTaintKeys, key)
 }
 
 // ParseBudget parses a budget as a person writes it on the command line: a non-negative

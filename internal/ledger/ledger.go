@@ -209,28 +209,28 @@ func decodeEntry(name string, raw json.RawMessage) (*Entry, error) {
 		default:
 			return nil, fmt.Errorf("taint %q has unknown effect %q", t.Key, t.Effect)
 		}
-		if err := checkKey("taint", t.Key); err != nil {
+		if err := checkKey(v1.TaintKey, t.Key); err != nil {
 			return nil, err
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(e.Labels)) {
-		if err := checkKey("label", k); err != nil {
+		if err := checkKey(v1.LabelKey, k); err != nil {
 			return nil, err
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(e.Annotations)) {
-		if err := checkKey("annotation", k); err != nil {
+		if err := checkKey(v1.AnnotationKey, k); err != nil {
 			return nil, err
 		}
 	}
 	return &e, nil
 }
 
-func checkKey(kind, key string) error {
+func checkKey(kind v1.KeyKind, key string) error {
 	if key == "" {
 		return fmt.Errorf("a %s has an empty key", kind)
 	}
-	if v1.IsReservedKey(key) {
+	if v1.IsReservedKey(kind, key) {
 		return fmt.Errorf("claims the reserved %s %s, which NodeGuardian never sets, changes or removes", kind, key)
 	}
 	return nil

@@ -20,6 +20,9 @@ func TestReadSetsAsideWhatItCannotTrust(t *testing.T) {
 	}{
 		{"valid", `{"state":"Firing",` + since + `,"taints":[{"key":"a/b","value":"x","effect":"NoSchedule"}],"cordon":true}`, ""},
 		{"out-of-service is allowed", `{"state":"Firing",` + since + `,"taints":[{"key":"node.kubernetes.io/out-of-service","effect":"NoExecute"}]}`, ""},
+		// Only as a taint (issue 7): as a label or annotation key it is reserved.
+		{"out-of-service label", `{"state":"Firing",` + since + `,"labels":{"node.kubernetes.io/out-of-service":"x"}}`, "reserved label node.kubernetes.io/out-of-service"},
+		{"out-of-service annotation", `{"state":"Firing",` + since + `,"annotations":{"node.kubernetes.io/out-of-service":"x"}}`, "reserved annotation node.kubernetes.io/out-of-service"},
 		{"unknown state", `{"state":"Exploded",` + since + `}`, `state "Exploded" is neither Healthy nor Firing`},
 		{"no since", `{"state":"Healthy"}`, "no since time"},
 		{"unknown field", `{"state":"Healthy",` + since + `,"x":1}`, `unknown field "x"`},

@@ -302,13 +302,19 @@ func (c *checker) removedKeys(ptr, what string, ref *v1.KeysRef, set map[string]
 // reservedDomains names the reserved key domains in messages.
 const reservedDomains = "kubernetes.io/ and k8s.io/ and their subdomains (node.kubernetes.io/, node-role.kubernetes.io/, nodeguardian.k8s.io/, ...)"
 
-// reserved rejects a taint, label or annotation key that NodeGuardian must never set,
-// change or remove (v1.IsReservedKey).
+// reserved rejects a taint, label or annotation (what: a v1.KeyKind) key that
+// NodeGuardian must never set, change or remove (v1.IsReservedKey).
 func (c *checker) reserved(ptr string, onKey bool, what, key string) {
-	if v1.IsReservedKey(key) {
-		c.errorf(ptr, onKey, "%s key %q is reserved: NodeGuardian never sets, changes or removes keys under %s; of those only %s may be used",
-			what, key, reservedDomains, strings.Join(v1.AllowedReservedKeys, ", "))
+	if !v1.IsReservedKey(v1.KeyKind(what), key) {
+		return
 	}
+	if v1.KeyKind(what) == v1.TaintKey {
+		c.errorf(ptr, onKey, "%s key %q is reserved: NodeGuardian never sets, changes or removes keys under %s; of those only the taint %s may be used",
+			what, key, reservedDomains, strings.Join(v1.AllowedReservedTaintKeys, ", "))
+		return
+	}
+	c.errorf(ptr, onKey, "%s key %q is reserved: NodeGuardian never sets, changes or removes keys under %s (%s is allowed only as a taint)",
+		what, key, reservedDomains, strings.Join(v1.AllowedReservedTaintKeys, ", "))
 }
 
 // reservedKeys applies reserved to the keys of a map (at each key, when inMap) or of a

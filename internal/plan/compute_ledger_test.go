@@ -79,15 +79,18 @@ func TestComputeRuleWithReservedKey(t *testing.T) {
 conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions:
 - {type: taint, taint: {key: node.kubernetes.io/unschedulable, effect: NoSchedule}}
-- {type: label, label: {labels: {kubernetes.io/hostname: x, ok/label: "y"}}}
-- {type: annotation, annotation: {annotations: {nodeguardian.k8s.io/ledger: "{}"}}}
+- {type: label, label: {labels: {kubernetes.io/hostname: x, ok/label: "y", node.kubernetes.io/out-of-service: z}}}
+- {type: annotation, annotation: {annotations: {nodeguardian.k8s.io/ledger: "{}", node.kubernetes.io/out-of-service: z}}}
 maxUnhealthy: 100%
 `)
 	fxRun(t, fxCase{rules: []*v1.NodeGuardianRule{r}, series: fxCPU("2"), nodes: []corev1.Node{fxNode("n1")},
 		changes: []string{"n1 ~state bad Healthy→Firing", "n1 +label ok/label=y (bad)", "n1 +ledger"},
 		warnings: []string{
+			"bad: annotation node.kubernetes.io/out-of-service is a reserved key NodeGuardian never sets, changes or removes; the action is ignored",
 			"bad: annotation nodeguardian.k8s.io/ledger is a reserved key NodeGuardian never sets, changes or removes; the action is ignored",
 			"bad: label kubernetes.io/hostname is a reserved key NodeGuardian never sets, changes or removes; the action is ignored",
+			// The one allowed reserved key is a taint key only (issue 7).
+			"bad: label node.kubernetes.io/out-of-service is a reserved key NodeGuardian never sets, changes or removes; the action is ignored",
 			"bad: taint node.kubernetes.io/unschedulable is a reserved key NodeGuardian never sets, changes or removes; the action is ignored",
 		}})
 }
