@@ -329,13 +329,14 @@ func (c *checker) reservedKeys(ptr, what string, keys []string, inMap bool) {
 	}
 }
 
-// metricsSource rejects a Prometheus URL that is not an http(s) URL with a host. The
+// metricsSource rejects a Prometheus URL that is not an http(s) URL with a host and no
+// "@" after it (redact.ParseBaseURL). The
 // message shows the URL redacted: never the credentials it may hold.
 func (c *checker) metricsSource(ms *v1.MetricsSource) {
 	if ms == nil || ms.PrometheusURL == "" {
 		return
 	}
-	if _, err := redact.ParseHTTPURL(ms.PrometheusURL); err != nil {
+	if _, err := redact.ParseBaseURL(ms.PrometheusURL); err != nil {
 		c.errorf(prometheusURLPtr, false, "%v", err)
 	}
 }
