@@ -228,6 +228,16 @@ maxUnhealthy: -1`,
 			wantMsg:   "must be a non-negative integer or a percentage",
 		},
 		{
+			// validate refuses it too: a count is a number, not a string (issue 7).
+			name: "maxUnhealthy a count in a string",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+maxUnhealthy: "3"`,
+			wantField: "spec.maxUnhealthy",
+			wantMsg:   "must be a non-negative integer or a percentage",
+		},
+		{
 			name: "unknown action type",
 			spec: `
 conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
@@ -387,6 +397,41 @@ actions: [{type: annotation, annotation: {annotations: {nodeguardian.k8s.io/ledg
 			wantMsg:   "are reserved",
 		},
 		{
+			// node.kubernetes.io/out-of-service is allowed as a taint key only (issue 7).
+			name: "out-of-service as a label key",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: label, label: {labels: {node.kubernetes.io/out-of-service: nodeshutdown}}}]`,
+			wantField: "spec.actions[0].label.labels",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "out-of-service as an annotation key",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: annotation, annotation: {annotations: {node.kubernetes.io/out-of-service: nodeshutdown}}}]`,
+			wantField: "spec.actions[0].annotation.annotations",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "removing the out-of-service label",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+recoveryActions: [{type: removeLabel, label: {keys: [node.kubernetes.io/out-of-service]}}]`,
+			wantField: "spec.recoveryActions[0].label.keys",
+			wantMsg:   "are reserved",
+		},
+		{
+			name: "removing the out-of-service annotation",
+			spec: `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+recoveryActions: [{type: removeAnnotation, annotation: {keys: [node.kubernetes.io/out-of-service]}}]`,
+			wantField: "spec.recoveryActions[0].annotation.keys",
+			wantMsg:   "are reserved",
+		},
+		{
 			name: "removing a reserved taint",
 			spec: `
 conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
@@ -470,7 +515,7 @@ monitoring: {metricsSource: {prometheusURL: "ftp://prometheus:9090"}}`,
 }
 
 // testValid checks that the API server accepts what the CRD's CEL rules must let
-// through: node.kubernetes.io/out-of-service (the one reserved key a rule may own),
+// through: the taint node.kubernetes.io/out-of-service (the one reserved key a rule may own),
 // keys that merely look like reserved ones, budgets up to 100%, a Prometheus URL with
 // credentials.
 func testValid(t *testing.T, env *testenv.Env) {
@@ -486,6 +531,10 @@ actions:
 - {type: label, label: {labels: {notkubernetes.io/x: "1", k8s.io.example.com/y: "2", plain: "3"}}}
 - {type: annotation, annotation: {annotations: {nodeguardian.io/note: "{{ node_name }}"}}}
 recoveryActions: [{type: removeAnnotation, annotation: {keys: [nodeguardian.io/note]}}]`},
+		{"maxUnhealthy a count", `
+conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
+actions: [{type: cordon}]
+maxUnhealthy: 3`},
 		{"maxUnhealthy 100%", `
 conditions: [{metric: cpuUtilizationPercent, operator: GreaterThan, value: 90}]
 actions: [{type: cordon}]

@@ -87,7 +87,7 @@ type TaintSpec struct {
 
 // LabelAction sets node labels.
 //
-// +kubebuilder:validation:XValidation:rule="self.labels.all(k, !k.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/') || k in ['node.kubernetes.io/out-of-service'])",message="label keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node-role.kubernetes.io/ and nodeguardian.k8s.io/) are reserved",fieldPath=".labels"
+// +kubebuilder:validation:XValidation:rule="self.labels.all(k, !k.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/'))",message="label keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node-role.kubernetes.io/ and nodeguardian.k8s.io/) are reserved",fieldPath=".labels"
 type LabelAction struct {
 	// Labels to set.
 	// +kubebuilder:validation:MinProperties=1
@@ -97,7 +97,7 @@ type LabelAction struct {
 
 // AnnotationAction sets node annotations. Values may be templates.
 //
-// +kubebuilder:validation:XValidation:rule="self.annotations.all(k, !k.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/') || k in ['node.kubernetes.io/out-of-service'])",message="annotation keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node.kubernetes.io/ and nodeguardian.k8s.io/) are reserved",fieldPath=".annotations"
+// +kubebuilder:validation:XValidation:rule="self.annotations.all(k, !k.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/'))",message="annotation keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node.kubernetes.io/ and nodeguardian.k8s.io/) are reserved",fieldPath=".annotations"
 type AnnotationAction struct {
 	// Annotations to set.
 	// +kubebuilder:validation:MinProperties=1
@@ -240,7 +240,7 @@ type TaintRef struct {
 
 // KeysRef names label or annotation keys.
 //
-// +kubebuilder:validation:XValidation:rule="self.keys.all(k, !k.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/') || k in ['node.kubernetes.io/out-of-service'])",message="keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node-role.kubernetes.io/ and nodeguardian.k8s.io/) are reserved",fieldPath=".keys"
+// +kubebuilder:validation:XValidation:rule="self.keys.all(k, !k.matches('(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/'))",message="keys under kubernetes.io/ and k8s.io/ (and their subdomains, such as node-role.kubernetes.io/ and nodeguardian.k8s.io/) are reserved",fieldPath=".keys"
 type KeysRef struct {
 	// Keys to remove.
 	// +kubebuilder:validation:MinItems=1

@@ -19,10 +19,23 @@ const (
 	LedgerAnnotation = "nodeguardian.k8s.io/ledger"
 )
 
-// AllowedReservedKeys are keys in a reserved domain that a rule may legitimately own:
-// node.kubernetes.io/out-of-service is the taint an operator (or a remediator) sets for
-// non-graceful node shutdown, so that stateful pods move off a node that is down.
-var AllowedReservedKeys = []string{
+// KeyKind is what a key names on a node: a taint, a label or an annotation. Which
+// reserved keys a rule may use depends on it (IsReservedKey).
+type KeyKind string
+
+// The kinds of keys on a node.
+const (
+	TaintKey      KeyKind = "taint"
+	LabelKey      KeyKind = "label"
+	AnnotationKey KeyKind = "annotation"
+)
+
+// AllowedReservedTaintKeys are taint keys in a reserved domain that a rule may
+// legitimately own: node.kubernetes.io/out-of-service is the taint an operator (or a
+// remediator) sets for non-graceful node shutdown, so that stateful pods move off a node
+// that is down. They are taint keys only: as a label or annotation key they are reserved
+// like every other key of their domain.
+var AllowedReservedTaintKeys = []string{
 	"node.kubernetes.io/out-of-service",
 }
 
@@ -34,10 +47,11 @@ var AllowedReservedKeys = []string{
 const ReservedKeyPattern = `(?i)^([^/]*[.])?(kubernetes|k8s)[.]io/`
 
 // IsReservedKey reports whether NodeGuardian must never set, change or remove a taint,
-// label or annotation with this key, whatever a rule or a ledger says: keys under
+// label or annotation (kind) with this key, whatever a rule or a ledger says: keys under
 // kubernetes.io/ and k8s.io/ and their subdomains (node.kubernetes.io/,
-// node-role.kubernetes.io/, nodeguardian.k8s.io/, …), except AllowedReservedKeys.
-func IsReservedKey(key string) bool {
+// node-role.kubernetes.io/, nodeguardian.k8s.io/, …), except AllowedReservedTaintKeys
+// as taint keys.
+func IsReservedKey(kind KeyKind, key string) bool {
 	prefix, _, ok := strings.Cut(key, "/")
 	if !ok {
 		return false
@@ -52,7 +66,7 @@ func IsReservedKey(key string) bool {
 	if !reserved {
 		return false
 	}
-	return !slices.Contains(AllowedReservedKeys, key)
+	return kind != TaintKey || !slices.Contains(AllowedReservedTaintKeys, key)
 }
 
 // ParseBudget parses a budget as a person writes it on the command line: a non-negative
@@ -73,14 +87,19 @@ func ParseBudget(s string) (intstr.IntOrString, error) {
 	return intstr.FromInt32(int32(n)), nil
 }
 
-// ValidateBudget checks a budget read from a file (spec.maxUnhealthy): the same rules as
-// ParseBudget.
+// ValidateBudget checks a budget read from a file (spec.maxUnhealthy) as the CRD's CEL
+// rule does: a non-negative integer, or a string that is a percentage from 0% to 100%.
+// Unlike ParseBudget (a flag, always a string), a count in a string ("3") is refused:
+// the API server refuses it too.
 func ValidateBudget(v intstr.IntOrString) error {
 	if v.Type == intstr.Int {
 		if v.IntVal < 0 {
 			return fmt.Errorf("%d is negative", v.IntVal)
 		}
 		return nil
+	}
+	if !strings.HasSuffix(v.StrVal, "%") {
+		return fmt.Errorf("%q is a string but not a percentage such as \"30%%\" (write a count as a number, without quotes)", v.StrVal)
 	}
 	_, err := ParseBudget(v.StrVal)
 	return err

@@ -19,6 +19,7 @@ import (
 	"github.com/nodeguardian/nodeguardian/internal/controller"
 	"github.com/nodeguardian/nodeguardian/internal/metrics"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
+	"github.com/nodeguardian/nodeguardian/internal/redact"
 )
 
 // controllerCommand runs NodeGuardian in the cluster (internal/controller).
@@ -93,6 +94,12 @@ func controllerOptions(c *cli.Context, le leaderelection.Options) (controller.Op
 	maxSize, err := metrics.ParseSize(c.String("prometheus-max-response-size"))
 	if err != nil {
 		return controller.Options{}, exitf(1, "invalid value for --prometheus-max-response-size: %v", err)
+	}
+	// Checked before anything connects; the error shows the URL redacted.
+	if u := c.String("prometheus-url"); u != "" {
+		if _, err := redact.ParseBaseURL(u); err != nil {
+			return controller.Options{}, exitf(1, "invalid value for --prometheus-url: %v", err)
+		}
 	}
 	o := controller.Options{
 		MetricsAddr: c.String("metrics-addr"), HealthAddr: c.String("health-addr"),

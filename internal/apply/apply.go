@@ -159,8 +159,9 @@ func missingNodes(p *plan.Plan, index map[string]int) []string {
 func applyChange(r *Result, s *fleet.Snapshot, node *corev1.Node, c plan.Change) string {
 	switch c.Kind {
 	case plan.KindTaint, plan.KindLabel, plan.KindAnnotation:
-		// The last line of defence: the planner never plans these.
-		if v1.IsReservedKey(c.Key) {
+		// The last line of defence: the planner never plans these. plan.KindTaint, KindLabel
+		// and KindAnnotation are the v1.KeyKind names.
+		if v1.IsReservedKey(v1.KeyKind(c.Kind), c.Key) {
 			return fmt.Sprintf("%s is a reserved key NodeGuardian never sets, changes or removes", c.Key)
 		}
 	}

@@ -102,6 +102,10 @@ func otherCases() []changeCase {
 			node("n"), "reserved key", 0},
 		{"out-of-service may be set", node("n"), plan.Change{Op: plan.OpAdd, Kind: plan.KindTaint, Key: "node.kubernetes.io/out-of-service", Value: "nodeshutdown", Effect: "NoExecute"},
 			node("n", withTaints(corev1.Taint{Key: "node.kubernetes.io/out-of-service", Value: "nodeshutdown", Effect: "NoExecute", TimeAdded: &metav1.Time{Time: now}})), "", 1},
+		{"out-of-service label is never set", node("n"), plan.Change{Op: plan.OpAdd, Kind: plan.KindLabel, Key: "node.kubernetes.io/out-of-service", Value: "nodeshutdown"},
+			node("n"), "node.kubernetes.io/out-of-service is a reserved key", 0},
+		{"out-of-service annotation is never removed", node("n", withAnnotations("node.kubernetes.io/out-of-service", "x")), plan.Change{Op: plan.OpRemove, Kind: plan.KindAnnotation, Key: "node.kubernetes.io/out-of-service"},
+			node("n", withAnnotations("node.kubernetes.io/out-of-service", "x")), "reserved key", 0},
 		{"evict nothing", node("n"), plan.Change{Op: plan.OpAdd, Kind: plan.KindEvict}, node("n"), "n: evict: no pods to evict", 0},
 	}
 }

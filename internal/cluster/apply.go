@@ -295,7 +295,10 @@ func (a *applier) deliver(ctx context.Context, pr *pendingRecord) error {
 			}
 		}
 		updated := node.DeepCopy()
-		if !apply.RecordApplied(updated, np, delivered, func(ns, name string) bool { return done[podID(ns, name)] }, a.c.now()) {
+		// Deliveries are recorded at the plan's time, as every other time of the ledger
+		// (since, lastFired): with --now the plan's clock is not the wall clock, and a
+		// later plan would find a wall-clock time in its future (corrupt, see ledger.ReadAt).
+		if !apply.RecordApplied(updated, np, delivered, func(ns, name string) bool { return done[podID(ns, name)] }, a.p.CreatedAt) {
 			return nil
 		}
 		body, err := nodePatch(node, updated, node.ResourceVersion)

@@ -28,12 +28,18 @@ func items(p *problems, e entry) []*yaml.Node {
 	return e.value.Content
 }
 
-// decodeNodes decodes the nodes: names are required and unique.
-func decodeNodes(p *problems, list iter.Seq2[int, listItem], s *Snapshot) {
+// decodeNodes decodes the nodes: names are required and unique. It returns the name of
+// every item of nodes, decoded or rejected (an error already reported), so that series
+// of a rejected node are not reported again as series of a node not in nodes.
+func decodeNodes(p *problems, list iter.Seq2[int, listItem], s *Snapshot) map[string]bool {
 	seen := map[string]int{}
+	listed := map[string]bool{}
 	for i, it := range list {
 		path := fmt.Sprintf("%s[%d]", fieldNodes, i)
 		item := it.node
+		if name := child(item, "metadata", "name"); name != nil && name.Kind == yaml.ScalarNode {
+			listed[name.Value] = true
+		}
 		n, ok := decodeItem[corev1.Node](p, it, path)
 		if !ok {
 			continue
@@ -43,6 +49,7 @@ func decodeNodes(p *problems, list iter.Seq2[int, listItem], s *Snapshot) {
 		}
 		s.Nodes = append(s.Nodes, n)
 	}
+	return listed
 }
 
 // decodePods decodes the pods: names are required and unique per namespace. A pod on
@@ -227,19 +234,15 @@ func kindOf(obj any) string {
 	return ""
 }
 
-// parseSeries reads series: node → metric → notation. Every node must be in nodes and
-// every notation must parse.
-func parseSeries(p *problems, e entry, s *Snapshot) map[string]map[string]string {
+// parseSeries reads series: node → metric → notation. Every node must be in nodes (listed:
+// the names of nodes' items, rejected ones included) and every notation must parse.
+func parseSeries(p *problems, e entry, s *Snapshot, listed map[string]bool) map[string]map[string]string {
 	if e.value == nil || e.value.ShortTag() == "!!null" {
 		return nil
 	}
 	if e.value.Kind != yaml.MappingNode {
 		p.add(e.value.Line, fieldSeries, "expected a mapping of node name to metrics, found %s", yamlpos.Describe(e.value))
 		return nil
-	}
-	nodes := make(map[string]bool, len(s.Nodes))
-	for _, n := range s.Nodes {
-		nodes[n.Name] = true
 	}
 	out := map[string]map[string]string{}
 	b := &sampleBudget{interval: s.Interval.Duration, left: MaxTotalSamples}
@@ -252,7 +255,7 @@ func parseSeries(p *problems, e entry, s *Snapshot) map[string]map[string]string
 		case out[ne.key.Value] != nil:
 			p.add(ne.key.Line, field, "duplicate node")
 			continue
-		case !nodes[ne.key.Value]:
+		case !listed[ne.key.Value]:
 			p.add(ne.key.Line, field, "node %q is not in nodes", ne.key.Value)
 		}
 		out[ne.key.Value] = parseMetrics(p, ne, field, b)

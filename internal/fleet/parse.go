@@ -121,10 +121,10 @@ func decodeSnapshot(p *problems, root *yaml.Node, fields map[string]entry, list 
 	s.Kind = expectConst(p, root, fields, fieldKind, Kind)
 	s.Time = parseTime(p, root, fields)
 	s.Interval = parseInterval(p, root, fields)
-	decodeNodes(p, list(fieldNodes), s)
+	listed := decodeNodes(p, list(fieldNodes), s)
 	decodePods(p, list(fieldPods), s)
 	decodePDBs(p, list(fieldPDBs), s)
-	s.Series = parseSeries(p, fields[fieldSeries], s)
+	s.Series = parseSeries(p, fields[fieldSeries], s, listed)
 	return s
 }
 

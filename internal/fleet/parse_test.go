@@ -178,6 +178,8 @@ func TestParseErrors(t *testing.T) {
 		{"series node metrics not a mapping", header + oneNode + "series:\n  node-a: 1 2 3\n", []string{`snap.yaml:9: series.node-a: expected a mapping of metric name`}},
 		{"series for an unknown node", header + oneNode + "series:\n  node-z:\n    cpu: 1\n", []string{`snap.yaml:9: series.node-z: node "node-z" is not in nodes`}},
 		{"duplicate series node", header + oneNode + "series:\n  node-a: {cpu: 1}\n  node-a: {mem: 1}\n", []string{`snap.yaml:10: series.node-a: duplicate node`}},
+		// A step that overflows to +Inf is refused like NaN and 1e309 (issue 7).
+		{"series overflowing to Inf", header + oneNode + "series:\n  node-a:\n    cpu: 1.2x9 1+1e308x10\n", []string{`snap.yaml:10: series.node-a.cpu: series "1.2x9 1+1e308x10": term "1+1e308x10"`, "finite"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,6 +195,37 @@ func TestParseErrors(t *testing.T) {
 			var fe *Error
 			if !errors.As(err, &fe) || fe.File != "snap.yaml" {
 				t.Errorf("error %#v is not a *fleet.Error naming the file", err)
+			}
+		})
+	}
+}
+
+// TestParseRejectedNodeSeries: the series of a node that is in nodes but rejected (its
+// error reported) are not reported again as the series of a node not in nodes — in a
+// document read whole and in one read item by item.
+func TestParseRejectedNodeSeries(t *testing.T) {
+	series := "series:\n  worker-3:\n    cpu: 1x3\n"
+	tests := []struct{ name, in, want string }{
+		{"unknown taint effect", header + "nodes:\n  - metadata:\n      name: worker-3\n    spec:\n      taints:\n        - key: k\n          effect: Explode\n" + series,
+			`snap.yaml:11: nodes[0].spec.taints[0].effect: "Explode" is not NoSchedule`},
+		{"unknown taint effect, block layout", header + "nodes:\n- metadata: {name: worker-3}\n  spec:\n    taints: [{key: k, effect: Explode}]\n" + series,
+			`nodes[0].spec.taints[0].effect: "Explode" is not NoSchedule`},
+		{"undecodable node", header + "nodes:\n  - metadata:\n      name: worker-3\n      labels:\n        ready: true\n" + series,
+			"snap.yaml:9: nodes[0].metadata.labels.ready: invalid Node"},
+		{"duplicate node", header + "nodes:\n  - metadata: {name: worker-3}\n  - metadata: {name: worker-3}\n" + series,
+			`nodes[1].metadata.name: duplicate "worker-3"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("snap.yaml", []byte(tt.in))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q\ndoes not contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "not in nodes") {
+				t.Errorf("error %q\nreports the rejected node's series as not in nodes", err)
 			}
 		})
 	}

@@ -142,6 +142,23 @@ func (l *Ledger) Record(rule, event string, channels []string, t time.Time) bool
 // as owned and leave the node alone. An entry that decodes but cannot be trusted is set
 // aside in Corrupt with a Problem; the other entries are usable.
 func Read(node *corev1.Node) (*Ledger, error) {
+	return ReadAt(node, time.Time{})
+}
+
+// MaxClockSkew is how far after now a time in a ledger entry may be: the clocks of the
+// machines that wrote the ledger (ngctl on a laptop, the controller in the cluster) may
+// be a little ahead of the one reading it.
+const MaxClockSkew = 5 * time.Minute
+
+// MinTime is the earliest time a ledger entry may record: NodeGuardian did not exist
+// before it, so an earlier since, lastFired, notified at or taint timeAdded is forged.
+var MinTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ReadAt is Read by a reader that knows the time (the plan, whose only time is its Now):
+// an entry is also corrupt when one of its times is after now plus MaxClockSkew — a
+// lastFired in 2999 would otherwise hold the rule in cooldown on the node forever. A
+// zero now skips that check (Read).
+func ReadAt(node *corev1.Node, now time.Time) (*Ledger, error) {
 	raw, ok := node.Annotations[Annotation]
 	if !ok || raw == "" {
 		return &Ledger{Version: Version, Rules: map[string]*Entry{}}, nil
@@ -158,7 +175,7 @@ func Read(node *corev1.Node) (*Ledger, error) {
 	}
 	l := &Ledger{Version: Version, Rules: make(map[string]*Entry, len(doc.Rules))}
 	for _, name := range slices.Sorted(maps.Keys(doc.Rules)) {
-		e, err := decodeEntry(name, doc.Rules[name])
+		e, err := decodeEntry(name, doc.Rules[name], now)
 		if err != nil {
 			if l.Corrupt == nil {
 				l.Corrupt = map[string]json.RawMessage{}
@@ -178,8 +195,9 @@ func Read(node *corev1.Node) (*Ledger, error) {
 }
 
 // decodeEntry decodes one entry strictly and checks that NodeGuardian could have written
-// it: a known state, a start time, well-formed taints, and no reserved key.
-func decodeEntry(name string, raw json.RawMessage) (*Entry, error) {
+// it: a known state, a start time, possible times (checkTimes; now: zero when unknown),
+// well-formed taints, and no reserved key.
+func decodeEntry(name string, raw json.RawMessage, now time.Time) (*Entry, error) {
 	if name == "" {
 		return nil, fmt.Errorf("an entry has no rule name")
 	}
@@ -195,6 +213,9 @@ func decodeEntry(name string, raw json.RawMessage) (*Entry, error) {
 	case e.Since.IsZero():
 		return nil, fmt.Errorf("no since time")
 	}
+	if err := checkTimes(&e, now); err != nil {
+		return nil, err
+	}
 	for _, pe := range e.Evictions {
 		if pe.Name == "" || pe.Attempts < 0 {
 			return nil, fmt.Errorf("a pending eviction has no pod name or a negative attempt count")
@@ -209,28 +230,64 @@ func decodeEntry(name string, raw json.RawMessage) (*Entry, error) {
 		default:
 			return nil, fmt.Errorf("taint %q has unknown effect %q", t.Key, t.Effect)
 		}
-		if err := checkKey("taint", t.Key); err != nil {
+		if err := checkKey(v1.TaintKey, t.Key); err != nil {
 			return nil, err
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(e.Labels)) {
-		if err := checkKey("label", k); err != nil {
+		if err := checkKey(v1.LabelKey, k); err != nil {
 			return nil, err
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(e.Annotations)) {
-		if err := checkKey("annotation", k); err != nil {
+		if err := checkKey(v1.AnnotationKey, k); err != nil {
 			return nil, err
 		}
 	}
 	return &e, nil
 }
 
-func checkKey(kind, key string) error {
+// checkTimes checks every time of an entry: none before MinTime and, when now is known
+// (not zero), none after now plus MaxClockSkew. Since is required (checked before).
+func checkTimes(e *Entry, now time.Time) error {
+	check := func(field string, t *time.Time) error {
+		switch {
+		case t == nil:
+			return nil
+		case t.Before(MinTime):
+			return fmt.Errorf("%s %s is before %s", field, t.UTC().Format(time.RFC3339), MinTime.Format("2006"))
+		case !now.IsZero() && t.After(now.Add(MaxClockSkew)):
+			return fmt.Errorf("%s %s is in the future (now is %s; at most %s of clock skew is allowed)",
+				field, t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), MaxClockSkew)
+		}
+		return nil
+	}
+	if err := check("since", &e.Since); err != nil {
+		return err
+	}
+	if err := check("lastFired", e.LastFired); err != nil {
+		return err
+	}
+	if e.Notified != nil {
+		if err := check("notified.at", e.Notified.At); err != nil {
+			return err
+		}
+	}
+	for i := range e.Taints {
+		if t := e.Taints[i].TimeAdded; t != nil {
+			if err := check(fmt.Sprintf("taints[%d].timeAdded", i), &t.Time); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func checkKey(kind v1.KeyKind, key string) error {
 	if key == "" {
 		return fmt.Errorf("a %s has an empty key", kind)
 	}
-	if v1.IsReservedKey(key) {
+	if v1.IsReservedKey(kind, key) {
 		return fmt.Errorf("claims the reserved %s %s, which NodeGuardian never sets, changes or removes", kind, key)
 	}
 	return nil

@@ -20,6 +20,13 @@ func TestReadSetsAsideWhatItCannotTrust(t *testing.T) {
 	}{
 		{"valid", `{"state":"Firing",` + since + `,"taints":[{"key":"a/b","value":"x","effect":"NoSchedule"}],"cordon":true}`, ""},
 		{"out-of-service is allowed", `{"state":"Firing",` + since + `,"taints":[{"key":"node.kubernetes.io/out-of-service","effect":"NoExecute"}]}`, ""},
+		// Only as a taint (issue 7): as a label or annotation key it is reserved.
+		{"out-of-service label", `{"state":"Firing",` + since + `,"labels":{"node.kubernetes.io/out-of-service":"x"}}`, "reserved label node.kubernetes.io/out-of-service"},
+		{"out-of-service annotation", `{"state":"Firing",` + since + `,"annotations":{"node.kubernetes.io/out-of-service":"x"}}`, "reserved annotation node.kubernetes.io/out-of-service"},
+		// Times before NodeGuardian existed are forged; Read checks no future times
+		// (ReadAt does: the plan's Now).
+		{"since before 2000", `{"state":"Healthy","since":"1999-12-31T23:59:59Z"}`, "since 1999-12-31T23:59:59Z is before 2000"},
+		{"lastFired in 2999 without a now", `{"state":"Healthy",` + since + `,"lastFired":"2999-01-01T00:00:00Z"}`, ""},
 		{"unknown state", `{"state":"Exploded",` + since + `}`, `state "Exploded" is neither Healthy nor Firing`},
 		{"no since", `{"state":"Healthy"}`, "no since time"},
 		{"unknown field", `{"state":"Healthy",` + since + `,"x":1}`, `unknown field "x"`},

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/intstr"
+
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/redact"
 )
@@ -83,15 +85,19 @@ func (c *checker) minDuration(ptr string, v any, min time.Duration) {
 }
 
 // maxUnhealthy applies the CRD's CEL rule, as v1.ValidateBudget: a non-negative integer
-// or a percentage from 0% to 100%.
+// or a percentage from 0% to 100% — not a count in a string ("3"), which --max-disruptive
+// takes but the API server refuses.
 func (c *checker) maxUnhealthy(v any) {
 	ok := false
 	switch x := v.(type) {
 	case float64:
 		ok = x >= 0 && x <= math.MaxInt32 && x == math.Trunc(x)
 	case string:
-		_, err := v1.ParseBudget(x)
-		ok = err == nil
+		ok = v1.ValidateBudget(intstr.FromString(x)) == nil
+		if _, err := v1.ParseBudget(x); err == nil && !ok {
+			c.errorf("/spec/maxUnhealthy", false, `must be a non-negative integer or a percentage from 0%% to 100%% such as "20%%" (got %s: write a count as a number, without quotes)`, jsonText(v))
+			return
+		}
 	}
 	if !ok {
 		c.errorf("/spec/maxUnhealthy", false, `must be a non-negative integer or a percentage from 0%% to 100%% such as "20%%" (got %s)`, jsonText(v))
@@ -296,13 +302,19 @@ func (c *checker) removedKeys(ptr, what string, ref *v1.KeysRef, set map[string]
 // reservedDomains names the reserved key domains in messages.
 const reservedDomains = "kubernetes.io/ and k8s.io/ and their subdomains (node.kubernetes.io/, node-role.kubernetes.io/, nodeguardian.k8s.io/, ...)"
 
-// reserved rejects a taint, label or annotation key that NodeGuardian must never set,
-// change or remove (v1.IsReservedKey).
+// reserved rejects a taint, label or annotation (what: a v1.KeyKind) key that
+// NodeGuardian must never set, change or remove (v1.IsReservedKey).
 func (c *checker) reserved(ptr string, onKey bool, what, key string) {
-	if v1.IsReservedKey(key) {
-		c.errorf(ptr, onKey, "%s key %q is reserved: NodeGuardian never sets, changes or removes keys under %s; of those only %s may be used",
-			what, key, reservedDomains, strings.Join(v1.AllowedReservedKeys, ", "))
+	if !v1.IsReservedKey(v1.KeyKind(what), key) {
+		return
 	}
+	if v1.KeyKind(what) == v1.TaintKey {
+		c.errorf(ptr, onKey, "%s key %q is reserved: NodeGuardian never sets, changes or removes keys under %s; of those only the taint %s may be used",
+			what, key, reservedDomains, strings.Join(v1.AllowedReservedTaintKeys, ", "))
+		return
+	}
+	c.errorf(ptr, onKey, "%s key %q is reserved: NodeGuardian never sets, changes or removes keys under %s (%s is allowed only as a taint)",
+		what, key, reservedDomains, strings.Join(v1.AllowedReservedTaintKeys, ", "))
 }
 
 // reservedKeys applies reserved to the keys of a map (at each key, when inMap) or of a
@@ -317,13 +329,14 @@ func (c *checker) reservedKeys(ptr, what string, keys []string, inMap bool) {
 	}
 }
 
-// metricsSource rejects a Prometheus URL that is not an http(s) URL with a host. The
+// metricsSource rejects a Prometheus URL that is not an http(s) URL with a host and no
+// "@" after it (redact.ParseBaseURL). The
 // message shows the URL redacted: never the credentials it may hold.
 func (c *checker) metricsSource(ms *v1.MetricsSource) {
 	if ms == nil || ms.PrometheusURL == "" {
 		return
 	}
-	if _, err := redact.ParseHTTPURL(ms.PrometheusURL); err != nil {
+	if _, err := redact.ParseBaseURL(ms.PrometheusURL); err != nil {
 		c.errorf(prometheusURLPtr, false, "%v", err)
 	}
 }

@@ -31,9 +31,9 @@ type source struct {
 	secrets map[string]string
 }
 
-// userinfo matches the user info of a URL written with "scheme://", up to its last "@"
-// before a blank or a quote.
-var userinfo = regexp.MustCompile(`(://)[^\s"'@]*@`)
+// atWord matches a word of a source line (between blanks, quotes and YAML/HCL/JSON
+// punctuation) that holds an "@": it may be a URL with user info.
+var atWord = regexp.MustCompile(`[^\s"',\[\]{}()<>]*@[^\s"',\[\]{}()<>]*`)
 
 // redactURL makes the snippets of the source show url redacted.
 func (s *source) redactURL(url string) {
@@ -46,14 +46,21 @@ func (s *source) redactURL(url string) {
 }
 
 // redactLine removes credentials from a source line shown in a snippet: the URLs
-// redactURL was given (longest first), and the user info of anything written like a URL
-// ("scheme://user:password@"), which catches URLs under a misspelt field name too.
+// redactURL was given (longest first), and every word with an "@" written like a URL
+// with user info ("scheme:/…@", "//…@", "user:password@host"), shown as redact.URL
+// shows it — which catches URLs under a misspelt field name too. An e-mail address
+// ("oncall@example.com") has no ":" or "/" before its "@" and is shown as written.
 func (s *source) redactLine(line string) string {
 	urls := slices.SortedFunc(maps.Keys(s.secrets), func(a, b string) int { return len(b) - len(a) })
 	for _, u := range urls {
 		line = strings.ReplaceAll(line, u, s.secrets[u])
 	}
-	return userinfo.ReplaceAllString(line, "${1}"+redact.Mask+"@")
+	return atWord.ReplaceAllStringFunc(line, func(w string) string {
+		if !strings.ContainsAny(w[:strings.LastIndex(w, "@")], ":/%") {
+			return w
+		}
+		return redact.URL(w)
+	})
 }
 
 func newSource(file string, data []byte, hcl bool) *source {

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -257,22 +258,27 @@ func (m *MetricsServer) fetchUsage(ctx context.Context, req Request, p msPlan, n
 		res.Warnings = append(res.Warnings, fmt.Sprintf("metrics-server: no metrics for node %s; its cpu and memory are Unknown", nameList(missing)))
 	}
 	if len(noAlloc) > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("metrics-server: node %s: no allocatable cpu or memory (or usage) to compare with; Unknown", nameList(dedupe(noAlloc))))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("metrics-server: node %s: no allocatable cpu or memory (or usage) to compare with, or a percentage past float64; Unknown", nameList(dedupe(noAlloc))))
 	}
 }
 
-// percentOf is usage[name] as a percentage of alloc[name]; false when either is missing
-// or the allocatable is zero.
+// percentOf is usage[name] as a percentage of alloc[name]; false when either is missing,
+// the allocatable is not positive, or the percentage is not a finite number (quantities
+// past float64): such a value is Unknown, never compared.
 func percentOf(usage, alloc corev1.ResourceList, name corev1.ResourceName) (float64, bool) {
 	u, ok := usage[name]
 	if !ok {
 		return 0, false
 	}
 	a, ok := alloc[name]
-	if !ok || a.IsZero() {
+	if !ok || a.Sign() <= 0 {
 		return 0, false
 	}
-	return 100 * u.AsApproximateFloat64() / a.AsApproximateFloat64(), true
+	p := 100 * u.AsApproximateFloat64() / a.AsApproximateFloat64()
+	if math.IsNaN(p) || math.IsInf(p, 0) {
+		return 0, false
+	}
+	return p, true
 }
 
 // fill is a metrics-server sample as samples: itself alone without a window; with a

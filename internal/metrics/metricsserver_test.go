@@ -174,6 +174,20 @@ func msCases() []msCase {
 			wantWarnings: []string{"metrics-server: diskUtilizationPercent: kubelet summary API failed on every node"},
 		},
 		{
+			// Quantities too large for a float64 give no infinite or NaN percentage:
+			// the node's cpu/memory is Unknown with a warning (issue 7).
+			name: "a usage or allocatable past float64 is Unknown",
+			cluster: func(c *fakeCluster) {
+				c.nodes[1] = node("b", "1e400", "8Gi")
+				c.usage = append(c.usage, usage("c", "1e400", "1e400", c.fsTime))
+				c.usage[1] = usage("b", "1e400", "2Gi", c.fsTime)
+			},
+			needs:        []Need{msNeed(v1.MetricCPUUtilization, 0), msNeed(v1.MetricMemoryUtilization, 0)},
+			want:         []msWant{{"a", v1.MetricCPUUtilization, 25}, {"b", v1.MetricMemoryUtilization, 25}},
+			wantNone:     []msWant{{"b", v1.MetricCPUUtilization, 0}, {"c", v1.MetricCPUUtilization, 0}, {"c", v1.MetricMemoryUtilization, 0}},
+			wantWarnings: []string{"metrics-server: node b, c: no allocatable cpu or memory (or usage) to compare with, or a percentage past float64; Unknown"},
+		},
+		{
 			name:     "only the request's nodes",
 			needs:    []Need{msNeed(v1.MetricCPUUtilization, 0), msNeed(v1.MetricDiskUtilization, 0)},
 			nodes:    []string{"a"},

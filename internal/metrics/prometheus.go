@@ -99,7 +99,7 @@ func (p *Prometheus) endpoint(raw string) (*url.URL, string, error) {
 	if raw == "" {
 		raw = p.opts.URL
 	}
-	u, err := redact.ParseHTTPURL(raw)
+	u, err := redact.ParseBaseURL(raw)
 	if err != nil {
 		return nil, p.auth.scrub(redact.URL(raw)), fmt.Errorf("prometheus: %s", p.auth.scrub(err.Error()))
 	}

@@ -197,11 +197,16 @@ func TestNewPrometheusErrors(t *testing.T) {
 func TestInvalidURLsNeverShowCredentials(t *testing.T) {
 	const pw = "s3cr3t"
 	bad := []struct{ url, shown string }{
-		{"http://admin:" + pw + "@prometheus:90x0", `"http://xxxxx@prometheus:90x0"`},
+		{"http://admin:" + pw + "@prometheus:90x0", `"http://xxxxx@prometheus:xxxxx"`},
 		{"http://admin:" + pw, `"http://xxxxx"`},
 		{"http://admin:" + pw + "@prom etheus:9090", `"http://xxxxx@prom etheus:9090"`},
 		{"admin:" + pw + "@prometheus:9090", `"xxxxx@prometheus:9090"`},
 		{"ftp://admin:" + pw + "@prometheus", `"ftp://admin:xxxxx@prometheus"`},
+		// url.Parse accepts these, with no host (issue 7).
+		{"http:/admin:" + pw + "@prometheus:9090", `"http:/xxxxx@prometheus:9090"`},
+		{"http:///user:" + pw + "@host", `"http:///xxxxx@host"`},
+		{"//admin:" + pw + "@prometheus:9090", `"//admin:xxxxx@prometheus:9090"`},
+		{"http://prometheus:9090/x?y=1@admin:" + pw, `"http://xxxxx@admin:xxxxx"`},
 	}
 	for _, b := range bad {
 		t.Run("default "+b.shown, func(t *testing.T) {

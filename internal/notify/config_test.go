@@ -176,7 +176,7 @@ func TestLoadConfigEnvErrors(t *testing.T) {
 		{map[string]string{EnvSMTPPort: "x"}, `$SMTP_PORT="x" is not a port number`},
 		{map[string]string{EnvEmailTo: "a@example.com"}, "email: no SMTP host: set email.host in --alert-config or $SMTP_HOST"},
 		{map[string]string{EnvSlackWebhook: "not a url " + testSecret}, "slack: the webhook URL from $ALERT_SLACK_WEBHOOK is not an http(s) URL"},
-		{map[string]string{EnvWebhookURL: "http://u:" + testSecret + "@h:99x"}, `webhook: invalid URL "http://xxxxx@h:99x"`},
+		{map[string]string{EnvWebhookURL: "http://u:" + testSecret + "@h:99x"}, `webhook: invalid URL "http://xxxxx@h:xxxxx"`},
 		{map[string]string{EnvWebhookSecret: "/x"}, "the webhook channel is not configured"},
 		{map[string]string{EnvSMTPHost: "h", EnvSMTPFrom: "a@b.c", EnvEmailTo: "a@b.c", EnvSMTPUsername: "u"}, "email: no password for auth plain"},
 		{map[string]string{EnvSMTPHost: "h", EnvSMTPFrom: "a@b.c", EnvEmailTo: "a@b.c", EnvSMTPTLS: "ssl"}, `email: TLS mode "ssl"`},

@@ -79,15 +79,70 @@ func TestComputeRuleWithReservedKey(t *testing.T) {
 conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
 actions:
 - {type: taint, taint: {key: node.kubernetes.io/unschedulable, effect: NoSchedule}}
-- {type: label, label: {labels: {kubernetes.io/hostname: x, ok/label: "y"}}}
-- {type: annotation, annotation: {annotations: {nodeguardian.k8s.io/ledger: "{}"}}}
+- {type: label, label: {labels: {kubernetes.io/hostname: x, ok/label: "y", node.kubernetes.io/out-of-service: z}}}
+- {type: annotation, annotation: {annotations: {nodeguardian.k8s.io/ledger: "{}", node.kubernetes.io/out-of-service: z}}}
 maxUnhealthy: 100%
 `)
 	fxRun(t, fxCase{rules: []*v1.NodeGuardianRule{r}, series: fxCPU("2"), nodes: []corev1.Node{fxNode("n1")},
 		changes: []string{"n1 ~state bad Healthy→Firing", "n1 +label ok/label=y (bad)", "n1 +ledger"},
 		warnings: []string{
+			"bad: annotation node.kubernetes.io/out-of-service is a reserved key NodeGuardian never sets, changes or removes; the action is ignored",
 			"bad: annotation nodeguardian.k8s.io/ledger is a reserved key NodeGuardian never sets, changes or removes; the action is ignored",
 			"bad: label kubernetes.io/hostname is a reserved key NodeGuardian never sets, changes or removes; the action is ignored",
+			// The one allowed reserved key is a taint key only (issue 7).
+			"bad: label node.kubernetes.io/out-of-service is a reserved key NodeGuardian never sets, changes or removes; the action is ignored",
 			"bad: taint node.kubernetes.io/unschedulable is a reserved key NodeGuardian never sets, changes or removes; the action is ignored",
 		}})
+}
+
+// Semantics: a time in a ledger entry after Now (plus ledger.MaxClockSkew) or before
+// ledger.MinTime is impossible: the entry is corrupt and left alone, never trusted — a
+// lastFired in 2999 would otherwise hold the rule in cooldown on the node forever.
+func TestComputeLedgerImpossibleTimes(t *testing.T) {
+	hl := fxRule(t, "hl", fxHighLoad)
+	entry := func(fields string) string {
+		return `{"version":1,"rules":{"hl":{` + fields + `}}}`
+	}
+	corruptWarning := func(why string) string {
+		return "n1 hl: corrupt ledger entry: " + why +
+			"; left alone (nothing it claims is changed and the rule does not act on this node) until a person fixes or deletes it"
+	}
+	future := func(field, at string) string {
+		return field + " " + at + " is in the future (now is 2026-11-29T12:00:00Z; at most 5m0s of clock skew is allowed)"
+	}
+	tests := []struct {
+		name, ledger string
+		warning      string // "" when the entry is trusted
+		deferred     []string
+	}{
+		{name: "lastFired in 2999", ledger: entry(`"state":"Healthy","since":"2026-11-29T11:00:00Z","lastFired":"2999-01-01T00:00:00Z"`),
+			warning: future("lastFired", "2999-01-01T00:00:00Z")},
+		{name: "since in the future", ledger: entry(`"state":"Firing","since":"2026-11-29T12:06:00Z","lastFired":"2026-11-29T11:00:00Z"`),
+			warning: future("since", "2026-11-29T12:06:00Z")},
+		{name: "notified at in the future", ledger: entry(`"state":"Firing","since":"2026-11-29T11:00:00Z","lastFired":"2026-11-29T11:00:00Z","notified":{"event":"firing","at":"2027-01-01T00:00:00Z","channels":["x"]}`),
+			warning: future("notified.at", "2027-01-01T00:00:00Z")},
+		{name: "taint timeAdded in the future", ledger: entry(`"state":"Firing","since":"2026-11-29T11:00:00Z","taints":[{"key":"nodeguardian/high-load","effect":"NoSchedule","timeAdded":"2030-01-01T00:00:00Z"}]`),
+			warning: future("taints[0].timeAdded", "2030-01-01T00:00:00Z")},
+		{name: "since before 2000", ledger: entry(`"state":"Healthy","since":"1970-01-01T00:00:00Z"`),
+			warning: "since 1970-01-01T00:00:00Z is before 2000"},
+		{name: "lastFired before 2000", ledger: entry(`"state":"Healthy","since":"2026-11-29T11:00:00Z","lastFired":"0001-01-01T00:00:00Z"`),
+			warning: "lastFired 0001-01-01T00:00:00Z is before 2000"},
+		{name: "lastFired within the clock skew is trusted", ledger: entry(`"state":"Healthy","since":"2026-11-29T11:00:00Z","lastFired":"2026-11-29T12:04:00Z"`),
+			deferred: []string{"n1 hl: cooldown until 2026-11-29T12:09:00Z"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := fxCase{rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("2"),
+				nodes: []corev1.Node{fxNode("n1", fxAnnotation(ledger.Annotation, tt.ledger))}, deferred: tt.deferred}
+			if tt.warning != "" {
+				c.changes, c.warnings, c.deferred = []string{}, []string{corruptWarning(tt.warning)}, []string{}
+				c.check = func(t *testing.T, p *Plan) {
+					if len(p.Nodes) > 0 && len(p.Nodes[0].Changes) > 0 {
+						t.Errorf("the corrupt entry's node changes: %v", p.Nodes[0].Changes)
+					}
+				}
+			}
+			fxRun(t, c)
+		})
+	}
 }

@@ -108,7 +108,7 @@ func (r *ruleInfo) collectActions(c *computer) {
 		a := &r.spec.Actions[i]
 		switch a.Type {
 		case v1.ActionTaint:
-			if a.Taint != nil && !c.reserved(r, "taint", a.Taint.Key) {
+			if a.Taint != nil && !c.reserved(r, v1.TaintKey, a.Taint.Key) {
 				eff := corev1.TaintEffect(a.Taint.Effect)
 				add(ruleWant{it: effectItem{kind: KindTaint, key: a.Taint.Key, effect: string(eff)}, value: a.Taint.TaintValue()})
 				r.disruptive = r.disruptive || eff == corev1.TaintEffectNoSchedule || eff == corev1.TaintEffectNoExecute
@@ -116,7 +116,7 @@ func (r *ruleInfo) collectActions(c *computer) {
 		case v1.ActionLabel:
 			if a.Label != nil {
 				for _, k := range sortedKeys(a.Label.Labels) {
-					if c.reserved(r, "label", k) {
+					if c.reserved(r, v1.LabelKey, k) {
 						continue
 					}
 					add(ruleWant{it: effectItem{kind: KindLabel, key: k}, value: a.Label.Labels[k]})
@@ -142,8 +142,8 @@ func (r *ruleInfo) collectActions(c *computer) {
 
 // reserved reports (and warns) when a rule names a reserved key: the loader rejects such
 // rules, so this only guards rules that reach the engine some other way.
-func (c *computer) reserved(r *ruleInfo, kind, key string) bool {
-	if !v1.IsReservedKey(key) {
+func (c *computer) reserved(r *ruleInfo, kind v1.KeyKind, key string) bool {
+	if !v1.IsReservedKey(kind, key) {
 		return false
 	}
 	c.warn(r.name, "", CodeReservedKey, fmt.Sprintf("%s %s is a reserved key NodeGuardian never sets, changes or removes; the action is ignored", kind, key))
@@ -152,7 +152,7 @@ func (c *computer) reserved(r *ruleInfo, kind, key string) bool {
 
 func (r *ruleInfo) addAnnotations(c *computer, m map[string]string, add func(ruleWant)) {
 	for _, k := range sortedKeys(m) {
-		if c.reserved(r, "annotation", k) {
+		if c.reserved(r, v1.AnnotationKey, k) {
 			continue
 		}
 		v := m[k]

@@ -91,14 +91,14 @@ func (nw *nodeWork) decided(rule string) bool {
 }
 
 // readLedger parses a node's ledger once. A corrupt ledger owns nothing and the node is
-// left alone.
+// left alone; an entry with a time after Now (plus ledger.MaxClockSkew) is corrupt.
 func (c *computer) readLedger(nw *nodeWork) {
 	raw, ok := nw.node.Annotations[ledger.Annotation]
 	if !ok || raw == "" {
 		return
 	}
 	nw.raw = raw
-	l, err := ledger.Read(nw.node)
+	l, err := ledger.ReadAt(nw.node, c.now)
 	if err != nil {
 		nw.corrupt = true
 		c.warn("", nw.node.Name, CodeLedgerCorrupt, fmt.Sprintf("corrupt ledger: %v; treating it as owning nothing, node left alone", err))

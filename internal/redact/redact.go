@@ -13,32 +13,79 @@ import (
 // Mask replaces credentials in the URLs this package shows.
 const Mask = "xxxxx"
 
-// URL returns raw as a message may show it. A URL that parses keeps its scheme, host,
-// path and query; its user info is masked: "user:xxxxx@" when it has a password (as
-// url.URL.Redacted shows it), "xxxxx@" when it is a bare user name, which is often a
-// token. A string that does not parse as a URL with an authority is never shown as
-// written: only its "scheme://" and what follows its last "@" (the host) are kept, the
-// rest is masked, since a mistyped URL may hold a password anywhere.
+// URL returns raw as a message may show it. A URL with a host and no "@" after it keeps
+// its scheme, host, path and query; its user info is masked: "user:xxxxx@" when it has a
+// password (as url.URL.Redacted shows it), "xxxxx@" when it is a bare user name, which
+// is often a token. Any other string is never shown as written (masked), since a
+// mistyped URL may hold a password anywhere: one that does not parse, has no host
+// ("http:/user:password@host", "http:///user:password@host"), is opaque
+// ("user:password@host:9090"), or has an "@" after its host, written or
+// percent-encoded ("http://host/path?x=1@user:password": user info in the wrong place).
 func URL(raw string) string {
+	if raw == "" {
+		return ""
+	}
 	u, err := url.Parse(raw)
-	if err == nil && u.Opaque == "" {
-		if u.User != nil {
-			if _, ok := u.User.Password(); ok {
-				u.User = url.UserPassword(u.User.Username(), Mask)
-			} else {
-				u.User = url.User(Mask)
-			}
+	if err != nil || u.Opaque != "" || u.Host == "" ||
+		hasAt(u.Host) || hasAt(u.EscapedPath()) || hasAt(u.RawQuery) || hasAt(u.EscapedFragment()) {
+		return masked(raw)
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), Mask)
+		} else {
+			u.User = url.User(Mask)
 		}
-		return u.String()
 	}
+	return u.String()
+}
+
+// hasAt reports whether a part of a URL holds an "@", written or percent-encoded.
+func hasAt(s string) bool {
+	return strings.Contains(s, "@") || strings.Contains(strings.ToLower(s), "%40")
+}
+
+// masked shows a string that is not a plain URL with a host: its "scheme:" and the
+// slashes after it (when followed by one), then Mask, then "@" and the host[:port] after
+// its last "@" (shownHost); no "@": nothing after the prefix is shown.
+func masked(raw string) string {
 	prefix, rest := "", raw
-	if scheme, after, ok := strings.Cut(raw, "://"); ok && isScheme(scheme) {
-		prefix, rest = scheme+"://", after
+	if scheme, after, ok := strings.Cut(raw, ":"); ok && isScheme(scheme) {
+		if slashes := len(after) - len(strings.TrimLeft(after, "/")); slashes > 0 {
+			prefix, rest = scheme+":"+after[:slashes], after[slashes:]
+		}
+	} else if strings.HasPrefix(raw, "//") {
+		prefix, rest = "//", raw[2:]
 	}
-	if i := strings.LastIndex(rest, "@"); i >= 0 {
-		return prefix + Mask + rest[i:]
+	i := strings.LastIndex(rest, "@")
+	if i < 0 {
+		return prefix + Mask
 	}
-	return prefix + Mask
+	return prefix + Mask + "@" + shownHost(rest[i+1:])
+}
+
+// shownHost is what follows the last "@" of a masked string as it may be shown: up to a
+// "/", "?" or "#" (the rest masked), its host, and its port only when that is digits —
+// "prometheus:90x0" is shown "prometheus:xxxxx", so that "@user:password" typed after
+// the host never shows the password.
+func shownHost(s string) string {
+	tail := ""
+	if j := strings.IndexAny(s, "/?#"); j >= 0 {
+		s, tail = s[:j], "/"+Mask
+	}
+	host, port := s, ""
+	if strings.HasPrefix(s, "[") && strings.Contains(s, "]") {
+		end := strings.Index(s, "]") + 1
+		host, port = s[:end], s[end:]
+	} else if k := strings.Index(s, ":"); k >= 0 {
+		host, port = s[:k], s[k:]
+	}
+	if p, ok := strings.CutPrefix(port, ":"); ok && (p == "" || strings.Trim(p, "0123456789") != "") {
+		port = ":" + Mask
+	} else if port != "" && !ok {
+		port = Mask
+	}
+	return host + port + tail
 }
 
 // isScheme reports whether s is a URL scheme: a letter, then letters, digits, "+", "-"
@@ -84,6 +131,22 @@ func ParseHTTPURL(raw string) (*url.URL, error) {
 		return nil, &URLError{URL: URL(raw), Reason: reason}
 	case u.Host == "":
 		return nil, &URLError{URL: URL(raw), Reason: "no host"}
+	}
+	return u, nil
+}
+
+// ParseBaseURL is ParseHTTPURL for the base URL of a server NodeGuardian queries
+// (Prometheus): it also refuses an "@" after the host, written or percent-encoded. Such
+// a URL is shown masked down to its last "@" (URL), so two of them could not be told
+// apart in messages and series names; and it is most likely user info typed in the
+// wrong place. Its error is a *URLError.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	u, err := ParseHTTPURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	if hasAt(u.EscapedPath()) || hasAt(u.RawQuery) || hasAt(u.EscapedFragment()) {
+		return nil, &URLError{URL: URL(raw), Reason: `an "@" after the host (user info goes before it: http://user:password@host)`}
 	}
 	return u, nil
 }

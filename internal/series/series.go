@@ -108,7 +108,11 @@ func parseTerm(term string, limit, room int) ([]Value, error) {
 	}
 	vals := make([]Value, total)
 	for i := range vals {
-		vals[i] = Value{V: start + float64(i)*step}
+		v := start + float64(i)*step
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("value %d of the term overflows to %v: every value must be a finite number", i+1, v)
+		}
+		vals[i] = Value{V: v}
 	}
 	return vals, nil
 }

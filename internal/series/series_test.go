@@ -33,6 +33,12 @@ func TestParse(t *testing.T) {
 		{in: "1+2", err: true},
 		{in: "NaN", err: true},
 		{in: "Inf", err: true},
+		// Every expanded value must be finite, not only the numbers written (issue 7).
+		{in: "1+1e308x10", err: true},
+		{in: "70x3 1+1e308x29", err: true},
+		{in: "-1-1e308x2", err: true},
+		{in: "1e308+1e308x1", err: true},
+		{in: "1.7e308+1e307x0", want: []Value{v(1.7e308)}},
 		{in: "1x100000000", err: true},
 		// Repeat counts near and past the integer limits never wrap around (issue 7).
 		{in: "1.7x9223372036854775807", err: true},
@@ -179,7 +185,7 @@ func TestDataAddKeepsOrder(t *testing.T) {
 
 // FuzzParse: any notation either fails with an error or expands to at most MaxSamples
 // values that Expand places in time order, the last one at the end, at every interval
-// up to MaxInterval. Crashers found so far are kept in testdata/fuzz/FuzzParse.
+// up to MaxInterval; every value is a finite number. Crashers found so far are kept in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"1+2x3", "_x3 4", "0.5x4 2+0x10", "1e-3-1x2", "95x14", "_"} {
 		f.Add(s)
@@ -191,6 +197,11 @@ func FuzzParse(f *testing.F) {
 		}
 		if len(vals) > MaxSamples {
 			t.Fatalf("Parse(%q) gave %d values, more than MaxSamples", s, len(vals))
+		}
+		for i, v := range vals {
+			if !v.Missing && (math.IsNaN(v.V) || math.IsInf(v.V, 0)) {
+				t.Fatalf("Parse(%q)[%d] = %v, want a finite number", s, i, v.V)
+			}
 		}
 		end := time.Unix(1e9, 0)
 		for _, interval := range []time.Duration{time.Second, MaxInterval} {

@@ -21,3 +21,15 @@ rule "negative" {
   }
   max_unhealthy = -2
 }
+
+rule "count-in-a-string" {
+  condition {
+    metric   = "cpuLoadRatio"
+    operator = "GreaterThan"
+    value    = 1.5
+  }
+  action {
+    type = "cordon"
+  }
+  max_unhealthy = "3"
+}

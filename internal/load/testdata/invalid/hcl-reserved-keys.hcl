@@ -1,5 +1,6 @@
 # NodeGuardian never sets, changes or removes keys under kubernetes.io/ and k8s.io/
-# (and their subdomains), except node.kubernetes.io/out-of-service.
+# (and their subdomains), except the taint node.kubernetes.io/out-of-service: as a label
+# or annotation key it is reserved too.
 rule "reserved-keys" {
   condition {
     metric   = "cpuLoadRatio"
@@ -43,6 +44,30 @@ rule "reserved-keys" {
     type = "removeLabel"
     label {
       keys = ["kubernetes.io/hostname"]
+    }
+  }
+}
+
+rule "out-of-service-is-a-taint-only" {
+  condition {
+    metric   = "cpuLoadRatio"
+    operator = "GreaterThan"
+    value    = 1.5
+  }
+
+  action {
+    type = "label"
+    label {
+      labels = {
+        "node.kubernetes.io/out-of-service" = "nodeshutdown"
+      }
+    }
+  }
+
+  recovery_action {
+    type = "removeAnnotation"
+    annotation {
+      keys = ["node.kubernetes.io/out-of-service"]
     }
   }
 }
