@@ -298,3 +298,40 @@ func TestNotConfiguredAndUnknown(t *testing.T) {
 	eq(t, rs[2].Err, nil)
 	eq(t, strings.Count(log.String(), "\n"), 1)
 }
+
+// A request that can never be sent (a header value with a newline: a header file
+// rotated to a bad value after the configuration was loaded, or a Config built without
+// LoadConfig) fails at once, without retries, naming the header but not its value.
+func TestInvalidHeaderIsPermanent(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "auth", "Bearer "+testSecret+"\nX-Injected: 1\n")
+	tests := []struct {
+		name string
+		cfg  func(url string) Config
+		ch   string
+	}{
+		{"webhook header", func(u string) Config {
+			return Config{Webhook: &WebhookConfig{URL: URL(u), Headers: map[string]string{"X-Team": "nodes\r\n" + testSecret}}}
+		}, ChannelWebhook},
+		{"webhook header file", func(u string) Config {
+			return Config{Webhook: &WebhookConfig{URL: URL(u), HeaderFiles: map[string]Secret{"Authorization": FileSecret(bad, "x")}}}
+		}, ChannelWebhook},
+		{"alertmanager header file", func(u string) Config {
+			return Config{Alertmanager: &AlertmanagerConfig{URL: URL(u), ResolveTimeout: time.Hour, HeaderFiles: map[string]Secret{"Authorization": FileSecret(bad, "x")}}}
+		}, ChannelAlertmanager},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newCapture(t)
+			fs := newFakeSleep()
+			d := newTestDispatcher(t, tt.cfg(srv.URL), testOptions(fs, io.Discard))
+			r := d.Send(context.Background(), []Notification{testNotification(EventFiring, tt.ch)})[0][0]
+			if r.Err == nil || !strings.Contains(r.Err.Error(), "the value holds a newline") || strings.Contains(r.Err.Error(), testSecret) {
+				t.Fatalf("error %v", r.Err)
+			}
+			eq(t, r.Attempts, 1)
+			eq(t, len(fs.got()), 0)
+			eq(t, srv.count(), 0)
+		})
+	}
+}
