@@ -3,13 +3,19 @@ package deliver
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
@@ -134,5 +140,58 @@ func TestNotificationValuesAndKey(t *testing.T) {
 	a.Since = since.Add(2 * time.Hour)
 	if again := New(nil, nil, "plan-3", nil).Notification(a); again.Key == first.Key {
 		t.Errorf("a new transition has the old key %q", again.Key)
+	}
+}
+
+// What ngctl apply really POSTs to a webhook: the template's name in "template", no
+// labels, and a payload the versioned schema accepts (schemas/alert-webhook.schema.json).
+func TestWebhookPayloadAsSent(t *testing.T) {
+	bodies := make(chan []byte, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+	}))
+	t.Cleanup(srv.Close)
+	d, err := notify.New(notify.Config{Webhook: &notify.WebhookConfig{URL: notify.URL(srv.URL)}}, notify.Options{Logger: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	s := New(d, nil, "plan-1", func() time.Time { return since.Add(time.Minute) })
+	got := s.Deliver(context.Background(), []apply.SentAlert{{Node: "worker-1", Rule: "high-load", Alert: plan.Alert{
+		Event: "firing", Template: "high-load-alert", Channels: []string{"webhook"}, Subject: "hot", Body: "b", Since: since, Fired: since,
+		Values: []plan.AlertValue{{Metric: "cpuLoadRatio", Value: 1.9, Operator: "GreaterThan", Threshold: 1.5}},
+	}}})
+	if !slices.Equal(got[0], []string{"webhook"}) {
+		t.Fatalf("delivered %q, failures %v", got, s.Failures())
+	}
+	body := <-bodies
+	var p map[string]any
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p["template"] != "high-load-alert" || fmt.Sprint(p["labels"]) != "map[]" || p["version"] != "1" {
+		t.Errorf("payload %s", body)
+	}
+	f, err := os.Open("../../schemas/alert-webhook.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("alert-webhook.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("alert-webhook.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("the payload does not match the schema: %v\n%s", err, body)
 	}
 }

@@ -28,9 +28,10 @@ func testNotification(event Event, channels ...string) Notification {
 			{Metric: "cpuLoadRatio", Value: 1.9, Threshold: 1.5, Operator: "GreaterThan"},
 			{Metric: "memoryUtilizationPercent", Value: 92, Threshold: 90, Operator: "GreaterThan"},
 		},
-		Labels:   map[string]string{"team": "nodes", "cluster": "prod"},
-		StartsAt: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC),
-		PlanID:   "6e37915287c3",
+		Labels:      map[string]string{"team": "nodes", "cluster": "prod"},
+		Annotations: map[string]string{"template": "high-load-alert"},
+		StartsAt:    time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC),
+		PlanID:      "6e37915287c3",
 	}
 	if event == EventResolved {
 		n.Key = "high-load/worker-1/resolved/2026-11-29T12:30:00Z"
