@@ -72,6 +72,16 @@ func okServer(t *testing.T) string {
 	return srv.URL
 }
 
+// configureAllChannels configures every channel the example rules name (email, slack,
+// webhook) with real receivers that accept everything: a channel left unconfigured fails
+// closed, and its alerts would be owed on every apply.
+func configureAllChannels(t *testing.T) {
+	t.Helper()
+	t.Setenv("ALERT_WEBHOOK_URL", okServer(t))
+	t.Setenv("ALERT_SLACK_WEBHOOK", okServer(t))
+	configureEmail(t)
+}
+
 // configureEmail points the email channel at a real in-process SMTP server.
 func configureEmail(t *testing.T) *smtptest.Server {
 	t.Helper()
