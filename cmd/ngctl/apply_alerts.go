@@ -17,9 +17,44 @@ import (
 // alertFlags are apply's flags for sending alerts.
 func alertFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "alert-config", Usage: "alert channels `FILE` (docs/alerts.md); $ALERT_EMAIL_TO, $ALERT_SLACK_WEBHOOK, $ALERT_WEBHOOK_URL and the SMTP variables complete it"},
+		alertConfigFlag(),
 		&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "live: give up the whole apply after `DURATION` (0s: never); what is not done by then is reported, and apply exits 1"},
 		&cli.BoolFlag{Name: "send-alerts", Usage: "with --snapshot: really send the alerts (default: print them and record them as sent in the snapshot)"},
+	}
+}
+
+// alertConfigFlag is --alert-config, of plan, apply and controller.
+func alertConfigFlag() cli.Flag {
+	return &cli.StringFlag{Name: "alert-config", Usage: "alert channels `FILE` (docs/alerts.md); $ALERT_EMAIL_TO, $ALERT_SLACK_WEBHOOK, $ALERT_WEBHOOK_URL and the SMTP variables complete it"}
+}
+
+// alertRepeatInterval is the engine's repeat interval: --alert-repeat-interval when
+// given, else the --alert-config file's repeatInterval, else the flag's default (4h). A
+// template's repeatInterval wins over all of them (in the plan). 0s means never.
+func alertRepeatInterval(c *cli.Context) (time.Duration, error) {
+	file := c.String("alert-config")
+	if c.IsSet("alert-repeat-interval") || file == "" {
+		return repeatInterval(c.Duration("alert-repeat-interval")), nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0, exitf(1, "alert config: %v", err)
+	}
+	cfg, err := notify.ParseConfig(file, data)
+	if err != nil {
+		return 0, exitf(1, "%v", err)
+	}
+	if cfg.RepeatInterval > 0 {
+		return cfg.RepeatInterval, nil
+	}
+	return repeatInterval(c.Duration("alert-repeat-interval")), nil
+}
+
+// warnUnconfigured prints a warning for each rule whose planned alerts name a channel
+// cfg does not configure: those alerts fail until it is (see deliver.Unconfigured).
+func warnUnconfigured(c *cli.Context, p *plan.Plan, cfg notify.Config) {
+	for _, w := range deliver.Unconfigured(p, cfg.Channels()) {
+		fmt.Fprintf(c.App.ErrWriter, "Warning: %s\n", w)
 	}
 }
 
@@ -41,7 +76,8 @@ func alertSender(c *cli.Context, in *planInputs, p *plan.Plan) (*deliver.Sender,
 	if err != nil {
 		return nil, exitf(1, "%v", err)
 	}
-	return deliver.New(d, cfg.Channels(), in.set.Rules, p.ID, nil), nil
+	warnUnconfigured(c, p, cfg)
+	return deliver.New(d, in.set.Rules, p.ID, nil), nil
 }
 
 // sendSnapshotAlerts sends the alerts of a plan on a snapshot (--send-alerts) and returns

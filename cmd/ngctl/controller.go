@@ -38,7 +38,7 @@ func controllerCommand() *cli.Command {
 		&cli.StringFlag{Name: "health-addr", Value: controller.DefaultHealthAddr, Usage: "serve /healthz and /readyz on `ADDR` (0: off)"},
 		&cli.StringFlag{Name: "leader-election-namespace", Usage: "`NAMESPACE` of the leader election Lease (default: $RUNTIME_NAMESPACE, else the service account's)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "plan and report (status, Events, log) but change nothing"},
-		&cli.StringFlag{Name: "alert-config", Usage: "alert channels `FILE` (docs/alerts.md); $ALERT_EMAIL_TO, $ALERT_SLACK_WEBHOOK, $ALERT_WEBHOOK_URL and the SMTP variables complete it"},
+		alertConfigFlag(),
 		&cli.DurationFlag{Name: "staleness", Value: controller.DefaultStaleness, Usage: "a metric whose latest sample is older than this `DURATION` is Unknown"},
 		&cli.StringFlag{Name: "max-disruptive", Value: "30%", Usage: "at most `N` (or N%) of all nodes under disruptive effects at once"},
 		&cli.DurationFlag{Name: "alert-repeat-interval", Value: plan.DefaultRepeatInterval, Usage: "send a firing rule's alert again after `DURATION` (0s: never; a template's repeatInterval wins)"},
@@ -106,13 +106,15 @@ func controllerOptions(c *cli.Context, le leaderelection.Options) (controller.Op
 		LeaderElection: le, LeaderElectionNamespace: c.String("leader-election-namespace"),
 		DryRun: c.Bool("dry-run"), AlertConfig: c.String("alert-config"), MetricsSource: c.String("metrics-source"),
 		Staleness: c.Duration("staleness"), MaxDisruptive: &budget,
-		RepeatInterval: repeatInterval(c.Duration("alert-repeat-interval")),
 		Prometheus: metrics.PrometheusOptions{
 			URL: c.String("prometheus-url"), BearerTokenFile: c.String("prometheus-bearer-token-file"),
 			Username: c.String("prometheus-username"), PasswordFile: c.String("prometheus-password-file"),
 			CAFile: c.String("prometheus-ca-file"), InsecureSkipVerify: c.Bool("prometheus-insecure-skip-verify"),
 			Timeout: c.Duration("prometheus-timeout"), MinRange: c.Duration("staleness"), MaxResponseSize: maxSize,
 		},
+	}
+	if o.RepeatInterval, err = alertRepeatInterval(c); err != nil {
+		return controller.Options{}, err
 	}
 	if f := c.String("config"); f != "" {
 		cfg, err := metrics.LoadConfig(f)

@@ -134,6 +134,7 @@ func hasTaint(n *corev1.Node, key, value string) bool {
 // real Prometheus, in order (each builds on the cluster the previous one left).
 func TestLiveScenarios(t *testing.T) {
 	f := setupLive(t)
+	configureAllChannels(t)
 	rules := "../../examples/rules/yaml"
 	t1, t2 := 10*time.Minute, 25*time.Minute
 

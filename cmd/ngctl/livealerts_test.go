@@ -87,6 +87,8 @@ func TestLiveAlerts(t *testing.T) {
 	srv := httptest.NewServer(sink)
 	t.Cleanup(srv.Close)
 	t.Setenv("ALERT_WEBHOOK_URL", srv.URL)
+	t.Setenv("ALERT_SLACK_WEBHOOK", okServer(t)) // every channel the rules name is configured
+	configureEmail(t)
 	rules := "../../examples/rules/yaml"
 	t1, t2 := 10*time.Minute, 25*time.Minute
 	fired := []string{"emergency-eviction worker-2 firing", "high-load-isolation worker-1 firing"}
@@ -142,6 +144,8 @@ func TestSnapshotSendAlerts(t *testing.T) {
 	srv := httptest.NewServer(sink)
 	t.Cleanup(srv.Close)
 	t.Setenv("ALERT_WEBHOOK_URL", srv.URL)
+	t.Setenv("ALERT_SLACK_WEBHOOK", okServer(t))
+	configureEmail(t)
 	fleet := copyDemo(t)
 	if code, out, _ := ngctl(t, "", "apply", "--auto-approve", "-f", demoRules, "--snapshot", copyDemo(t)); code != 0 || !strings.Contains(out, "alert (not sent from a snapshot)") {
 		t.Fatalf("simulation: exit %d\n%s", code, out)
@@ -149,7 +153,8 @@ func TestSnapshotSendAlerts(t *testing.T) {
 	if got := sink.take(); len(got) != 0 {
 		t.Fatalf("a simulation sent %q", got)
 	}
-	if code, _, errOut := ngctl(t, "", "apply", "--auto-approve", "--alert-config", "a.yaml", "-f", demoRules, "--snapshot", fleet); code != 1 || !strings.Contains(errOut, "needs --send-alerts") {
+	cfg := writeFile(t, t.TempDir(), "a.yaml", "log:\n  format: json\n")
+	if code, _, errOut := ngctl(t, "", "apply", "--auto-approve", "--alert-config", cfg, "-f", demoRules, "--snapshot", fleet); code != 1 || !strings.Contains(errOut, "needs --send-alerts") {
 		t.Fatalf("--alert-config without --send-alerts: exit %d: %s", code, errOut)
 	}
 	sink.fail(true)

@@ -17,6 +17,7 @@ import (
 	"github.com/nodeguardian/nodeguardian/internal/fleet"
 	"github.com/nodeguardian/nodeguardian/internal/live"
 	"github.com/nodeguardian/nodeguardian/internal/load"
+	"github.com/nodeguardian/nodeguardian/internal/notify"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 	"github.com/nodeguardian/nodeguardian/internal/savedplan"
 )
@@ -50,6 +51,7 @@ func planCommand() *cli.Command {
 			outputFlag("text", "json", "markdown"),
 			&cli.StringFlag{Name: "out", Usage: "also save the plan as JSON to `FILE`, for ngctl apply ... FILE"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 without changes, 1 on error, 2 with changes"},
+			alertConfigFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			_, p, err := computePlan(c)
@@ -58,6 +60,13 @@ func planCommand() *cli.Command {
 			}
 			if err := renderPlan(c, p, c.String("output")); err != nil {
 				return err
+			}
+			if f := c.String("alert-config"); f != "" {
+				cfg, err := notify.LoadConfig(f, os.Getenv)
+				if err != nil {
+					return exitf(1, "%v", err)
+				}
+				warnUnconfigured(c, p, cfg)
 			}
 			if out := c.String("out"); out != "" {
 				if err := savePlan(out, p); err != nil {
@@ -126,9 +135,13 @@ func readFleetInputs(c *cli.Context, set *load.Set) (*planInputs, error) {
 	if err != nil {
 		return nil, exitf(1, "invalid value for --max-disruptive: %v (0 allows none)", err)
 	}
+	repeat, err := alertRepeatInterval(c)
+	if err != nil {
+		return nil, err
+	}
 	in := &planInputs{set: set, ctx: c.Context, opts: engine.Options{
 		Staleness:      c.Duration("staleness"),
-		RepeatInterval: repeatInterval(c.Duration("alert-repeat-interval")),
+		RepeatInterval: repeat,
 		MaxDisruptive:  &maxDisruptive,
 		Rule:           c.String("rule"),
 		Node:           c.String("node"),

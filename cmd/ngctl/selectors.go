@@ -112,5 +112,8 @@ func applyHint(c *cli.Context, file string) string {
 			hint = append(hint, "--"+name, fmt.Sprint(c.Value(name)))
 		}
 	}
+	if f := c.String("alert-config"); f != "" && c.String("snapshot") == "" { // a simulation sends nothing
+		hint = append(hint, "--alert-config", f)
+	}
 	return strings.Join(append(hint, file), " ")
 }

@@ -53,7 +53,7 @@ func TestApplySlowChannelDelaysNoNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := deliver.New(d, []string{"webhook", "log"}, nil, p.ID, nil)
+	s := deliver.New(d, nil, p.ID, nil)
 
 	var actionsDone time.Time // Progress calls never overlap
 	done := 0

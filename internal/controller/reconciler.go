@@ -127,7 +127,7 @@ func (r *Reconciler) apply(ctx context.Context, p *plan.Plan, st *live.State, ru
 	if r.opts.DryRun || !p.HasChanges() {
 		return outcome{}
 	}
-	sender := deliver.New(r.notifier, r.channels, rules, p.ID, r.opts.Now)
+	sender := deliver.New(r.notifier, rules, p.ID, r.opts.Now)
 	start := time.Now()
 	// An apply is not cut short by a shutdown (SIGTERM, a lost lease): what it sent is
 	// recorded in the node ledgers before the reconcile returns, so that the next

@@ -37,7 +37,7 @@ func BenchmarkApplyDelivers1000(b *testing.B) {
 			Values: []plan.AlertValue{{Metric: "cpuLoadRatio", Value: 1.9, Operator: "GreaterThan", Threshold: 1.5}}}}}
 	}
 	for b.Loop() {
-		s := New(d, []string{"webhook", "log"}, nil, "plan", nil)
+		s := New(d, nil, "plan", nil)
 		jobs := make(chan int, len(nodes))
 		for i := range nodes {
 			jobs <- i

@@ -36,27 +36,28 @@ type Failure struct {
 
 // Error implements error.
 func (f Failure) Error() string {
+	if f.Attempts == 0 {
+		return fmt.Sprintf("alert %s on %s (%s) via %s not sent: %v", f.Rule, f.Node, f.Event, f.Channel, f.Err)
+	}
 	return fmt.Sprintf("alert %s on %s (%s) via %s failed after %d attempts: %v", f.Rule, f.Node, f.Event, f.Channel, f.Attempts, f.Err)
 }
 
 // Sender sends the alerts of one plan.
 type Sender struct {
-	d          *notify.Dispatcher
-	configured []string
-	rules      map[string]*v1.NodeGuardianRule
-	planID     string
-	now        func() time.Time
+	d      *notify.Dispatcher
+	rules  map[string]*v1.NodeGuardianRule
+	planID string
+	now    func() time.Time
 
 	mu       sync.Mutex
 	failures []Failure
 	sent     int
 }
 
-// New returns a Sender of the alerts of the plan with planID through d, whose configured
-// channels are configured (notify.Config.Channels), for these rules; now is the clock
-// (time.Now when nil).
-func New(d *notify.Dispatcher, configured []string, rules []*v1.NodeGuardianRule, planID string, now func() time.Time) *Sender {
-	s := &Sender{d: d, configured: configured, rules: make(map[string]*v1.NodeGuardianRule, len(rules)), planID: planID, now: now}
+// New returns a Sender of the alerts of the plan with planID through d, for these rules;
+// now is the clock (time.Now when nil).
+func New(d *notify.Dispatcher, rules []*v1.NodeGuardianRule, planID string, now func() time.Time) *Sender {
+	s := &Sender{d: d, rules: make(map[string]*v1.NodeGuardianRule, len(rules)), planID: planID, now: now}
 	for _, r := range rules {
 		s.rules[r.Name] = r
 	}
@@ -70,25 +71,14 @@ func New(d *notify.Dispatcher, configured []string, rules []*v1.NodeGuardianRule
 // received it. It is a cluster.ApplyOptions.Deliver; calls may overlap.
 //
 // A channel a rule or template names but the configuration leaves out (no SMTP server,
-// no Slack webhook, …) is a choice, not a failure: the alert goes to the log channel in
-// its place, and the channel counts as done, so that it is not retried forever.
+// no Slack webhook, …) fails closed: it is a Failure ("channel slack is not configured:
+// …"), not recorded as delivered, so the next apply plans the alert again for it and
+// delivers it once the channel is configured. No other channel stands in for it.
 func (s *Sender) Deliver(ctx context.Context, alerts []apply.SentAlert) [][]string {
 	ns := make([]notify.Notification, len(alerts))
 	out := make([][]string, len(alerts))
 	for i, a := range alerts {
 		ns[i] = s.Notification(a)
-		var send []string
-		for _, ch := range ns[i].Channels {
-			if slices.Contains(s.configured, ch) {
-				send = append(send, ch)
-				continue
-			}
-			out[i] = append(out[i], ch) // not configured: logged instead
-			if !slices.Contains(send, notify.ChannelLog) {
-				send = append(send, notify.ChannelLog)
-			}
-		}
-		ns[i].Channels = send
 	}
 	results := s.d.Send(ctx, ns)
 	var failed []Failure
@@ -193,4 +183,30 @@ func Severity(r *v1.NodeGuardianRule) string {
 		}
 	}
 	return sev
+}
+
+// Unconfigured lists, for each rule of p whose planned alerts name a channel that is
+// not among configured (notify.Config.Channels), a warning saying that those alerts will
+// fail and how to configure the channel: "rule high-load: channel slack is not
+// configured: set ALERT_SLACK_WEBHOOK or slack in --alert-config; its alerts fail (and
+// are sent again by every apply) until it is". Dry-run alerts are left out.
+func Unconfigured(p *plan.Plan, configured []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, np := range p.Nodes {
+		for _, ch := range np.Changes {
+			if ch.Kind != plan.KindAlert || ch.Alert == nil || ch.DryRun {
+				continue
+			}
+			for _, name := range ch.Alert.Channels {
+				if slices.Contains(configured, name) || seen[ch.Rule+"\x00"+name] {
+					continue
+				}
+				seen[ch.Rule+"\x00"+name] = true
+				out = append(out, fmt.Sprintf("rule %s: %v; its alerts fail (and are sent again by every apply) until it is", ch.Rule, notify.NotConfigured(name)))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -3,13 +3,19 @@ package deliver
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
@@ -39,27 +45,33 @@ func TestSeverity(t *testing.T) {
 	}
 }
 
-// A channel that is not configured goes to the log instead and counts as done; a
-// configured one reports what it delivered.
-func TestDeliverUnconfiguredChannelsGoToTheLog(t *testing.T) {
+// A channel that is not configured fails closed: it is not reported delivered (so the
+// next apply sends the alert again), its failure says how to configure it, and no other
+// channel stands in for it; an explicit log channel is a real channel.
+func TestDeliverUnconfiguredChannelFailsClosed(t *testing.T) {
 	var logged bytes.Buffer
 	d, err := notify.New(notify.Config{}, notify.Options{Logger: &logged})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	s := New(d, notify.Config{}.Channels(), nil, "abc", func() time.Time { return now })
+	s := New(d, nil, "abc", func() time.Time { return now })
 	got := s.Deliver(context.Background(), []apply.SentAlert{
 		{Node: "n1", Rule: "r", Alert: plan.Alert{Event: "firing", Channels: []string{"email", "slack"}, Subject: "hot"}},
 		{Node: "n2", Rule: "r", Alert: plan.Alert{Event: "recovered", Channels: []string{"log"}, Subject: "cool"}},
 	})
-	if !slices.Equal(got[0], []string{"email", "slack", "log"}) || !slices.Equal(got[1], []string{"log"}) {
-		t.Fatalf("delivered %q", got)
+	if len(got[0]) != 0 || !slices.Equal(got[1], []string{"log"}) {
+		t.Fatalf("delivered %q, want nothing for n1 and log for n2", got)
 	}
-	if len(s.Failures()) != 0 || s.Sent() != 2 {
-		t.Errorf("failures %v, sent %d", s.Failures(), s.Sent())
+	fs := s.Failures()
+	if len(fs) != 2 || s.Sent() != 1 {
+		t.Fatalf("failures %v, sent %d", fs, s.Sent())
 	}
-	if out := logged.String(); strings.Count(out, "\n") != 2 || !strings.Contains(out, "hot") || !strings.Contains(out, "resolved") {
+	want := "alert r on n1 (firing) via slack not sent: channel slack is not configured: set ALERT_SLACK_WEBHOOK or slack in --alert-config"
+	if fs[1].Error() != want || fs[0].Channel != "email" || fs[0].Attempts != 0 {
+		t.Errorf("failures:\n%v\n%v\nwant the second:\n%s", fs[0], fs[1], want)
+	}
+	if out := logged.String(); strings.Count(out, "\n") != 1 || strings.Contains(out, "hot") || !strings.Contains(out, "resolved") {
 		t.Errorf("log:\n%s", out)
 	}
 	n := s.Notification(apply.SentAlert{Node: "n2", Rule: "r", Alert: plan.Alert{Event: "recovered"}})
@@ -82,7 +94,7 @@ func TestAlertmanagerRecoveryResolvesAcrossTemplates(t *testing.T) {
 	}
 	rules := []*v1.NodeGuardianRule{{ObjectMeta: metav1.ObjectMeta{Name: "high-load"},
 		Spec: v1.NodeGuardianRuleSpec{Actions: []v1.Action{{Type: v1.ActionCordon}}}}}
-	s := New(d, []string{"alertmanager", "log"}, rules, "plan-1", func() time.Time { return now })
+	s := New(d, rules, "plan-1", func() time.Time { return now })
 	firing := apply.SentAlert{Node: "worker-1", Rule: "high-load", Alert: plan.Alert{Event: "firing", Template: "high-load-alert",
 		Channels: []string{"alertmanager"}, Subject: "hot", Since: fired, Fired: fired}}
 	if got := s.Deliver(context.Background(), []apply.SentAlert{firing}); !slices.Equal(got[0], []string{"alertmanager"}) {
@@ -101,7 +113,7 @@ func TestAlertmanagerRecoveryResolvesAcrossTemplates(t *testing.T) {
 	}
 	recovered := apply.SentAlert{Node: "worker-1", Rule: "high-load", Alert: plan.Alert{Event: "recovered", Template: "recovery-alert",
 		Channels: []string{"alertmanager"}, Subject: "cool", Since: now.Add(-time.Second), Fired: fired}}
-	s = New(d, []string{"alertmanager", "log"}, rules, "plan-2", func() time.Time { return now })
+	s = New(d, rules, "plan-2", func() time.Time { return now })
 	if got := s.Deliver(context.Background(), []apply.SentAlert{recovered}); !slices.Equal(got[0], []string{"alertmanager"}) {
 		t.Fatalf("recovery: delivered %q, failures %v", got, s.Failures())
 	}
@@ -116,8 +128,8 @@ func TestNotificationValuesAndKey(t *testing.T) {
 	since := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	a := apply.SentAlert{Node: "worker-1", Rule: "high-load", Alert: plan.Alert{Event: "firing", Channels: []string{"webhook"},
 		Since: since, Fired: since, Values: []plan.AlertValue{{Metric: "cpuLoadRatio", Value: 1.9, Operator: "GreaterThan", Threshold: 1.5}}}}
-	first := New(nil, nil, nil, "plan-1", func() time.Time { return since }).Notification(a)
-	retry := New(nil, nil, nil, "plan-2", func() time.Time { return since.Add(time.Hour) }).Notification(a)
+	first := New(nil, nil, "plan-1", func() time.Time { return since }).Notification(a)
+	retry := New(nil, nil, "plan-2", func() time.Time { return since.Add(time.Hour) }).Notification(a)
 	if first.Key != "high-load/worker-1/firing/2026-11-29T12:00:00Z" || retry.Key != first.Key {
 		t.Errorf("keys %q and %q, want both high-load/worker-1/firing/2026-11-29T12:00:00Z", first.Key, retry.Key)
 	}
@@ -126,7 +138,60 @@ func TestNotificationValuesAndKey(t *testing.T) {
 		t.Errorf("values %+v startsAt %s, want %+v at %s", first.Values, first.StartsAt, want, since)
 	}
 	a.Since = since.Add(2 * time.Hour)
-	if again := New(nil, nil, nil, "plan-3", nil).Notification(a); again.Key == first.Key {
+	if again := New(nil, nil, "plan-3", nil).Notification(a); again.Key == first.Key {
 		t.Errorf("a new transition has the old key %q", again.Key)
+	}
+}
+
+// What ngctl apply really POSTs to a webhook: the template's name in "template", no
+// labels, and a payload the versioned schema accepts (schemas/alert-webhook.schema.json).
+func TestWebhookPayloadAsSent(t *testing.T) {
+	bodies := make(chan []byte, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+	}))
+	t.Cleanup(srv.Close)
+	d, err := notify.New(notify.Config{Webhook: &notify.WebhookConfig{URL: notify.URL(srv.URL)}}, notify.Options{Logger: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	s := New(d, nil, "plan-1", func() time.Time { return since.Add(time.Minute) })
+	got := s.Deliver(context.Background(), []apply.SentAlert{{Node: "worker-1", Rule: "high-load", Alert: plan.Alert{
+		Event: "firing", Template: "high-load-alert", Channels: []string{"webhook"}, Subject: "hot", Body: "b", Since: since, Fired: since,
+		Values: []plan.AlertValue{{Metric: "cpuLoadRatio", Value: 1.9, Operator: "GreaterThan", Threshold: 1.5}},
+	}}})
+	if !slices.Equal(got[0], []string{"webhook"}) {
+		t.Fatalf("delivered %q, failures %v", got, s.Failures())
+	}
+	body := <-bodies
+	var p map[string]any
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p["template"] != "high-load-alert" || fmt.Sprint(p["labels"]) != "map[]" || p["version"] != "1" {
+		t.Errorf("payload %s", body)
+	}
+	f, err := os.Open("../../schemas/alert-webhook.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("alert-webhook.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("alert-webhook.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("the payload does not match the schema: %v\n%s", err, body)
 	}
 }

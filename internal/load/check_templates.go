@@ -19,8 +19,8 @@ func (c *checker) templateText(ptr, what, text string, annotation bool) {
 		return
 	}
 	t, err := alert.Compile(what, text)
-	if err != nil {
-		c.errorf(ptr, false, "%s", err)
+	if err != nil { // at the template's line when the text is a block of its own lines
+		c.ds = append(c.ds, c.d.src.diagAt(Error, c.d.textLine(ptr, alert.ErrorLine(err)), c.d.fieldPath(ptr), err.Error()))
 		return
 	}
 	if annotation && alert.UsesPlanID(text) {

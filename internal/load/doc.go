@@ -152,6 +152,32 @@ func (d *document) at(ptr string, onKey bool) pos {
 	}
 }
 
+// textLine is where line n (1 for the first) of the text value at ptr is written: for
+// a block scalar (YAML `|` or `>`) or an HCL heredoc (`<<EOT`, `<<-EOT`), whose text
+// starts on the next line, that line of the file at its first non-blank column; for
+// any other value (quoted or flow, where lines are not the file's), the value itself.
+func (d *document) textLine(ptr string, n int) pos {
+	p := d.at(ptr, false)
+	if n < 1 || p.line < 1 || p.line > len(d.src.lines) {
+		return p
+	}
+	line := d.src.lines[p.line-1]
+	if p.col < 1 || p.col > len(line) {
+		return p
+	}
+	head := strings.TrimSpace(line[p.col-1:])
+	block := strings.HasPrefix(head, "<<")
+	if !d.src.hcl {
+		block = strings.HasPrefix(head, "|") || strings.HasPrefix(head, ">")
+	}
+	target := p.line + n
+	if !block || target > len(d.src.lines) {
+		return p
+	}
+	text := d.src.lines[target-1]
+	return pos{line: target, col: len(text) - len(strings.TrimLeft(text, " \t")) + 1}
+}
+
 // sourceName is the name of the field at ptr as written in the source.
 func (d *document) sourceName(ptr string) string {
 	if l, ok := d.index[ptr]; ok && l.name != "" {

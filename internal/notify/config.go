@@ -38,6 +38,11 @@ type Config struct {
 	Alertmanager *AlertmanagerConfig
 	// Log configures the log channel, which is always available.
 	Log LogConfig
+	// RepeatInterval is how often a firing rule's alert is sent again (repeatInterval in
+	// the file); 0 when the file does not say. A template's repeatInterval wins over it,
+	// and it wins over the default of --alert-repeat-interval (an explicit flag wins over
+	// it): see docs/alerts.md.
+	RepeatInterval time.Duration
 }
 
 // TLSMode is how the email channel secures its SMTP connection.
@@ -187,9 +192,10 @@ func (c Config) GoString() string { return c.String() }
 // Format makes every fmt verb show String.
 func (c Config) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
 
-// notConfigured is the error of a channel a notification names but the configuration
-// lacks.
-func notConfigured(channel string) error {
+// NotConfigured is the error of a channel a notification names but the configuration
+// lacks: "channel slack is not configured: set ALERT_SLACK_WEBHOOK or slack in
+// --alert-config".
+func NotConfigured(channel string) error {
 	how := map[string]string{
 		ChannelEmail:        "set " + EnvEmailTo + " and " + EnvSMTPHost,
 		ChannelSlack:        "set " + EnvSlackWebhook,

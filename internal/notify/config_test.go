@@ -81,6 +81,7 @@ slack:
   link: https://grafana.example.com/d/nodes?var-node={node}
 alertmanager:
   url: http://am.file:9093
+repeatInterval: 90m
 `
 
 // envCases writes a config file and its secrets, and returns the cases over them.
@@ -98,6 +99,7 @@ func envCases(t *testing.T) []envCase {
 			eq(t, c.Email.Auth, AuthPlain)
 			eq(t, c.Alertmanager.ResolveTimeout, DefaultResolveTimeout)
 			eq(t, c.Webhook == nil, true)
+			eq(t, c.RepeatInterval, 90*time.Minute)
 			eq(t, strings.Join(c.Channels(), ","), "email,slack,alertmanager,log")
 		}},
 		{"env overrides file", cfgFile, map[string]string{
@@ -127,6 +129,7 @@ func envCases(t *testing.T) []envCase {
 			eq(t, strings.Join(c.Channels(), ","), "email,webhook,log")
 		}},
 		{"nothing", "", nil, func(t *testing.T, c Config) {
+			eq(t, c.RepeatInterval, 0) // not said: the flag's default applies
 			eq(t, strings.Join(c.Channels(), ","), "log")
 			eq(t, c.Log.Format, "logfmt")
 		}},
@@ -230,4 +233,19 @@ func (f *fakeSleep) got() []time.Duration {
 	f.mu <- struct{}{}
 	defer func() { <-f.mu }()
 	return slices.Clone(f.delays)
+}
+
+// A header file whose value would split the header (a newline inside) is refused when
+// the configuration is loaded, naming the header and the file, never the value.
+func TestLoadConfigHeaderFileValue(t *testing.T) {
+	dir := t.TempDir()
+	auth := writeFile(t, dir, "auth", "Bearer "+testSecret+"\nX-Injected: 1\n")
+	cfg := writeFile(t, dir, "alerts.yaml", "webhook:\n  url: https://hooks.example.com/x\n  headerFiles:\n    Authorization: "+auth+"\n")
+	_, err := LoadConfig(cfg, envMap(nil))
+	if err == nil || !strings.Contains(err.Error(), "webhook: headerFiles.Authorization ("+cfg+":4: webhook.headerFiles.Authorization): header Authorization: the value holds a newline") {
+		t.Fatalf("error %v", err)
+	}
+	if strings.Contains(err.Error(), testSecret) {
+		t.Errorf("the error shows the secret: %v", err)
+	}
 }

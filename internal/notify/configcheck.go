@@ -129,7 +129,12 @@ func (c *Config) finishHTTP(channel, env string, u URL, headerFiles map[string]S
 		errs = append(errs, fmt.Errorf("%s: %w", channel, err))
 	}
 	for name, s := range headerFiles {
-		_, err := s.Value()
+		v, err := s.Value()
+		if err == nil {
+			err = checkHeader(name, v)
+			errs = append(errs, wrapIf(channel+": headerFiles."+name+" ("+s.Source+")", err))
+			continue
+		}
 		errs = append(errs, wrapIf(channel+": header "+name, err))
 	}
 	return errors.Join(errs...)

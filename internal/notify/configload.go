@@ -79,6 +79,7 @@ func ParseConfig(file string, data []byte) (Config, error) {
 			cfg.Alertmanager = &AlertmanagerConfig{}
 			return d.alertmanager(v, f, cfg.Alertmanager)
 		},
+		"repeatInterval": d.setDuration(&cfg.RepeatInterval),
 		"log": func(v *yaml.Node, f string) error {
 			return d.mapping(v, f, map[string]fieldFunc{"format": d.setEnum(&cfg.Log.Format, "logfmt", "json")}, nil)
 		},

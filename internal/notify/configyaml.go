@@ -196,6 +196,11 @@ func (d decoder) setHeaders(dst *map[string]string) fieldFunc {
 				return d.errf(k, f, "secrets are not allowed in the config file: put the value of %s in a file and name it under headerFiles", k.Value)
 			}
 			s, err := d.str(val, f)
+			if err == nil {
+				if herr := checkHeader(k.Value, s); herr != nil {
+					err = d.errf(val, f, "%w", herr)
+				}
+			}
 			(*dst)[k.Value] = s
 			return err
 		}), nil)
@@ -207,6 +212,9 @@ func (d decoder) setHeaderFiles(dst *map[string]Secret) fieldFunc {
 	return func(v *yaml.Node, field string) error {
 		*dst = map[string]Secret{}
 		return d.mapping(v, field, d.anyKey(v, func(k, val *yaml.Node, f string) error {
+			if herr := checkHeader(k.Value, ""); herr != nil {
+				return d.errf(k, f, "%w", herr)
+			}
 			var s Secret
 			err := d.setFile(&s)(val, f)
 			(*dst)[k.Value] = s

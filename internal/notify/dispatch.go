@@ -154,7 +154,7 @@ func (d *Dispatcher) Send(ctx context.Context, ns []Notification) [][]Result {
 		for j, ch := range chans {
 			s, ok := d.senders[ch]
 			if !ok {
-				out[i][j] = Result{Channel: ch, Err: notConfigured(ch)}
+				out[i][j] = Result{Channel: ch, Err: NotConfigured(ch)}
 				continue
 			}
 			wg.Go(func() { out[i][j] = d.deliver(ctx, ch, s, &ns[i]) })

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -8,12 +9,16 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"io"
 	"math/big"
+	"mime"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,17 +39,19 @@ type smtpServer struct {
 	messages [][]byte
 	authUser string
 	password string // "" accepts no AUTH
+	login    bool
 }
 
 type smtpMode struct {
 	startTLS, implicit bool
-	password           string // required AUTH PLAIN password for user "ngctl"
+	password           string // required AUTH password for user "ngctl"
+	login              bool   // offer AUTH LOGIN instead of PLAIN
 }
 
 // startSMTP starts a server; cert is its certificate (for STARTTLS and implicit TLS).
 func startSMTP(t *testing.T, mode smtpMode, cert tls.Certificate) *smtpServer {
 	t.Helper()
-	s := &smtpServer{password: mode.password}
+	s := &smtpServer{password: mode.password, login: mode.login}
 	be := smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{s: s}, nil })
 	srv := smtp.NewServer(be)
 	srv.Domain = "localhost"
@@ -73,11 +80,14 @@ func (x *smtpSession) AuthMechanisms() []string {
 	if x.s.password == "" {
 		return nil
 	}
+	if x.s.login {
+		return []string{sasl.Login}
+	}
 	return []string{sasl.Plain}
 }
 
-func (x *smtpSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
+func (x *smtpSession) Auth(mech string) (sasl.Server, error) {
+	check := func(user, pass string) error {
 		if user != "ngctl" || pass != x.s.password {
 			return errors.New("invalid credentials")
 		}
@@ -85,7 +95,35 @@ func (x *smtpSession) Auth(string) (sasl.Server, error) {
 		x.s.authUser = user
 		x.s.mu.Unlock()
 		return nil
-	}), nil
+	}
+	if mech == sasl.Login {
+		return &loginServer{check: check}, nil
+	}
+	return sasl.NewPlainServer(func(_, user, pass string) error { return check(user, pass) }), nil
+}
+
+// loginServer is the server side of AUTH LOGIN (go-sasl has only its client): it asks
+// for the username, then the password.
+type loginServer struct {
+	check func(user, pass string) error
+	user  string
+	step  int
+}
+
+func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
+	l.step++
+	switch l.step {
+	case 1:
+		if len(response) > 0 { // the username as an initial response
+			l.user, l.step = string(response), 2
+			return []byte("Password:"), false, nil
+		}
+		return []byte("Username:"), false, nil
+	case 2:
+		l.user = string(response)
+		return []byte("Password:"), false, nil
+	}
+	return nil, true, l.check(l.user, string(response))
 }
 
 func (x *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
@@ -159,6 +197,8 @@ func TestEmail(t *testing.T) {
 		{"implicit TLS", smtpMode{implicit: true}, TLSImplicit, AuthNone, []string{"oncall@example.com"}, ""},
 		{"auth plain", smtpMode{startTLS: true, password: testSecret + "-smtp"}, TLSStartTLS, AuthPlain, []string{"oncall@example.com"}, ""},
 		{"auth wrong password", smtpMode{startTLS: true, password: "other"}, TLSStartTLS, AuthPlain, []string{"oncall@example.com"}, "auth"},
+		{"auth login", smtpMode{startTLS: true, password: testSecret + "-smtp", login: true}, TLSStartTLS, AuthLogin, []string{"oncall@example.com"}, ""},
+		{"auth login wrong password", smtpMode{startTLS: true, password: "other", login: true}, TLSStartTLS, AuthLogin, []string{"oncall@example.com"}, "auth"},
 		{"refused recipient", smtpMode{}, TLSNone, AuthNone, []string{"refused@example.com"}, "550"},
 	}
 	for _, tt := range tests {
@@ -191,7 +231,59 @@ func TestEmail(t *testing.T) {
 				t.Fatalf("%+v", r)
 			}
 			checkMail(t, srv, tt.to)
+			if tt.auth != AuthNone && srv.authUser != "ngctl" {
+				t.Errorf("authenticated as %q", srv.authUser)
+			}
 		})
+	}
+}
+
+// A subject and a body in Chinese (as the seed README's template renders them) arrive
+// as MIME that decodes back to the same text.
+func TestEmailNonASCII(t *testing.T) {
+	cert, _ := selfSigned(t)
+	srv := startSMTP(t, smtpMode{}, cert)
+	d := newTestDispatcher(t, Config{Email: &EmailConfig{Host: srv.host, Port: srv.port, TLS: TLSNone, Auth: AuthNone,
+		From: "NodeGuardian <ngctl@example.com>", To: []string{"oncall@example.com"}}}, testOptions(newFakeSleep(), io.Discard))
+	n := testNotification(EventFiring, "email")
+	n.Subject = "[NodeGuardian] 节点 worker-1 负载过高 (CPU 负载比 1.9 > 1.5)"
+	n.Body = "节点 worker-1 已被隔离：\n- 污点 nodeguardian/high-load=true:NoSchedule\n请检查该节点上的工作负载。"
+	if r := d.Send(context.Background(), []Notification{n})[0][0]; r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.messages) != 1 {
+		t.Fatalf("%d messages", len(srv.messages))
+	}
+	raw := srv.messages[0]
+	if slices.ContainsFunc(raw, func(b byte) bool { return b >= 0x80 }) {
+		t.Errorf("the message is not 7-bit clean:\n%s", raw)
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil || subject != n.Subject {
+		t.Errorf("subject %q (%v), want %q", subject, err, n.Subject)
+	}
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || mt != "text/plain" || !strings.EqualFold(params["charset"], "utf-8") {
+		t.Errorf("Content-Type %q", m.Header.Get("Content-Type"))
+	}
+	var body io.Reader = m.Body
+	switch cte := strings.ToLower(m.Header.Get("Content-Transfer-Encoding")); cte {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	default:
+		t.Fatalf("Content-Transfer-Encoding %q", cte)
+	}
+	b, err := io.ReadAll(body)
+	if got := strings.TrimSpace(strings.ReplaceAll(string(b), "\r\n", "\n")); err != nil || got != n.Body {
+		t.Errorf("body %q (%v), want %q", got, err, n.Body)
 	}
 }
 

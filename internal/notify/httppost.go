@@ -40,12 +40,18 @@ func (d *Dispatcher) post(ctx context.Context, r request) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 	for k, v := range r.headers {
+		if err := checkHeader(k, v); err != nil { // a request that can never be sent
+			return permanent(fmt.Errorf("POST %s: %w", r.shown, err))
+		}
 		req.Header.Set(k, v)
 	}
 	for k, s := range r.files {
 		v, err := s.Value()
 		if err != nil {
 			return permanent(fmt.Errorf("header %s: %w", k, err))
+		}
+		if err := checkHeader(k, v); err != nil {
+			return permanent(fmt.Errorf("POST %s: %w", r.shown, err))
 		}
 		secrets = append(secrets, v)
 		req.Header.Set(k, v)
@@ -59,7 +65,11 @@ func (d *Dispatcher) post(ctx context.Context, r request) error {
 		if errors.As(err, &ue) {
 			err = ue.Err // its text holds the URL
 		}
-		return &retryableError{err: scrubError(fmt.Errorf("POST %s: %w", r.shown, err), secrets)}
+		err = scrubError(fmt.Errorf("POST %s: %w", r.shown, err), secrets)
+		if ctx.Err() == nil && isInvalidRequest(err) {
+			return permanent(err)
+		}
+		return &retryableError{err: err}
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
@@ -105,4 +115,12 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// isInvalidRequest reports whether an error of http.Client.Do says the request itself is
+// malformed (an invalid header, method or URL): sending it again cannot succeed.
+func isInvalidRequest(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "invalid header field") || strings.Contains(msg, "invalid method") ||
+		strings.Contains(msg, "unsupported protocol scheme")
 }

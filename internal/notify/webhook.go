@@ -38,6 +38,7 @@ type WebhookPayload struct {
 	Severity string            `json:"severity"`
 	Subject  string            `json:"subject"`
 	Body     string            `json:"body"`
+	Template string            `json:"template"` // the AlertTemplate's name; "" without one
 	Values   []WebhookValue    `json:"values"`
 	Labels   map[string]string `json:"labels"`
 	StartsAt *time.Time        `json:"startsAt"`
@@ -57,7 +58,7 @@ type WebhookValue struct {
 func NewWebhookPayload(n *Notification) WebhookPayload {
 	p := WebhookPayload{
 		Version: WebhookVersion, Key: n.Key, Rule: n.Rule, Node: n.Node, Event: n.Event,
-		Severity: n.Severity, Subject: n.Subject, Body: n.Body, PlanID: n.PlanID,
+		Severity: n.Severity, Subject: n.Subject, Body: n.Body, Template: n.Annotations["template"], PlanID: n.PlanID,
 		Values: make([]WebhookValue, 0, len(n.Values)), Labels: map[string]string{},
 		StartsAt: timePtr(n.StartsAt), EndsAt: timePtr(n.EndsAt),
 	}

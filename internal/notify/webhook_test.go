@@ -28,9 +28,10 @@ func testNotification(event Event, channels ...string) Notification {
 			{Metric: "cpuLoadRatio", Value: 1.9, Threshold: 1.5, Operator: "GreaterThan"},
 			{Metric: "memoryUtilizationPercent", Value: 92, Threshold: 90, Operator: "GreaterThan"},
 		},
-		Labels:   map[string]string{"team": "nodes", "cluster": "prod"},
-		StartsAt: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC),
-		PlanID:   "6e37915287c3",
+		Labels:      map[string]string{"team": "nodes", "cluster": "prod"},
+		Annotations: map[string]string{"template": "high-load-alert"},
+		StartsAt:    time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC),
+		PlanID:      "6e37915287c3",
 	}
 	if event == EventResolved {
 		n.Key = "high-load/worker-1/resolved/2026-11-29T12:30:00Z"
@@ -297,4 +298,41 @@ func TestNotConfiguredAndUnknown(t *testing.T) {
 	eq(t, rs[1].Err.Error(), `unknown channel "pagerduty" (want one of email, slack, webhook, alertmanager, log)`)
 	eq(t, rs[2].Err, nil)
 	eq(t, strings.Count(log.String(), "\n"), 1)
+}
+
+// A request that can never be sent (a header value with a newline: a header file
+// rotated to a bad value after the configuration was loaded, or a Config built without
+// LoadConfig) fails at once, without retries, naming the header but not its value.
+func TestInvalidHeaderIsPermanent(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "auth", "Bearer "+testSecret+"\nX-Injected: 1\n")
+	tests := []struct {
+		name string
+		cfg  func(url string) Config
+		ch   string
+	}{
+		{"webhook header", func(u string) Config {
+			return Config{Webhook: &WebhookConfig{URL: URL(u), Headers: map[string]string{"X-Team": "nodes\r\n" + testSecret}}}
+		}, ChannelWebhook},
+		{"webhook header file", func(u string) Config {
+			return Config{Webhook: &WebhookConfig{URL: URL(u), HeaderFiles: map[string]Secret{"Authorization": FileSecret(bad, "x")}}}
+		}, ChannelWebhook},
+		{"alertmanager header file", func(u string) Config {
+			return Config{Alertmanager: &AlertmanagerConfig{URL: URL(u), ResolveTimeout: time.Hour, HeaderFiles: map[string]Secret{"Authorization": FileSecret(bad, "x")}}}
+		}, ChannelAlertmanager},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newCapture(t)
+			fs := newFakeSleep()
+			d := newTestDispatcher(t, tt.cfg(srv.URL), testOptions(fs, io.Discard))
+			r := d.Send(context.Background(), []Notification{testNotification(EventFiring, tt.ch)})[0][0]
+			if r.Err == nil || !strings.Contains(r.Err.Error(), "the value holds a newline") || strings.Contains(r.Err.Error(), testSecret) {
+				t.Fatalf("error %v", r.Err)
+			}
+			eq(t, r.Attempts, 1)
+			eq(t, len(fs.got()), 0)
+			eq(t, srv.count(), 0)
+		})
+	}
 }

@@ -172,8 +172,12 @@ func (d *decoder) alerts(n *yaml.Node, field string, sc scope) []AlertExpectatio
 			d.failf(obj["node"], f+".node", "node %q is not in the test's nodes", a.Node)
 		}
 		a.Event = d.required(obj, item, f, "event")
-		if a.Event != "" && a.Event != EventFiring && a.Event != EventRecovered {
-			d.failf(obj["event"], f+".event", "%q is not %s or %s", a.Event, EventFiring, EventRecovered)
+		switch a.Event {
+		case "", EventFiring, EventRecovered:
+		case EventResolved: // the templates' and Alertmanager's word for it
+			a.Event = EventRecovered
+		default:
+			d.failf(obj["event"], f+".event", "%q is not %s, %s or %s", a.Event, EventFiring, EventResolved, EventRecovered)
 		}
 		if v, ok := obj["template"]; ok {
 			a.Template = d.str(v, f+".template")

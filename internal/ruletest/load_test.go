@@ -168,7 +168,7 @@ func parseErrorCases() []parseErrorCase {
 		{"unknown node field", head + "    expect: [{at: 1m, nodes: {n: {taint: []}}}]\n", "tests[0].expect[0].nodes.n.taint: unknown field"},
 		{"required and absent", head + "    expect: [{at: 1m, nodes: {n: {labels: {a: b}, absentLabels: [a]}}}]\n",
 			`tests[0].expect[0].nodes.n.absentLabels: "a" cannot be both required and absent`},
-		{"bad event", head + "    expect: [{at: 1m, alerts: [{rule: r, node: n, event: fired}]}]\n", `tests[0].expect[0].alerts[0].event: "fired" is not firing or recovered`},
+		{"bad event", head + "    expect: [{at: 1m, alerts: [{rule: r, node: n, event: fired}]}]\n", `tests[0].expect[0].alerts[0].event: "fired" is not firing, resolved or recovered`},
 		{"alert without rule", head + "    expect: [{at: 1m, alerts: [{node: n, event: firing}]}]\n", "tests[0].expect[0].alerts[0].rule: missing"},
 		{"unknown pod evicted", head + "    expect: [{at: 1m, evictions: [default/q]}]\n", `tests[0].expect[0].evictions[0]: pod "default/q" is not in the test's pods`},
 		{"labels not strings", head + "    expect: [{at: 1m, nodes: {n: {labels: {a: [1]}}}}]\n", "tests[0].expect[0].nodes.n.labels.a: expected a string, found a list"},

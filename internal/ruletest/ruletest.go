@@ -139,7 +139,8 @@ type NodeExpectation struct {
 // AlertExpectation is one alert NodeGuardian must have sent.
 type AlertExpectation struct {
 	Rule, Node string
-	// Event is "firing" or "recovered".
+	// Event is "firing" or "recovered" (a test file may say "resolved", as templates and
+	// Alertmanager do: it is read as "recovered").
 	Event string
 	// Template is the alert template's name ("" for an alert without one).
 	Template string
@@ -159,4 +160,6 @@ type AlertExpectation struct {
 const (
 	EventFiring    = "firing"
 	EventRecovered = "recovered"
+	// EventResolved is accepted in test files for EventRecovered.
+	EventResolved = "resolved"
 )

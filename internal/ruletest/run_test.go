@@ -221,3 +221,25 @@ func TestRunRefusesUnsteppableTests(t *testing.T) {
 		})
 	}
 }
+
+// An alert's event may be written "resolved", as templates and Alertmanager say, for a
+// recovery's alert: it matches the same alerts as "recovered".
+func TestRunResolvedEvent(t *testing.T) {
+	body := strings.Replace(hotTests, "event: recovered}", "event: resolved}", 1)
+	if body == hotTests {
+		t.Fatal("the test file has no recovered alert")
+	}
+	f := parseTests(t, writeRules(t), body)
+	rep := Run(context.Background(), f)
+	if rep.Err != nil {
+		t.Fatal(rep.Err)
+	}
+	if got := rep.Tests[0]; got.Name != "passes" || len(got.Failures) != 0 {
+		t.Errorf("%+v", got)
+	}
+	wrong := strings.Replace(hotTests, "event: recovered}", "event: resolved, template: other}", 1)
+	rep = Run(context.Background(), parseTests(t, writeRules(t), wrong))
+	if got := rep.Tests[0]; len(got.Failures) != 1 || !strings.Contains(got.Failures[0], "event: recovered, template: other") {
+		t.Errorf("a resolved alert that does not match: %+v", got)
+	}
+}

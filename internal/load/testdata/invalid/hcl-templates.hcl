@@ -1,7 +1,9 @@
 alert_template "broken-go" {
   subject = "[NodeGuardian] {{ .nodeName }"
   body    = <<-EOT
-    {{ range .actions }}- {{ .type }}
+    Node {{ .nodeName }} is overloaded.
+    {{ .nodeName | nosuchfunc }}
+    Actions follow.
   EOT
 }
 
