@@ -8,8 +8,9 @@
 # rules with checkInterval 15s, N realistic nodes (~9.5 KB each); reported: the time to
 # the end of the first reconcile, the process's RSS (own memory and binary pages) and Go
 # heap then, its peak RSS, the requests per steady reconcile (writes and LISTs must be 0:
-# the benchmark fails otherwise), and the latency from one node's metric crossing
-# emergency-eviction's threshold to the PATCH of that node. BENCH_RAW, when set, names a
+# the benchmark fails otherwise), the latency from one node's metric crossing
+# emergency-eviction's threshold to the PATCH of that node, and the requests per steady
+# reconcile after that node fired (writes and LISTs must be 0 there too). BENCH_RAW, when set, names a
 # file the raw benchmark lines are appended to (prefixed with N), for bench/all.sh.
 # Needs bin/k8s (make envtest-assets) and Debian's prometheus package.
 set -euo pipefail
@@ -29,12 +30,13 @@ if [ -n "${BENCH_RAW:-}" ]; then cat "$out" >>"$BENCH_RAW"; fi
 awk '
 function m(name,   i) { for (i = 3; i <= NF; i++) if ($i == name) return $(i-1); return "-" }
 $2 ~ /^BenchmarkController/ {
-  row[++n] = sprintf("| %6s | %6s | %6s | %7s | %7s | %7s | %8s | %8s | %8s | %6s | %9s | %12s |", $1, m("sync-s"),
+  row[++n] = sprintf("| %6s | %6s | %6s | %7s | %7s | %7s | %8s | %8s | %8s | %6s | %9s | %12s | %9s | %6s | %5s |", $1, m("sync-s"),
     m("rss-MB"), m("rss-anon-MB"), m("rss-file-MB"), m("heap-MB"), m("peak-hwm-MB"), m("cycle-requests"),
-    m("cycle-writes"), m("cycle-lists"), m("latency-s"), m("over-duration-s")) }
+    m("cycle-writes"), m("cycle-lists"), m("latency-s"), m("over-duration-s"), m("fired-cycle-requests"),
+    m("fired-cycle-writes"), m("fired-cycle-lists")) }
 END {
-  print "\nngctl controller (goals: RSS after sync <= 100 MiB; 0 writes and 0 LISTs per steady cycle; PATCH <= checkInterval (15s) + 2s after the condition holds)"
-  print "| nodes  | sync s | RSS MB | anon MB | file MB | heap MB | peak MB | req/cycle | writes/cycle | LISTs/cycle | latency s | over duration s |"
-  print "| -----: | -----: | -----: | ------: | ------: | ------: | ------: | -------: | -------: | -----: | --------: | -----------: |"
+  print "\nngctl controller (goals: RSS after sync <= 100 MiB; 0 writes and 0 LISTs per steady cycle, before and after a node fired; PATCH <= checkInterval (15s) + 2s after the condition holds)"
+  print "| nodes  | sync s | RSS MB | anon MB | file MB | heap MB | peak MB | req/cycle | writes/cycle | LISTs/cycle | latency s | over duration s | fired: req/cycle | writes | LISTs |"
+  print "| -----: | -----: | -----: | ------: | ------: | ------: | ------: | -------: | -------: | -----: | --------: | -----------: | --------: | -----: | ----: |"
   for (i = 1; i <= n; i++) print row[i]
 }' "$out"

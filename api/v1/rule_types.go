@@ -277,7 +277,10 @@ type NodeGuardianRuleStatus struct {
 	// +listMapKey=type
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
-	// LastEvaluationTime is when the rule was last evaluated.
+	// LastEvaluationTime is the time of the evaluation that produced this status: it is
+	// written with the changes of the status it belongs to, never alone, so it stays put
+	// while nothing changes (a steady fleet writes no status). The controller's liveness
+	// is its metric nodeguardian_last_evaluation_timestamp_seconds.
 	// +optional
 	LastEvaluationTime *metav1.Time `json:"lastEvaluationTime,omitempty"`
 	// MatchedNodes is how many nodes the selector matched.

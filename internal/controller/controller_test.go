@@ -133,7 +133,8 @@ monitoring: {checkInterval: 1s}
 	}
 }
 
-// Steady state writes nothing to nodes (nor to status); a kubelet-style status update
+// Steady state, over several checkIntervals, writes nothing to nodes nor to status
+// (lastEvaluationTime included); a kubelet-style status update
 // does not trigger a reconcile, a label change does.
 func TestSteadyStateAndTriggers(t *testing.T) {
 	w := newWorld(t, "ng_hot{node=\"calm-a\"} 1\n")
@@ -149,6 +150,7 @@ func TestSteadyStateAndTriggers(t *testing.T) {
 	base := run.reconciles()
 	eventually(t, 10*time.Second, "two more reconciles", func() (bool, string) { return run.reconciles() >= base+2, "" })
 	writes, statusWrites := w.nodeWrites.Load(), testutilValue(run.r.m.statusWrites)
+	evaluated := w.getRule("calm").Status.LastEvaluationTime
 	base = run.reconciles()
 	eventually(t, 10*time.Second, "three steady reconciles", func() (bool, string) { return run.reconciles() >= base+3, "" })
 	if got := w.nodeWrites.Load() - writes; got != 0 {
@@ -156,6 +158,9 @@ func TestSteadyStateAndTriggers(t *testing.T) {
 	}
 	if got := testutilValue(run.r.m.statusWrites) - statusWrites; got != 0 {
 		t.Errorf("steady state: %v status writes", got)
+	}
+	if got := w.getRule("calm").Status.LastEvaluationTime; !got.Equal(evaluated) {
+		t.Errorf("steady state: lastEvaluationTime moved from %v to %v", evaluated, got)
 	}
 	testStatusUpdateDoesNotTrigger(t, w)
 }

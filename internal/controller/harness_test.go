@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,6 +68,11 @@ type world struct {
 	// nodeWrites counts the PATCH/PUT/POST requests to nodes of the managers started
 	// by start (all of them).
 	nodeWrites atomic.Int64
+	// lists counts their LIST requests (a GET of a collection that is not a watch) and
+	// writes their writes of anything but Events and Leases; requests notes both.
+	lists, writes atomic.Int64
+	reqMu         sync.Mutex
+	requests      []string
 }
 
 func newWorld(t *testing.T, metrics string) *world {
@@ -77,17 +83,66 @@ func newWorld(t *testing.T, metrics string) *world {
 	return &world{t: t, env: env, c: env.Client, prom: prom, exp: exp}
 }
 
-// countingTransport counts node writes.
+// countingTransport counts the world's node writes, LISTs and other writes.
 type countingTransport struct {
 	next http.RoundTripper
-	n    *atomic.Int64
+	w    *world
 }
 
 func (c countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method != http.MethodGet && strings.Contains(req.URL.Path, "/api/v1/nodes") {
-		c.n.Add(1)
+		c.w.nodeWrites.Add(1)
+	}
+	switch {
+	case isList(req):
+		c.w.lists.Add(1)
+		c.w.note("LIST " + req.URL.RequestURI())
+	case req.Method != http.MethodGet && !strings.Contains(req.URL.Path, "/events") && !strings.Contains(req.URL.Path, "/leases"):
+		c.w.writes.Add(1)
+		c.w.note(req.Method + " " + req.URL.RequestURI())
 	}
 	return c.next.RoundTrip(req)
+}
+
+// isList reports whether req is a LIST: a GET, not a watch, of a collection — after
+// /api/v1 or /apis/GROUP/VERSION, "RESOURCE" or "namespaces/NS/RESOURCE" (an odd number
+// of segments), not "RESOURCE/NAME".
+func isList(req *http.Request) bool {
+	if req.Method != http.MethodGet || req.URL.Query().Get("watch") == "true" || req.URL.Query().Get("watch") == "1" {
+		return false
+	}
+	parts := strings.Split(strings.Trim(req.URL.Path, "/"), "/")
+	var rest []string
+	switch {
+	case len(parts) >= 2 && parts[0] == "api":
+		rest = parts[2:]
+	case len(parts) >= 3 && parts[0] == "apis":
+		rest = parts[3:]
+	default:
+		return false
+	}
+	return len(rest)%2 == 1
+}
+
+// note records a counted request.
+func (w *world) note(r string) {
+	w.reqMu.Lock()
+	defer w.reqMu.Unlock()
+	w.requests = append(w.requests, r)
+}
+
+// requestsSince are the requests noted after the first n.
+func (w *world) requestsSince(n int) []string {
+	w.reqMu.Lock()
+	defer w.reqMu.Unlock()
+	return slices.Clone(w.requests[min(n, len(w.requests)):])
+}
+
+// noted is how many requests were noted.
+func (w *world) noted() int {
+	w.reqMu.Lock()
+	defer w.reqMu.Unlock()
+	return len(w.requests)
 }
 
 // running is a started manager.
@@ -132,7 +187,7 @@ func (w *world) start(opts Options) *running {
 func (w *world) startWith(base *rest.Config, opts Options) *running {
 	w.t.Helper()
 	cfg := rest.CopyConfig(base)
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{next: rt, n: &w.nodeWrites} })
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{next: rt, w: w} })
 	opts.MetricsAddr, opts.HealthAddr = "0", "0"
 	opts.Prometheus.URL = w.prom.URL
 	if opts.Registerer == nil {

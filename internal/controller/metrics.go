@@ -20,6 +20,7 @@ type collectors struct {
 	alertSends    *prometheus.CounterVec // channel, result
 	reconciles    *prometheus.CounterVec // trigger-independent count, result
 	statusWrites  prometheus.Counter     // status patches
+	lastEval      prometheus.Gauge       // unix seconds of the last evaluation of the rules
 }
 
 // newCollectors creates and registers the collectors with reg.
@@ -45,6 +46,8 @@ func newCollectors(reg prometheus.Registerer) (*collectors, error) {
 			Help: "Fleet reconciles, by result."}, []string{"result"}),
 		statusWrites: prometheus.NewCounter(prometheus.CounterOpts{Name: "nodeguardian_status_writes_total",
 			Help: "Rule status patches (written only when something changed)."}),
+		lastEval: prometheus.NewGauge(prometheus.GaugeOpts{Name: "nodeguardian_last_evaluation_timestamp_seconds",
+			Help: "When the rules were last evaluated (a plan computed), in Unix seconds: the controller's liveness, which rule status does not show (status is written only when it changes)."}),
 	}
 	var err error
 	c.evaluations, err = register(reg, c.evaluations, err)
@@ -57,6 +60,7 @@ func newCollectors(reg prometheus.Registerer) (*collectors, error) {
 	c.alertSends, err = register(reg, c.alertSends, err)
 	c.reconciles, err = register(reg, c.reconciles, err)
 	c.statusWrites, err = register(reg, c.statusWrites, err)
+	c.lastEval, err = register(reg, c.lastEval, err)
 	return c, err
 }
 

@@ -34,9 +34,6 @@ const (
 	MinRequeue = time.Second
 	// DefaultStaleness: a metric whose latest sample is older is Unknown.
 	DefaultStaleness = 5 * time.Minute
-	// statusHeartbeat is how often lastEvaluationTime is refreshed when nothing else in a
-	// rule's status changed (status is otherwise written only on a change).
-	statusHeartbeat = 5 * time.Minute
 )
 
 // FeatureNodeEvents is the feature gate (--feature-gates=NodeEvents=false) that

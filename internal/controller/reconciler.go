@@ -70,6 +70,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		return reconcile.Result{}, fmt.Errorf("plan: %w", err)
 	}
 	r.countEvaluation(st)
+	r.m.lastEval.Set(float64(now.Unix()))
 	out := r.apply(ctx, p, st, chk.rules)
 	r.report(ctx, report{rules: rules, chk: chk, p: p, st: st, out: out, now: now})
 	if r.opts.ReturnMemory { // before the reconcile counts as done: between reconciles

@@ -44,7 +44,9 @@ func metricSource(o Options, rc *rest.Config) (metrics.Source, metrics.Config, e
 
 // cacheReader is the controller's live.Reader: nodes from the informer cache (no LIST
 // per reconcile), pods and PodDisruptionBudgets straight from the API server, read only
-// when a plan may evict (pods are never cached: a fleet's pods are most of its objects).
+// for the nodes where a plan can evict or name the top pods (engine.Evaluation.NeedPods:
+// a transition, pending evictions, an alert due), so a steady fleet — fired or not —
+// reads none. Pods are never cached: a fleet's pods are most of its objects.
 type cacheReader struct {
 	cache  client.Reader
 	direct *cluster.Client
@@ -55,8 +57,9 @@ var _ live.Reader = cacheReader{}
 // Nodes lists the cached nodes (lean: see nodeTransform). The cache's objects are not
 // deep-copied (a deep copy of a 5,000-node fleet per reconcile was most of the
 // controller's heap, BenchmarkController): each node is a shallow copy whose maps and
-// slices that plans may change (labels, annotations, taints, conditions) are cloned;
-// the rest (allocatable, owner references, finalizers) is shared with the cache, read only.
+// slices that plans may change (labels, annotations, taints) are cloned; the rest
+// (allocatable, owner references, finalizers) is shared with the cache, read only. The
+// cache holds no conditions to clone: fleet.LeanNode drops all of status but allocatable.
 func (r cacheReader) Nodes(ctx context.Context) ([]corev1.Node, error) {
 	var list corev1.NodeList
 	if err := r.cache.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {

@@ -106,7 +106,10 @@ func desiredStatus(rule *v1.NodeGuardianRule, v ruleView, now time.Time) *v1.Nod
 	} else {
 		conditions.MarkFalse(obj, meta.ReadyCondition, v.ready.reason, "%s", v.ready.message)
 	}
-	if t := st.LastEvaluationTime; t == nil || !sameStatus(rule, obj) || now.Sub(t.Time) >= statusHeartbeat {
+	// lastEvaluationTime is the evaluation that produced this status: it changes with the
+	// rest of the status, never alone, so that a steady fleet writes no status at all
+	// (liveness: nodeguardian_last_evaluation_timestamp_seconds).
+	if st.LastEvaluationTime == nil || !sameStatus(rule, obj) {
 		st.LastEvaluationTime = &metav1.Time{Time: now}
 	}
 	return obj

@@ -6,14 +6,16 @@ import (
 
 	"github.com/fluxcd/pkg/apis/meta"
 	"github.com/fluxcd/pkg/runtime/conditions"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 )
 
-// Status is rewritten only when it changes; lastEvaluationTime alone is refreshed every
-// statusHeartbeat; firingNodes is capped; the reconcile request is recorded.
+// Status is rewritten only when it changes, and lastEvaluationTime with it: never alone,
+// however long nothing changes (issue 10: a 5-minute heartbeat rewrote every rule's
+// status in a steady fleet); firingNodes is capped; the reconcile request is recorded.
 func TestDesiredStatus(t *testing.T) {
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	rule := &v1.NodeGuardianRule{ObjectMeta: metav1.ObjectMeta{Name: "r", Generation: 3,
@@ -34,8 +36,10 @@ func TestDesiredStatus(t *testing.T) {
 	if !later.Status.LastEvaluationTime.Equal(first.Status.LastEvaluationTime) || !sameStatus(first, later) {
 		t.Fatalf("an unchanged status changed: %+v", later.Status)
 	}
-	if hb := desiredStatus(first, v, now.Add(statusHeartbeat)); hb.Status.LastEvaluationTime.Time != now.Add(statusHeartbeat) {
-		t.Fatalf("lastEvaluationTime not refreshed after the heartbeat: %v", hb.Status.LastEvaluationTime)
+	for _, after := range []time.Duration{5 * time.Minute, time.Hour, 30 * 24 * time.Hour} {
+		if steady := desiredStatus(first, v, now.Add(after)); !equality.Semantic.DeepEqual(steady.Status, first.Status) {
+			t.Fatalf("nothing changed in %s, yet the status did (it would be written): %+v", after, steady.Status)
+		}
 	}
 	v.ready = readiness{reason: ReasonMetricsUnavailable, message: "ng_hot: down"}
 	failed := desiredStatus(first, v, now.Add(time.Minute))

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -62,6 +61,9 @@ type Fleet struct {
 	PDBs  []policyv1.PodDisruptionBudget
 	Data  *series.Data
 	Hash  string // identifies nodes, pods, PDBs and samples
+	// PodsOf, when not nil, are the only nodes (sorted) whose pods Pods holds: a live
+	// plan reads pods only where Evaluation.NeedPods says. nil: every node's pods.
+	PodsOf []string
 }
 
 // FromSnapshot turns a snapshot into a Fleet.
@@ -121,67 +123,61 @@ func newEvaluation(rs []*v1.NodeGuardianRule, templates []*v1.AlertTemplate, nod
 	return &Evaluation{rules: rs, templates: templates, tmpl: tmpl, nodes: nodes, results: results, opts: opts}
 }
 
-// MayEvict lists, sorted, the nodes where a rule that evicts or drains may fire now (its
-// trigger holds), and those whose ledger lists pods an eviction has not evicted yet: the
-// nodes whose pods a plan needs. It is a superset of where the plan evicts (budgets,
-// cooldowns and rules already firing may hold it back).
+// MayEvict lists, sorted, the nodes where the plan may evict (plan.MayEvict): where a
+// rule that evicts or drains may fire now (its trigger holds and it is not Firing
+// there), and where a rule's ledger entry lists pods an eviction has not evicted yet. It
+// is a superset of where the plan evicts (budgets and cooldowns may hold it back); a
+// node where an evicting rule already fired and nothing is pending is not among them.
 func (e *Evaluation) MayEvict() []string {
-	var out []string
-	for i := range e.nodes {
-		if raw := e.nodes[i].Annotations[ledger.Annotation]; strings.Contains(raw, `"evictions"`) {
-			if l, err := ledger.Read(&e.nodes[i]); err == nil && slices.ContainsFunc(slices.Collect(maps.Values(l.Rules)),
-				func(en *ledger.Entry) bool { return len(en.Evictions) > 0 }) {
-				out = append(out, e.nodes[i].Name)
-			}
-		}
-	}
-	for _, r := range e.results {
-		if !r.Active || r.Err != "" || !evicts(r.Rule) {
-			continue
-		}
-		for _, v := range r.Verdicts {
-			if v.Trigger == evaluate.True {
-				out = append(out, v.Node)
-			}
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// NeedPods lists, sorted, the nodes whose pods a plan reads: MayEvict's, and those where
-// a rule whose firing alert's template lists the top pods (topPods, top_pods) may fire
-// now, so that the alert can name them.
-func (e *Evaluation) NeedPods() []string {
-	out := e.MayEvict()
-	for _, r := range e.results {
-		if !r.Active || r.Err != "" || !e.alertsTopPods(r.Rule) {
-			continue
-		}
-		for _, v := range r.Verdicts {
-			if v.Trigger == evaluate.True {
-				out = append(out, v.Node)
-			}
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// alertsTopPods reports whether one of the rule's firing alerts uses a template that
-// names the top pods.
-func (e *Evaluation) alertsTopPods(r *v1.NodeGuardianRule) bool {
-	return slices.ContainsFunc(r.Spec.Actions, func(a v1.Action) bool {
-		if a.Alert == nil || e.tmpl[a.Alert.Template] == nil {
-			return false
-		}
-		t := e.tmpl[a.Alert.Template].Spec
-		return strings.Contains(t.Subject+t.Body, "topPods") || strings.Contains(t.Subject+t.Body, "top_pods")
+	return e.podNodes(func(r *v1.NodeGuardianRule, v *evaluate.Verdict, old *ledger.Entry) bool {
+		return plan.MayEvict(r, v, old)
 	})
 }
 
-func evicts(r *v1.NodeGuardianRule) bool {
-	return slices.ContainsFunc(r.Spec.Actions, func(a v1.Action) bool { return a.Type == v1.ActionEvict || a.Type == v1.ActionDrain })
+// NeedPods lists, sorted, the nodes whose pods a plan reads (plan.NeedsPods): MayEvict's,
+// and those where an alert whose template names the top pods (topPods, top_pods) may be
+// planned now — a firing or recovery transition, a notification owed to a channel, a
+// repeat that is due — so that the alert can name them. A live plan reads pods only for
+// these nodes; the plan defers an eviction anywhere else (plan.CodePodsNotRead).
+func (e *Evaluation) NeedPods() []string {
+	pc := plan.PodsContext{Now: e.opts.Now, Templates: e.tmpl, RepeatInterval: e.opts.RepeatInterval}
+	return e.podNodes(func(r *v1.NodeGuardianRule, v *evaluate.Verdict, old *ledger.Entry) bool {
+		return plan.NeedsPods(r, v, old, pc)
+	})
+}
+
+// podNodes lists, sorted, the nodes where need holds for a rule's verdict and its ledger
+// entry there (nil when the node has none, or its ledger does not parse: the plan then
+// leaves the node alone, and the nil entry errs towards reading).
+func (e *Evaluation) podNodes(need func(*v1.NodeGuardianRule, *evaluate.Verdict, *ledger.Entry) bool) []string {
+	ledgers := map[string]*ledger.Ledger{}
+	entry := func(node, rule string) *ledger.Entry {
+		l, ok := ledgers[node]
+		if !ok {
+			if i, found := slices.BinarySearchFunc(e.nodes, node, func(n corev1.Node, name string) int { return strings.Compare(n.Name, name) }); found {
+				l, _ = ledger.ReadAt(&e.nodes[i], e.opts.Now) // nil on error
+			}
+			ledgers[node] = l
+		}
+		if l == nil {
+			return nil
+		}
+		return l.Rules[rule]
+	}
+	var out []string
+	for _, r := range e.results {
+		if !r.Active || r.Err != "" {
+			continue
+		}
+		for i := range r.Verdicts {
+			v := &r.Verdicts[i]
+			if need(r.Rule, v, entry(v.Node, r.Rule.Name)) {
+				out = append(out, v.Node)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Plan computes the plan of the evaluation with f's pods and PodDisruptionBudgets (f's
@@ -189,9 +185,13 @@ func evicts(r *v1.NodeGuardianRule) bool {
 // answers of dry-run evictions. It can be called again, e.g. with refusals.
 func (e *Evaluation) Plan(f *Fleet, refusals map[string]plan.Refusal) *plan.Plan {
 	opts := e.opts
+	var read func(string) bool
+	if f.PodsOf != nil {
+		read = func(node string) bool { _, found := slices.BinarySearch(f.PodsOf, node); return found }
+	}
 	return plan.Compute(plan.Input{
 		Now: opts.Now, Results: e.results, Templates: e.tmpl,
-		Nodes: e.nodes, Pods: f.Pods, PDBs: f.PDBs,
+		Nodes: e.nodes, Pods: f.Pods, PDBs: f.PDBs, PodsRead: read,
 		MaxDisruptive: opts.MaxDisruptive, TTL: opts.TTL,
 		Inputs: plan.Inputs{RulesHash: RulesHash(e.rules, e.templates), FleetHash: f.Hash, Source: opts.Source,
 			SourcePath: opts.SourcePath, NodeVersions: opts.NodeVersions},

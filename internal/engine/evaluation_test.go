@@ -1,9 +1,23 @@
 package engine
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/apply"
+	"github.com/nodeguardian/nodeguardian/internal/evaluate"
+	"github.com/nodeguardian/nodeguardian/internal/fleet"
+	"github.com/nodeguardian/nodeguardian/internal/ledger"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 	"github.com/nodeguardian/nodeguardian/internal/testseed"
 )
@@ -90,4 +104,133 @@ func TestNeedPodsCoversTopPodAlerts(t *testing.T) {
 	if alerts == 0 {
 		t.Fatalf("seed %d: no fleet planned a firing alert: the test checked nothing", seed)
 	}
+}
+
+// A plan given the pods of NeedPods' nodes only (and told so, Fleet.PodsOf) is the plan
+// given every pod, round after round of plan, apply and time passing: transitions,
+// evictions blocked by a PodDisruptionBudget and retried, recoveries, alerts naming the
+// top pods delivered to some channels only and repeated. And the nodes an evicting rule
+// keeps firing on with nothing pending are not among NeedPods' (issue 10: a fired fleet
+// LISTed their pods in every reconcile).
+func TestNeedPodsGivesTheSamePlan(t *testing.T) {
+	seed := testseed.Seed(t, 13)
+	set := exampleRules(t)
+	tmpls := slices.Clone(set.Templates)
+	for i, tp := range tmpls {
+		c := tp.DeepCopy()
+		c.Spec.Body += "{{ range .topPods }}{{ .name }}{{ end }}"
+		tmpls[i] = c
+	}
+	counts := map[string]int{}
+	for i := range 40 {
+		rng := testseed.Rand(seed, uint64(i))
+		s := randomFleet(rng, 5+rng.IntN(20), 12+rng.IntN(12))
+		s.PodDisruptionBudgets = []policyv1.PodDisruptionBudget{{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "all"},
+			Spec: policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{}}}} // allows none: shop's evictions stay pending
+		for round := range 8 {
+			where := fmt.Sprintf("seed %d, fleet %d, round %d", seed, i, round)
+			whole := samePlanRound(t, where, set.Rules, tmpls, s, counts)
+			if _, err := apply.ToSnapshotDelivered(whole, s, someDeliveries(rng, whole)); err != nil {
+				t.Fatalf("%s: apply: %v", where, err)
+			}
+			advance(rng, s, 1+rng.IntN(8))
+		}
+	}
+	t.Logf("seen: %v", counts)
+	for _, k := range []string{"evict", "retry", "repeat", "owed", "recovered", "steady"} {
+		if counts[k] == 0 {
+			t.Errorf("seed %d: no %s in the rounds: the test does not exercise it (%v)", seed, k, counts)
+		}
+	}
+}
+
+// samePlanRound plans s with every pod and with NeedPods' only, fails unless the plans
+// are the same, and counts what the plan did; it returns the plan.
+func samePlanRound(t *testing.T, where string, rules []*v1.NodeGuardianRule, tmpls []*v1.AlertTemplate, s *fleet.Snapshot, counts map[string]int) *plan.Plan {
+	t.Helper()
+	f, err := FromSnapshot(s)
+	if err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	ev, err := Evaluate(rules, tmpls, f, Options{Now: s.Time.Time, Interval: s.Interval.Duration, RepeatInterval: 2 * time.Minute})
+	if err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	need := ev.NeedPods()
+	part := *f
+	part.PodsOf = append([]string{}, need...)
+	part.Pods = slices.DeleteFunc(slices.Clone(f.Pods), func(p corev1.Pod) bool { return !slices.Contains(need, p.Spec.NodeName) })
+	whole, got := ev.Plan(f, nil), ev.Plan(&part, nil)
+	if !reflect.DeepEqual(whole, got) {
+		var a, b strings.Builder
+		_ = plan.RenderText(&a, whole, plan.RenderOptions{})
+		_ = plan.RenderText(&b, got, plan.RenderOptions{})
+		t.Fatalf("%s: with the pods of %v only, the plan differs.\nwith every pod:\n%s\nwith NeedPods':\n%s", where, need, a.String(), b.String())
+	}
+	for _, n := range whole.Nodes {
+		for _, c := range n.Changes {
+			switch {
+			case c.Kind == plan.KindEvict && c.Code == plan.CodeFired:
+				counts["evict"]++
+			case c.Kind == plan.KindEvict:
+				counts["retry"]++
+			case c.Kind == plan.KindAlert && c.Code == plan.CodeNotifyRepeat:
+				counts["repeat"]++
+			case c.Kind == plan.KindAlert && c.Code == plan.CodeNotifyPending:
+				counts["owed"]++
+			case c.Kind == plan.KindAlert && c.Alert.Event == "recovered":
+				counts["recovered"]++
+			}
+		}
+	}
+	for _, d := range whole.Deferred {
+		if d.Code == plan.CodePDBBlocked {
+			counts["retry"]++
+		}
+	}
+	countSteady(ev, need, counts)
+	return whole
+}
+
+// countSteady counts the (rule, node) pairs where the rule's trigger holds, it is Firing
+// with no eviction pending, and the node's pods are not read (every rule here alerts
+// with the top pods; emergency-eviction evicts too).
+func countSteady(ev *Evaluation, need []string, counts map[string]int) {
+	for _, r := range ev.results {
+		for _, v := range r.Verdicts {
+			i := slices.IndexFunc(ev.nodes, func(n corev1.Node) bool { return n.Name == v.Node })
+			l, err := ledger.Read(&ev.nodes[i])
+			if v.Trigger != evaluate.True || err != nil || l == nil || l.Rules[r.Rule.Name] == nil {
+				continue
+			}
+			if e := l.Rules[r.Rule.Name]; e.State == ledger.Firing && len(e.Evictions) == 0 && !slices.Contains(need, v.Node) {
+				counts["steady"]++
+				if r.Rule.Name == "emergency-eviction" {
+					counts["steady evicting"]++
+				}
+			}
+		}
+	}
+}
+
+// someDeliveries delivers each alert of p to all its channels but, one time in three,
+// the last: a channel is then owed it.
+func someDeliveries(rng *rand.Rand, p *plan.Plan) apply.Deliveries {
+	out := apply.Deliveries{}
+	for _, n := range p.Nodes {
+		for i, c := range n.Changes {
+			if c.Kind != plan.KindAlert || c.Alert == nil {
+				continue
+			}
+			chs := c.Alert.Channels
+			if len(chs) > 1 && rng.IntN(3) == 0 {
+				chs = chs[:len(chs)-1]
+			}
+			if out[n.Node] == nil {
+				out[n.Node] = map[int][]string{}
+			}
+			out[n.Node][i] = chs
+		}
+	}
+	return out
 }

@@ -59,6 +59,11 @@ const controllerHistory = 6 * time.Minute
 //     the end of the 2nd and the end of the 5th reconcile, divided by 3); writes are
 //     create/update/patch/delete on anything but Events and Leases. The benchmark fails
 //     when a steady cycle writes or LISTs;
+//   - fired-cycle-requests, fired-cycle-writes, fired-cycle-lists: the same over three
+//     steady reconciles after that node fired (it stays hot; they start one reconcile
+//     after the PATCH was seen, so that the apply's own reconcile is not among them).
+//     emergency-eviction evicts, so before issue 10 each of them LISTed the node's pods
+//     and every PodDisruptionBudget; the benchmark fails when one writes or LISTs;
 //   - latency-s: from the instant one node's memory crosses the threshold of
 //     emergency-eviction (> 95 for 30s) — the first scrape of the hot value, when the
 //     sample exists in Prometheus — to the API server receiving the PATCH of that node;
@@ -109,16 +114,64 @@ func BenchmarkController(b *testing.B) {
 	heap := scrapeValue(b, metricsURL, "go_memstats_heap_inuse_bytes")
 
 	// (c) The requests of three steady cycles: between the ends of reconciles 2 and 5.
-	waitReconciles(b, ctl, metricsURL, 2, 2*time.Minute)
+	steady, writes, lists := ctl.steadyCycles(b, env, auditLog, metricsURL, 2)
+
+	// (b) One node's memory crosses emergency-eviction's threshold at the first scrape
+	// that serves it; the PATCH of that node is read from the audit log.
+	hot := benchNodeName(n / 2)
+	crossed := exp.makeHot(b, n/2, 2*controllerScrapeInterval+5*time.Second)
+	patch := ctl.waitPatch(b, env, auditLog, hot, crossed, duration+controllerBenchInterval+2*time.Minute)
+	latency := patch.Sub(crossed)
+	// (d) Three steady cycles after the node fired (it stays hot): no LIST either — its
+	// pods are read on the transition only — and no write.
+	fired, firedWrites, firedLists := ctl.steadyCycles(b, env, auditLog, metricsURL, scrapeValue(b, metricsURL, `nodeguardian_reconciles_total{result="success"}`)+1)
+	_, peak := ctl.memory()
+	ctl.stop(b)
+	b.StopTimer()
+
+	b.ReportMetric(sync.Seconds(), "sync-s")
+	b.ReportMetric(float64(rss)/(1<<20), "rss-MB")
+	b.ReportMetric(float64(hwm)/(1<<20), "hwm-MB")
+	b.ReportMetric(float64(anon)/(1<<20), "rss-anon-MB")
+	b.ReportMetric(float64(file)/(1<<20), "rss-file-MB")
+	b.ReportMetric(heap/(1<<20), "heap-MB")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-hwm-MB")
+	b.ReportMetric(float64(len(steady))/steadyCycles, "cycle-requests")
+	b.ReportMetric(float64(len(writes))/steadyCycles, "cycle-writes")
+	b.ReportMetric(float64(len(lists))/steadyCycles, "cycle-lists")
+	b.ReportMetric(latency.Seconds(), "latency-s")
+	b.ReportMetric((latency - duration).Seconds(), "over-duration-s")
+	b.ReportMetric(float64(len(fired))/steadyCycles, "fired-cycle-requests")
+	b.ReportMetric(float64(len(firedWrites))/steadyCycles, "fired-cycle-writes")
+	b.ReportMetric(float64(len(firedLists))/steadyCycles, "fired-cycle-lists")
+	if len(writes) > 0 || len(lists) > 0 {
+		b.Errorf("steady cycles: %d writes, %d LISTs (want none):\n%s", len(writes), len(lists),
+			strings.Join(append(writes, lists...), "\n"))
+	}
+	for _, ev := range fired[:min(len(fired), 12)] {
+		b.Logf("after the node fired: %s %s", ev.Verb, ev.RequestURI)
+	}
+	if len(firedWrites) > 0 || len(firedLists) > 0 {
+		b.Errorf("steady cycles after a node fired: %d writes, %d LISTs (want none):\n%s", len(firedWrites), len(firedLists),
+			strings.Join(append(firedWrites, firedLists...), "\n"))
+	}
+}
+
+// steadyCycles is how many steady reconciles steadyCycles measures.
+const steadyCycles = 3
+
+// steadyCycles returns the controller's requests between the ends of reconciles first
+// and first+steadyCycles, and among them the writes (create, update, patch, delete of
+// anything but Events and Leases) and the LISTs.
+func (p *controllerProc) steadyCycles(b *testing.B, env *testenv.Env, auditLog, metricsURL string, first float64) (all []testenv.AuditEvent, writes, lists []string) {
+	waitReconciles(b, p, metricsURL, first, 2*time.Minute)
 	from := time.Now()
-	waitReconciles(b, ctl, metricsURL, 5, 2*time.Minute)
+	waitReconciles(b, p, metricsURL, first+steadyCycles, 2*time.Minute)
 	to := time.Now()
-	steady := ctl.audit(b, env, auditLog, func(ev testenv.AuditEvent) bool {
+	all = p.audit(b, env, auditLog, func(ev testenv.AuditEvent) bool {
 		return !ev.RequestReceivedTimestamp.Before(from) && ev.RequestReceivedTimestamp.Before(to)
 	})
-	const cycles = 3
-	var writes, lists []string
-	for _, ev := range steady {
+	for _, ev := range all {
 		res := ""
 		if ev.ObjectRef != nil {
 			res = ev.ObjectRef.Resource
@@ -132,33 +185,7 @@ func BenchmarkController(b *testing.B) {
 			lists = append(lists, ev.RequestURI)
 		}
 	}
-
-	// (b) One node's memory crosses emergency-eviction's threshold at the first scrape
-	// that serves it; the PATCH of that node is read from the audit log.
-	hot := benchNodeName(n / 2)
-	crossed := exp.makeHot(b, n/2, 2*controllerScrapeInterval+5*time.Second)
-	patch := ctl.waitPatch(b, env, auditLog, hot, crossed, duration+controllerBenchInterval+2*time.Minute)
-	latency := patch.Sub(crossed)
-	_, peak := ctl.memory()
-	ctl.stop(b)
-	b.StopTimer()
-
-	b.ReportMetric(sync.Seconds(), "sync-s")
-	b.ReportMetric(float64(rss)/(1<<20), "rss-MB")
-	b.ReportMetric(float64(hwm)/(1<<20), "hwm-MB")
-	b.ReportMetric(float64(anon)/(1<<20), "rss-anon-MB")
-	b.ReportMetric(float64(file)/(1<<20), "rss-file-MB")
-	b.ReportMetric(heap/(1<<20), "heap-MB")
-	b.ReportMetric(float64(peak)/(1<<20), "peak-hwm-MB")
-	b.ReportMetric(float64(len(steady))/cycles, "cycle-requests")
-	b.ReportMetric(float64(len(writes))/cycles, "cycle-writes")
-	b.ReportMetric(float64(len(lists))/cycles, "cycle-lists")
-	b.ReportMetric(latency.Seconds(), "latency-s")
-	b.ReportMetric((latency - duration).Seconds(), "over-duration-s")
-	if len(writes) > 0 || len(lists) > 0 {
-		b.Errorf("steady cycles: %d writes, %d LISTs (want none):\n%s", len(writes), len(lists),
-			strings.Join(append(writes, lists...), "\n"))
-	}
+	return all, writes, lists
 }
 
 // createControllerRules creates the example rules and alert templates in the cluster, every

@@ -45,7 +45,8 @@ type Sources struct {
 // snapshot`, Snapshot).
 type State struct {
 	// Fleet holds the nodes (lean: fleet.LeanNode), the pods and PodDisruptionBudgets
-	// read for the nodes where an eviction may be planned, and the metric samples.
+	// read for the nodes where an eviction may be planned (Fleet.PodsOf), and the metric
+	// samples.
 	Fleet    *engine.Fleet
 	Time     time.Time     // the evaluation instant (UTC)
 	Interval time.Duration // the query step: the samples' spacing
@@ -222,6 +223,9 @@ func (st *State) hash() string {
 	}
 	for _, p := range f.PDBs {
 		fmt.Fprintf(h, "pdb %s/%s %s\n", p.Namespace, p.Name, p.ResourceVersion)
+	}
+	for _, n := range f.PodsOf {
+		fmt.Fprintf(h, "pods-of %s\n", n)
 	}
 	var buf []byte
 	for _, node := range slices.Sorted(maps.Keys(f.Data.Samples)) {

@@ -47,11 +47,14 @@ func PlanPair(ctx context.Context, src Sources, base, head RuleSet, opts engine.
 	return plans[0], plans[1], st, nil
 }
 
-// readPods reads the pods of the nodes where an eviction may be planned, and the
-// PodDisruptionBudgets, when there are such nodes.
+// readPods reads the pods of the nodes where an eviction or an alert naming the top pods
+// may be planned (engine.Evaluation.NeedPods), and the PodDisruptionBudgets, when there
+// are such nodes; the fleet records which nodes' pods it holds (engine.Fleet.PodsOf), so
+// that the plan defers an eviction anywhere else rather than planning it blind.
 func (st *State) readPods(ctx context.Context, src Sources, evicting []string) error {
 	slices.Sort(evicting)
 	evicting = slices.Compact(evicting)
+	st.Fleet.PodsOf = append([]string{}, evicting...) // not nil: only these
 	if len(evicting) == 0 {
 		return nil
 	}

@@ -21,6 +21,11 @@ const DefaultMaxDisruptive = "30%"
 // Input.RepeatInterval is not set (Alertmanager's default repeat_interval).
 const DefaultRepeatInterval = 4 * time.Hour
 
+// podsRead reports whether the input holds the node's pods (Input.PodsRead).
+func (c *computer) podsRead(node string) bool {
+	return c.in.PodsRead == nil || c.in.PodsRead(node)
+}
+
 // repeatInterval is the input's repeat interval with the default applied.
 func (c *computer) repeatInterval() time.Duration {
 	if c.in.RepeatInterval == 0 {
@@ -61,6 +66,11 @@ type Input struct {
 	// PartialRules says only some rules were loaded: ledger entries of rules that are not
 	// loaded are then not warned about.
 	PartialRules bool
+	// PodsRead, when not nil, says whether Pods holds the pods of a node: a live plan
+	// reads pods only for the nodes NeedsPods names. nil: Pods holds every node's pods (a
+	// snapshot). An eviction on a node whose pods were not read is deferred
+	// (CodePodsNotRead), never planned blind.
+	PodsRead func(node string) bool
 }
 
 // Refusal is the API server's answer to a dry-run eviction of one pod.

@@ -78,6 +78,17 @@ maxUnhealthy: 100%
 		{name: "eviction retried", c: fxCase{rules: []*v1.NodeGuardianRule{evicter}, nodes: []corev1.Node{fxNode("n1", fxLedgerEntries("ev", blocked))}, series: fxCPU("2"),
 			pods: []corev1.Pod{fxPod("default", "web", "n1")}, pdbs: []policyv1.PodDisruptionBudget{fxPDB("default", "pdb", "web", 1)}},
 			want: []string{"n1 evict EvictionPending"}},
+		// A live plan reads pods only where NeedsPods says: elsewhere an eviction is
+		// deferred, never planned blind, and pending evictions stay pending.
+		{name: "pods not read: firing waits", c: fxCase{rules: []*v1.NodeGuardianRule{evicter}, nodes: []corev1.Node{fxNode("n1")}, series: fxCPU("2"),
+			input: func(in *Input) { in.PodsRead = func(string) bool { return false } }},
+			want: []string{"deferred n1 ev PodsNotRead"}},
+		{name: "pods not read: evictions stay pending", c: fxCase{rules: []*v1.NodeGuardianRule{evicter}, nodes: []corev1.Node{fxNode("n1", fxLedgerEntries("ev", blocked))},
+			series: fxCPU("2"), input: func(in *Input) { in.PodsRead = func(n string) bool { return n != "n1" } }},
+			want: []string{"deferred n1 ev PodsNotRead"}},
+		{name: "pods read: fires", c: fxCase{rules: []*v1.NodeGuardianRule{evicter}, nodes: []corev1.Node{fxNode("n1")}, series: fxCPU("2"),
+			pods: []corev1.Pod{fxPod("default", "web", "n1")}, input: func(in *Input) { in.PodsRead = func(n string) bool { return n == "n1" } }},
+			want: []string{"n1 state Fired", "n1 ledger Ledger", "n1 evict Fired"}},
 		{name: "metric missing", c: fxCase{rules: []*v1.NodeGuardianRule{hl}, nodes: []corev1.Node{fxNode("n1")}},
 			want: []string{"warning n1 hl MetricMissing"}},
 		{name: "metric stale", c: fxCase{rules: []*v1.NodeGuardianRule{hl}, nodes: []corev1.Node{fxNode("n1")}, series: fxCPU("2 _x20")},

@@ -182,6 +182,15 @@ func (p *reconcilePass) retryEvictions(d *decision) {
 	if d.old == nil || len(d.old.Evictions) == 0 {
 		return
 	}
+	if !p.c.podsRead(p.node()) { // nothing known of the pods: all stay pending, none is tried
+		if p.pending == nil {
+			p.pending = map[string][]ledger.PendingEviction{}
+		}
+		p.pending[d.r.name] = append(p.pending[d.r.name], d.old.Evictions...)
+		p.c.postpone(d.r.name, p.node(), CodePodsNotRead, fmt.Sprintf("%s pending: the node's pods were not read; tried at the next evaluation",
+			plural(len(d.old.Evictions), "eviction", "evictions")), time.Time{})
+		return
+	}
 	idx := p.c.podIndex()
 	onNode := map[string]*corev1.Pod{}
 	for _, pod := range idx.byNode[p.node()] {

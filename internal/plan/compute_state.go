@@ -200,7 +200,7 @@ func (c *computer) decideFiring(r *ruleInfo, nw *nodeWork, v *evaluate.Verdict, 
 func (c *computer) decideHealthy(r *ruleInfo, ni int, v *evaluate.Verdict, old *ledger.Entry) {
 	switch v.Trigger {
 	case evaluate.True:
-		code, why, until := c.fireBlocked(r, old)
+		code, why, until := c.fireBlocked(r, v.Node, old)
 		if why == "" {
 			r.candidates = append(r.candidates, fireCandidate{node: ni, v: v, old: old, held: triggerHeld(r, v)})
 			return
@@ -222,8 +222,12 @@ func (c *computer) decideHealthy(r *ruleInfo, ni int, v *evaluate.Verdict, old *
 }
 
 // fireBlocked says why a rule whose trigger holds may not fire on the node now (a
-// cooldown, with when it ends, or a recovery at this instant), or "".
-func (c *computer) fireBlocked(r *ruleInfo, old *ledger.Entry) (ReasonCode, string, time.Time) {
+// cooldown, with when it ends, a recovery at this instant, or evictions on a node whose
+// pods the plan was not given), or "".
+func (c *computer) fireBlocked(r *ruleInfo, node string, old *ledger.Entry) (ReasonCode, string, time.Time) {
+	if len(r.evicts) > 0 && !c.podsRead(node) {
+		return CodePodsNotRead, "firing waits for the next evaluation: the rule evicts and the node's pods were not read", time.Time{}
+	}
 	if old == nil {
 		return "", "", time.Time{}
 	}

@@ -49,6 +49,10 @@ const (
 	CodeRuleBudget ReasonCode = "RuleBudget"
 	// CodeGlobalBudget: max-disruptive, over all rules, is reached.
 	CodeGlobalBudget ReasonCode = "GlobalBudget"
+	// CodePodsNotRead: the plan was not given the node's pods (a live plan reads them only
+	// where an eviction may be planned, NeedsPods), so an eviction there waits for the
+	// next evaluation, which reads them; nothing is evicted blind.
+	CodePodsNotRead ReasonCode = "PodsNotRead"
 	// CodePDBBlocked: a PodDisruptionBudget allows no disruption of the pod now.
 	CodePDBBlocked ReasonCode = "PDBBlocked"
 	// CodeConflict: a rule of higher priority (a lower number) wants another value for the
