@@ -11,8 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
@@ -195,7 +195,7 @@ func TestRecordMetrics(t *testing.T) {
 		{"alert_sends{webhook,failure}", m.alertSends.WithLabelValues("webhook", "failure"), 1},
 		{"alert_sends{webhook,success}", m.alertSends.WithLabelValues("webhook", "success"), 0},
 		{"alert_sends{log,success}", m.alertSends.WithLabelValues("log", "success"), 1},
-		{"actions{taint,failed}", m.actions.WithLabelValues("taint", "failed"), 1}, // n1's PATCH failed
+		{"actions{taint,failed}", m.actions.WithLabelValues("taint", "failed"), 1},   // n1's PATCH failed
 		{"actions{taint,applied}", m.actions.WithLabelValues("taint", "applied"), 1}, // n2's removal
 		{"actions{evict,failed}", m.actions.WithLabelValues("evict", "failed"), 1},
 	} {
