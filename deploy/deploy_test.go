@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,6 +65,7 @@ func TestBuildHasExactlyTheseObjects(t *testing.T) {
 		"rbac.authorization.k8s.io/v1/ClusterRole //nodeguardian-readonly",
 		"v1/ConfigMap nodeguardian-system/nodeguardian-config",
 		"v1/ConfigMap nodeguardian-system/nodeguardian-alerts",
+		"v1/Secret nodeguardian-system/nodeguardian-alert-secrets",
 		"apps/v1/Deployment nodeguardian-system/nodeguardian-controller",
 		"v1/Service nodeguardian-system/nodeguardian-controller-metrics",
 	}
@@ -336,7 +338,7 @@ var controllerClusterAccess = []rbacv1.PolicyRule{
 	rule("", []string{"events"}, "create", "patch"),
 	rule("events.k8s.io", []string{"events"}, "create", "patch"),
 	rule("nodeguardian.k8s.io", []string{"nodeguardianrules", "alerttemplates"}, "get", "list", "watch"),
-	rule("nodeguardian.k8s.io", []string{"nodeguardianrules/status", "alerttemplates/status"}, "get", "update", "patch"),
+	rule("nodeguardian.k8s.io", []string{"nodeguardianrules/status"}, "patch"),
 }
 
 // controllerNamespaceAccess is what it may do in its own namespace only.
@@ -350,6 +352,7 @@ var readonlyAccess = []rbacv1.PolicyRule{
 	rule("", []string{"nodes", "pods"}, "get", "list"),
 	rule("policy", []string{"poddisruptionbudgets"}, "get", "list"),
 	rule("nodeguardian.k8s.io", []string{"nodeguardianrules", "alerttemplates"}, "get", "list"),
+	rule("metrics.k8s.io", []string{"nodes"}, "list"),
 }
 
 func TestRolesAreExactlyLeastPrivilege(t *testing.T) {
@@ -428,5 +431,40 @@ func TestBindingsNameTheControllerServiceAccount(t *testing.T) {
 				t.Errorf("roleRef = %+v", b.RoleRef)
 			}
 		})
+	}
+}
+
+// The base creates the Secret of the alert channels' secret files empty, and Flux
+// creates it once and never writes it again (ssa: IfNotPresent): the values people put
+// in it are never overwritten by a reconcile, and the base holds no secret.
+func TestAlertSecretsCreatedEmptyOnce(t *testing.T) {
+	var s corev1.Secret
+	object(t, "Secret", Namespace, "nodeguardian-alert-secrets", &s)
+	if len(s.Data) != 0 || len(s.StringData) != 0 {
+		t.Errorf("the base's Secret holds data: %d keys, %d string keys", len(s.Data), len(s.StringData))
+	}
+	if got := s.Annotations["kustomize.toolkit.fluxcd.io/ssa"]; got != "IfNotPresent" {
+		t.Errorf("annotation kustomize.toolkit.fluxcd.io/ssa = %q, want IfNotPresent", got)
+	}
+	if s.Type != corev1.SecretTypeOpaque {
+		t.Errorf("type %q, want Opaque", s.Type)
+	}
+}
+
+// terminationGracePeriodSeconds bounds how long SIGTERM lets an apply run: the
+// Deployment's value is the one docs/controller.md gives.
+func TestGracePeriodDocumented(t *testing.T) {
+	var d appsv1.Deployment
+	object(t, "Deployment", Namespace, "nodeguardian-controller", &d)
+	g := d.Spec.Template.Spec.TerminationGracePeriodSeconds
+	if g == nil || *g < 60 {
+		t.Fatalf("terminationGracePeriodSeconds = %v, want at least 60 (an apply's evictions and alert retries)", g)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "controller.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("`terminationGracePeriodSeconds: %d`", *g); !strings.Contains(string(doc), want) {
+		t.Errorf("docs/controller.md does not give the Deployment's %s", want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/evaluate"
 	"github.com/nodeguardian/nodeguardian/internal/load"
 )
 
@@ -67,25 +68,27 @@ func appendMsg(prev string, d load.Diagnostic) string {
 
 // invalidQuery is the error of a custom query of r that Prometheus refused as invalid
 // (bad_data: a PromQL parse or evaluation error), or "": the one semantic check no
-// local validator makes.
+// local validator makes. Errors are keyed by series name, as in metricErrors.
 func invalidQuery(r *v1.NodeGuardianRule, errs map[string]string) string {
 	for _, c := range append(append([]v1.Condition(nil), r.Spec.Conditions...), r.Spec.RecoveryConditions...) {
 		if c.Query == "" {
 			continue
 		}
-		if e := errs[c.Metric]; strings.Contains(e, "bad_data") {
+		if e := errs[evaluate.SeriesName(r, c.Metric)]; strings.Contains(e, "bad_data") {
 			return "query of " + c.Metric + " is invalid: " + e
 		}
 	}
 	return ""
 }
 
-// metricErrors is the source errors of the metrics r reads, or "".
+// metricErrors is the source errors of the metrics r reads, or "". Errors are keyed
+// by series name: a metric of a rule with a source of its own (metricsSource) is
+// "metric@source" (evaluate.SeriesName).
 func metricErrors(r *v1.NodeGuardianRule, errs map[string]string) string {
 	var out []string
 	seen := map[string]bool{}
 	for _, c := range append(append([]v1.Condition(nil), r.Spec.Conditions...), r.Spec.RecoveryConditions...) {
-		if e := errs[c.Metric]; e != "" && !seen[c.Metric] {
+		if e := errs[evaluate.SeriesName(r, c.Metric)]; e != "" && !seen[c.Metric] {
 			seen[c.Metric] = true
 			out = append(out, c.Metric+": "+e)
 		}

@@ -183,13 +183,23 @@ func (r *Reconciler) recordMetrics(rep report) {
 	for _, d := range rep.p.Deferred {
 		r.m.deferred.WithLabelValues(d.Rule, deferralKind(d)).Inc()
 	}
-	for _, a := range rep.out.res.Alerts {
-		for _, ch := range a.Channels {
-			r.m.alertSends.WithLabelValues(ch, "success").Inc()
-		}
-	}
-	for _, f := range rep.out.failures {
+	r.countAlertSends(rep.out)
+}
+
+// countAlertSends counts the apply's alert deliveries by channel: each channel of each
+// alert sent is a success unless its delivery failed (then it is a failure only).
+func (r *Reconciler) countAlertSends(out outcome) {
+	failed := map[[4]string]bool{}
+	for _, f := range out.failures {
+		failed[[4]string{f.Rule, f.Node, f.Event, f.Channel}] = true
 		r.m.alertSends.WithLabelValues(f.Channel, "failure").Inc()
+	}
+	for _, a := range out.res.Alerts {
+		for _, ch := range a.Channels {
+			if !failed[[4]string{a.Rule, a.Node, a.Event, ch}] {
+				r.m.alertSends.WithLabelValues(ch, "success").Inc()
+			}
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -135,7 +136,7 @@ func newReconciler(mgr manager.Manager, cfg *rest.Config, o Options) (*Reconcile
 	if err != nil {
 		return nil, err
 	}
-	src, mcfg, err := metricSource(o, cfg)
+	src, mcfg, err := metricSource(o, cmp.Or(o.metricsServer, cfg))
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/rest"
 
 	"github.com/nodeguardian/nodeguardian/internal/metrics"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
@@ -93,6 +94,11 @@ type Options struct {
 	// metrics.Registry, which /metrics serves, when nil). A collector already registered
 	// there is shared.
 	Registerer prometheus.Registerer
+
+	// metricsServer is the client configuration metrics-server (metrics.k8s.io and the
+	// node list it divides by) is read with; nil: the cluster's. Tests set it: envtest
+	// has no aggregation layer to serve metrics.k8s.io.
+	metricsServer *rest.Config
 }
 
 func (o Options) withDefaults() Options {
@@ -132,11 +138,15 @@ const serviceAccountNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/n
 
 // defaultNamespace is $RUNTIME_NAMESPACE (Flux's convention), else the service
 // account's namespace, else "" (then leader election needs the namespace given).
-func defaultNamespace() string {
-	if ns := os.Getenv("RUNTIME_NAMESPACE"); ns != "" {
+func defaultNamespace() string { return namespaceFrom(os.Getenv, serviceAccountNamespace) }
+
+// namespaceFrom is defaultNamespace with the environment and the service account's
+// namespace file given.
+func namespaceFrom(getenv func(string) string, saFile string) string {
+	if ns := getenv("RUNTIME_NAMESPACE"); ns != "" {
 		return ns
 	}
-	if b, err := os.ReadFile(serviceAccountNamespace); err == nil {
+	if b, err := os.ReadFile(saFile); err == nil {
 		return strings.TrimSpace(string(b))
 	}
 	return ""

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,7 +39,7 @@ type Reconciler struct {
 
 	mu     sync.Mutex
 	seen   map[string]bool // keys of persisting decisions whose Event was emitted
-	dryLog string          // the summary of the dry-run changes last logged
+	dryLog string          // the dry-run changes last logged
 }
 
 // outcome is what the apply step of a reconcile did.
@@ -187,12 +188,13 @@ func nextEvaluation(p *plan.Plan) time.Time {
 	return *p.NextEvaluation
 }
 
-// logDryRun logs the summary of a plan whose changes are not applied (spec.dryRun rules,
-// or --dry-run) when it differs from the one logged last: dry-run changes stay in every
-// plan, and one line per checkInterval would say nothing new.
+// logDryRun logs a plan whose changes are not applied (spec.dryRun rules, or
+// --dry-run): its ID, its summary and the changes not applied, one compact line each
+// (dryRunChanges), when they differ from those logged last: dry-run changes stay in
+// every plan, and one line per checkInterval would say nothing new.
 func (r *Reconciler) logDryRun(p *plan.Plan) {
-	s := p.Summary
-	key := fmt.Sprintf("%+v", s)
+	changes := dryRunChanges(p, r.opts.DryRun)
+	key := strings.Join(changes, "\n")
 	r.mu.Lock()
 	same := key == r.dryLog
 	r.dryLog = key
@@ -200,7 +202,40 @@ func (r *Reconciler) logDryRun(p *plan.Plan) {
 	if same {
 		return
 	}
+	s := p.Summary
 	r.log.Info("dry run: changes computed, not applied", "plan", p.ID, "global", r.opts.DryRun,
 		"nodes", s.NodesToChange, "adds", s.Adds, "changes", s.Changes, "removes", s.Removes,
-		"evictions", s.Evictions, "alerts", s.Alerts, "dryRunChanges", s.DryRun, "deferred", s.Deferred)
+		"evictions", s.Evictions, "alerts", s.Alerts, "dryRunChanges", s.DryRun, "deferred", s.Deferred,
+		"planned", changes)
+}
+
+// maxLoggedChanges bounds the changes a dry-run log line lists.
+const maxLoggedChanges = 100
+
+// dryRunChanges lists the changes of p that are not applied (all with global), as
+// "node: + taint key = value (NoSchedule) [rule]" (plan.ChangeLines, the ledger
+// annotation left out), at most maxLoggedChanges and then how many more.
+func dryRunChanges(p *plan.Plan, global bool) []string {
+	var out []string
+	more := 0
+	for _, np := range p.Nodes {
+		for _, c := range np.Changes {
+			if c.Kind == plan.KindLedger || !(c.DryRun || global) {
+				continue
+			}
+			if len(out) == maxLoggedChanges {
+				more++
+				continue
+			}
+			line := np.Node + ": " + strings.Join(plan.ChangeLines(c), "; ")
+			if c.Rule != "" && c.Kind != plan.KindState {
+				line += " [" + c.Rule + "]"
+			}
+			out = append(out, line)
+		}
+	}
+	if more > 0 {
+		out = append(out, fmt.Sprintf("... and %d more", more))
+	}
+	return out
 }
