@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -20,12 +21,16 @@ type webhookSink struct {
 	refused  int
 	keys     map[string][]string // the keys received (refused or not), by "rule node event"
 	values   map[string]int      // how many values the last payload had, by "rule node event"
+	ops      map[string][]string // the last payload's values, "metric operator threshold", by "rule node event"
 }
 
 func (w *webhookSink) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	var p struct {
 		Rule, Node, Event, Key string
-		Values                 []struct{ Metric string }
+		Values                 []struct {
+			Metric, Operator string
+			Threshold        float64
+		}
 	}
 	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
 		http.Error(rw, err.Error(), http.StatusBadRequest)
@@ -35,10 +40,14 @@ func (w *webhookSink) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	defer w.mu.Unlock()
 	id := p.Rule + " " + p.Node + " " + p.Event
 	if w.keys == nil {
-		w.keys, w.values = map[string][]string{}, map[string]int{}
+		w.keys, w.values, w.ops = map[string][]string{}, map[string]int{}, map[string][]string{}
 	}
 	w.keys[id] = append(w.keys[id], p.Key)
 	w.values[id] = len(p.Values)
+	w.ops[id] = nil
+	for _, v := range p.Values {
+		w.ops[id] = append(w.ops[id], fmt.Sprintf("%s %s %v", v.Metric, v.Operator, v.Threshold))
+	}
 	if w.failing {
 		w.refused++
 		http.Error(rw, "refused by the test", http.StatusBadRequest) // 4xx: not retried within the apply
@@ -130,6 +139,11 @@ func TestLiveAlerts(t *testing.T) {
 	apply(t, t2)
 	if got := sink.take(); !slices.Equal(got, []string{"high-load-isolation worker-1 resolved"}) {
 		t.Fatalf("recovery: received %q", got)
+	}
+	// The resolved notification reports the recovery conditions, not the firing thresholds.
+	want := []string{"cpuLoadRatio LessThan 0.8", "memoryUtilizationPercent LessThan 70"}
+	if got := sink.ops["high-load-isolation worker-1 resolved"]; !slices.Equal(got, want) {
+		t.Errorf("resolved values %q, want %q", got, want)
 	}
 	apply(t, t2+time.Minute)
 	if got := sink.take(); len(got) != 0 {

@@ -47,8 +47,12 @@ type Context struct {
 type Metric struct {
 	Name      string  // as the rule names it: cpuLoadRatio
 	Value     float64 // latest value
-	Operator  string  // ">", "<", ...
+	Operator  string  // as the rule names it: GreaterThan, ...
 	Threshold float64
+	// ValueOnly marks a metric the rule watches that is not a condition of the alert's
+	// event (a trigger metric on recovery, say): templates see its value under metrics,
+	// but not under thresholds or conditions.
+	ValueOnly bool
 }
 
 // Action is one action of the rule: its type (taint, label, evict, ...) and a short
@@ -118,7 +122,13 @@ func (c *Context) toMap(num func(float64) any) map[string]any {
 	conds := make([]any, 0, len(c.Metrics))
 	for _, m := range c.Metrics {
 		for _, n := range append([]string{m.Name}, MetricAliases(m.Name)...) {
-			metrics[n], thresholds[n] = num(m.Value), num(m.Threshold)
+			metrics[n] = num(m.Value)
+			if !m.ValueOnly {
+				thresholds[n] = num(m.Threshold)
+			}
+		}
+		if m.ValueOnly {
+			continue
 		}
 		conds = append(conds, map[string]any{"metric": m.Name, "value": num(m.Value), "operator": m.Operator, "threshold": num(m.Threshold)})
 	}

@@ -32,8 +32,8 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only
 			al.Fired = d.old.LastFired.UTC()
 		}
 	}
-	for _, m := range conditionMetrics(d) {
-		if !math.IsNaN(m.Value) && !math.IsInf(m.Value, 0) && !math.IsNaN(m.Threshold) && !math.IsInf(m.Threshold, 0) {
+	for _, m := range conditionMetrics(d, event) {
+		if !m.ValueOnly && !math.IsNaN(m.Value) && !math.IsInf(m.Value, 0) && !math.IsNaN(m.Threshold) && !math.IsInf(m.Threshold, 0) {
 			al.Values = append(al.Values, AlertValue{Metric: m.Name, Value: m.Value, Operator: m.Operator, Threshold: m.Threshold})
 		}
 	}
@@ -211,27 +211,62 @@ func (p *reconcilePass) transitionTime(d *decision) time.Time {
 	return d.old.Since.UTC()
 }
 
-// conditionMetrics are the latest value and threshold of every metric the rule's
-// conditions saw, trigger conditions first, each metric once; those without data are
-// left out.
-func conditionMetrics(d *decision) []alert.Metric {
+// conditionMetrics are the latest value and threshold of every metric the conditions of
+// the event saw, each metric once; those without data are left out. Firing: the trigger
+// conditions. Recovered: the recovery conditions, then — what a rule recovers on without
+// them — the trigger conditions that are false, negated (cpuLoadRatio GreaterThan 1.5
+// shows as LessThanOrEqual 1.5). The rule's other metrics follow as values only
+// (alert.Metric.ValueOnly): templates can still print them, but their thresholds are not
+// the event's.
+func conditionMetrics(d *decision, event string) []alert.Metric {
 	var out []alert.Metric
 	seen := map[string]bool{}
-	for _, cs := range [][]evaluate.ConditionResult{d.v.Conditions, d.v.RecoveryConditions} {
+	add := func(cs []evaluate.ConditionResult, keep func(*evaluate.ConditionResult) bool, negate, valueOnly bool) {
 		for i := range cs {
-			switch cs[i].Why {
-			case evaluate.WhyNoData, evaluate.WhySourceError:
+			c := &cs[i]
+			if c.Why == evaluate.WhyNoData || c.Why == evaluate.WhySourceError || seen[c.Condition.Metric] || !keep(c) {
 				continue
 			}
-			if seen[cs[i].Condition.Metric] {
-				continue
+			seen[c.Condition.Metric] = true
+			op := c.Condition.Operator
+			if negate {
+				op = negated(op)
 			}
-			seen[cs[i].Condition.Metric] = true
-			out = append(out, alert.Metric{Name: cs[i].Condition.Metric, Value: cs[i].Last,
-				Operator: string(cs[i].Condition.Operator), Threshold: cs[i].Condition.Value})
+			out = append(out, alert.Metric{Name: c.Condition.Metric, Value: c.Last,
+				Operator: string(op), Threshold: c.Condition.Value, ValueOnly: valueOnly})
 		}
 	}
+	all := func(*evaluate.ConditionResult) bool { return true }
+	if event == "recovered" {
+		add(d.v.RecoveryConditions, all, false, false)
+		if len(d.v.RecoveryConditions) == 0 {
+			add(d.v.Conditions, func(c *evaluate.ConditionResult) bool { return c.Result == evaluate.False }, true, false)
+		}
+		add(d.v.Conditions, all, false, true)
+		return out
+	}
+	add(d.v.Conditions, all, false, false)
+	add(d.v.RecoveryConditions, all, false, true)
 	return out
+}
+
+// negated is the operator that holds exactly when op does not.
+func negated(op v1.Operator) v1.Operator {
+	switch op {
+	case v1.OpGreaterThan:
+		return v1.OpLessThanOrEqual
+	case v1.OpGreaterThanOrEqual:
+		return v1.OpLessThan
+	case v1.OpLessThan:
+		return v1.OpGreaterThanOrEqual
+	case v1.OpLessThanOrEqual:
+		return v1.OpGreaterThan
+	case v1.OpEqualTo:
+		return v1.OpNotEqualTo
+	case v1.OpNotEqualTo:
+		return v1.OpEqualTo
+	}
+	return op
 }
 
 // alertContext is what templates of a decision's alert see: the node and its labels, the
@@ -243,7 +278,7 @@ func (p *reconcilePass) alertContext(d *decision, event string) alert.Context {
 	ctx := alert.Context{
 		Node: p.node(), NodeLabels: p.nw.node.Labels, Rule: d.r.name, Description: d.r.spec.Metadata.Description,
 		Priority: int(d.r.priority), Time: p.c.now, State: alert.StateFiring,
-		Metrics: conditionMetrics(d), TopPods: p.c.topPods(p.node()),
+		Metrics: conditionMetrics(d, event), TopPods: p.c.topPods(p.node()),
 	}
 	if event == "recovered" {
 		ctx.State = alert.StateResolved
