@@ -159,7 +159,7 @@ recoveryConditions: [{metric: cpuLoadRatio, operator: LessThan, value: 0.8, dura
 				input: func(in *Input) {
 					in.Templates["rec-values"] = &v1.AlertTemplate{ObjectMeta: metav1.ObjectMeta{Name: "rec-values"}, Spec: v1.AlertTemplateSpec{
 						Subject: "recovered", Channels: []v1.Channel{v1.ChannelWebhook},
-						Body:    "{{ range .conditions }}{{ .metric }} {{ .operator }} {{ .threshold }};{{ end }} mem {{ .metrics.memoryUtilizationPercent }} {{ .state }}"}}
+						Body: "{{ range .conditions }}{{ .metric }} {{ .operator }} {{ .threshold }};{{ end }} mem {{ .metrics.memoryUtilizationPercent }} {{ .state }}"}}
 				},
 				check: func(t *testing.T, p *Plan) {
 					n := 0
