@@ -18,8 +18,8 @@ import (
 // (nil: all of them). Channels are the action's, else the template's, else log. The
 // subject and body are rendered here with an empty plan ID; templates that name the plan
 // ID are rendered again once the ID is known (identify). A template that does not
-// compile or render gives the built-in message and a warning: alerts never block
-// remediation. code is the change's reason code.
+// exist, compile or render gives the built-in message, an empty Alert.Template (no
+// template rendered the text) and a warning: alerts never block remediation. code is the change's reason code.
 func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only []string, why string, code ReasonCode) {
 	if a == nil || (a.Enabled != nil && !*a.Enabled) {
 		return
@@ -42,6 +42,7 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only
 		tmpl = p.c.in.Templates[a.Template]
 		if tmpl == nil {
 			p.c.warn(d.r.name, p.node(), CodeTemplateMissing, "alert template "+a.Template+" not found; a default subject is used")
+			al.Template = "" // the built-in message: no template rendered it
 		}
 	} else {
 		p.c.warn(d.r.name, "", CodeTemplateMissing, "an alert action names no template; the default message is used")
@@ -59,6 +60,7 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only
 		pa := pendingAlert{al: al, tmpl: tmpl, ctx: ctx, reason: p.reason(d)}
 		if err := pa.render(); err != nil {
 			p.c.warn(d.r.name, p.node(), CodeRenderFailed, "alert template "+a.Template+": "+err.Error()+"; the default message is used")
+			al.Template = ""
 		} else if alert.UsesPlanID(tmpl.Spec.Subject + tmpl.Spec.Body) {
 			pa.subject, pa.body = al.Subject, al.Body
 			p.c.planIDAlerts = append(p.c.planIDAlerts, pa)
