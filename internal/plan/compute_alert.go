@@ -393,11 +393,16 @@ func LedgerEvent(planEvent string) string {
 }
 
 // RecordDelivered notes in a node's ledger that an alert change of the plan reached
-// channels at t (see ledger.Ledger.Record). It reports whether the ledger changed: only
-// then must it be written.
+// channels at t (see ledger.Ledger.Record); a repeat (CodeNotifyRepeat) is recorded even
+// when no channel received it, and its channels that did not are owed it again (see
+// ledger.Ledger.RecordRepeat). It reports whether the ledger changed: only then must it
+// be written.
 func RecordDelivered(l *ledger.Ledger, c Change, channels []string, t time.Time) bool {
 	if c.Kind != KindAlert || c.Alert == nil || c.DryRun {
 		return false
+	}
+	if c.Code == CodeNotifyRepeat {
+		return l.RecordRepeat(c.Rule, LedgerEvent(c.Alert.Event), c.Alert.Channels, channels, t)
 	}
 	return l.Record(c.Rule, LedgerEvent(c.Alert.Event), channels, t)
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -182,4 +183,69 @@ recoveryConditions: [{metric: cpuLoadRatio, operator: LessThan, value: 0.8, dura
 				}})
 		})
 	}
+}
+
+// Semantics: a repeat that only some channels received is owed to the others: the next
+// apply sends it to them, and to them only, once; then nothing until the next repeat,
+// which stays due a repeat interval after the repeat.
+func TestComputeRepeatPartlyFailed(t *testing.T) {
+	e := fxHLEntry(fxAgo(5 * time.Hour))
+	e.Notified = &ledger.Notified{Event: ledger.EventFiring, At: fxTime(fxAgo(5 * time.Hour)), Channels: []string{"email", "slack"}}
+	nodes := []corev1.Node{fxNode("n1", fxTaint(fxTaintKey, "true", corev1.TaintEffectNoSchedule), fxLabel(fxLabelKey, "high-load"),
+		fxLedger(map[string]*ledger.Entry{"hl": e}))}
+	c := fxCase{rules: []*v1.NodeGuardianRule{fxRule(t, "hl", fxHighLoad)}, series: fxCPU("2")}
+	// deliver applies the plan's alerts as delivered to the channels ok lets through, and
+	// returns the alert changes as "reason → channels".
+	deliver := func(p *Plan, ok func(string) bool) []string {
+		var out []string
+		l, err := ledger.Read(&nodes[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := false
+		for _, np := range p.Nodes {
+			for _, ch := range np.Changes {
+				if ch.Kind != KindAlert {
+					t.Fatalf("unexpected change %s", fxLine(np.Node, ch))
+				}
+				got := slices.DeleteFunc(slices.Clone(ch.Alert.Channels), func(c string) bool { return !ok(c) })
+				changed = RecordDelivered(l, ch, got, p.CreatedAt) || changed
+				out = append(out, ch.Reason[:strings.Index(ch.Reason, ":")]+" → "+strings.Join(ch.Alert.Channels, ","))
+			}
+		}
+		if changed {
+			nodes[0].Annotations[ledger.Annotation] = l.Encode()
+		}
+		return out
+	}
+	steps := []struct {
+		ok   func(string) bool
+		want []string
+	}{
+		{func(ch string) bool { return ch != "slack" }, []string{"repeat → email,slack"}}, // slack fails
+		{func(string) bool { return true }, []string{"retry → slack"}},                     // slack only, once
+		{func(string) bool { return true }, nil},                                           // quiet
+	}
+	for i, s := range steps {
+		p, _ := c.plan(t, nodes)
+		if got := deliver(p, s.ok); !slices.Equal(got, s.want) {
+			t.Fatalf("apply %d: alerts %q, want %q", i+1, got, s.want)
+		}
+		if i == len(steps)-1 && (p.NextEvaluation == nil || !p.NextEvaluation.Equal(fxNow.Add(4*time.Hour))) {
+			t.Errorf("next evaluation %v (%s), want the next repeat at %s", p.NextEvaluation, p.NextEvaluationReason, fxNow.Add(4*time.Hour))
+		}
+	}
+	n := fxLedgerOfNode(t, nodes[0]).Rules["hl"].Notified
+	if !slices.Equal(n.Channels, []string{"email", "slack"}) || !n.At.Equal(fxNow) {
+		t.Errorf("notified %+v, want email and slack at the repeat's time %s", n, fxNow)
+	}
+}
+
+func fxLedgerOfNode(t *testing.T, n corev1.Node) *ledger.Ledger {
+	t.Helper()
+	l, err := ledger.Read(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
