@@ -223,8 +223,8 @@ func TestComputeRepeatPartlyFailed(t *testing.T) {
 		want []string
 	}{
 		{func(ch string) bool { return ch != "slack" }, []string{"repeat → email,slack"}}, // slack fails
-		{func(string) bool { return true }, []string{"retry → slack"}},                     // slack only, once
-		{func(string) bool { return true }, nil},                                           // quiet
+		{func(string) bool { return true }, []string{"retry → slack"}},                    // slack only, once
+		{func(string) bool { return true }, nil},                                          // quiet
 	}
 	for i, s := range steps {
 		p, _ := c.plan(t, nodes)
