@@ -80,30 +80,11 @@ func alertSender(c *cli.Context, in *planInputs, p *plan.Plan) (*deliver.Sender,
 	return deliver.New(d, in.set.Rules, p.ID, nil), nil
 }
 
-// sendSnapshotAlerts sends the alerts of a plan on a snapshot (--send-alerts) and returns
-// which channels received each, for the snapshot's ledgers.
+// sendSnapshotAlerts sends the alerts of a plan on a snapshot (--send-alerts) on the
+// delivery workers a live apply uses (nodes' alerts at once, bounded), and returns which
+// channels received each, for the snapshot's ledgers.
 func sendSnapshotAlerts(c *cli.Context, s *deliver.Sender, p *plan.Plan) apply.Deliveries {
-	out := apply.Deliveries{}
-	for _, np := range p.Nodes {
-		var idx []int
-		var alerts []apply.SentAlert
-		for i, ch := range np.Changes {
-			if ch.DryRun || ch.Kind != plan.KindAlert || ch.Alert == nil {
-				continue
-			}
-			idx = append(idx, i)
-			alerts = append(alerts, apply.SentAlert{Node: np.Node, Rule: ch.Rule, Alert: *ch.Alert})
-		}
-		if len(alerts) == 0 {
-			continue
-		}
-		got := s.Deliver(c.Context, alerts)
-		out[np.Node] = map[int][]string{}
-		for k, i := range idx {
-			out[np.Node][i] = got[k]
-		}
-	}
-	return out
+	return s.DeliverPlan(c.Context, p, deliver.DefaultConcurrency)
 }
 
 // reportAlerts prints what was delivered and what failed (to be sent again by the next

@@ -187,3 +187,54 @@ func TestSnapshotSendAlerts(t *testing.T) {
 		t.Fatalf("after delivery: exit %d\n%s", code, out)
 	}
 }
+
+// apply --snapshot --send-alerts sends the nodes' alerts on the live apply's delivery
+// workers: a slow webhook delays neither the other channels nor the other nodes, and the
+// apply takes about as long as the slow sends in flight together, not one per node.
+func TestSnapshotSendAlertsConcurrently(t *testing.T) {
+	const slow = 2 * time.Second
+	var mu sync.Mutex
+	var hooks int
+	var firstHook time.Time
+	var slack []time.Time
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hooks++
+		if firstHook.IsZero() {
+			firstHook = time.Now()
+		}
+		mu.Unlock()
+		time.Sleep(slow)
+	}))
+	t.Cleanup(hook.Close)
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		slack = append(slack, time.Now())
+		mu.Unlock()
+	}))
+	t.Cleanup(fast.Close)
+	t.Setenv("ALERT_WEBHOOK_URL", hook.URL)
+	t.Setenv("ALERT_SLACK_WEBHOOK", fast.URL)
+	configureEmail(t)
+	start := time.Now()
+	code, out, errOut := ngctl(t, "", "apply", "--auto-approve", "--send-alerts", "-f", demoRules, "--snapshot", copyDemo(t))
+	took := time.Since(start)
+	if code != 0 || strings.Contains(out, "failed") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hooks < 4 || len(slack) < 2 {
+		t.Fatalf("%d webhook and %d slack notifications: the demo should alert more nodes", hooks, len(slack))
+	}
+	// Node by node, the webhook alone takes hooks×slow; the webhook has 2 sends in flight
+	// (notify's per-channel share) across nodes.
+	if limit := time.Duration(hooks+1) / 2 * slow; took > limit+slow {
+		t.Errorf("the apply took %s with %d slow webhook sends of %s: nodes were not sent at once (want about %s)", took, hooks, slow, limit)
+	}
+	for _, at := range slack {
+		if d := at.Sub(firstHook); d > slow/2 {
+			t.Errorf("a slack notification arrived %s after the first webhook send: it waited for the slow webhook", d)
+		}
+	}
+}
