@@ -172,6 +172,13 @@ func TestRender(t *testing.T) {
 		{"state and plan", "{{ state }} {{ plan_id[:8] }}", "firing 01234567", ""},
 		{"labels", `{{ index .nodeLabels "kubernetes.io/hostname" }}`, "worker-1", ""},
 		{"go missing key", "{{ .metrics.nope }}", "", `map has no entry for key "nope"`},
+		// Jinja as Go: an undefined name fails the rendering (the built-in message is sent,
+		// the plan warns) rather than printing nothing; default() and "is defined" still work.
+		{"jinja undefined name", "node {{ nodeNmae }}", "", `Unable to evaluate name "nodeNmae"`},
+		{"jinja missing metric", "{{ metrics.nope }}", "", `attribute 'nope' not found`},
+		{"jinja missing element field", "{% for p in top_pods %}{{ p.gpu }}{% endfor %}", "", `'gpu' not found`},
+		{"jinja default on undefined", "{{ nodeNmae | default('n/a') }} {{ metrics.nope | d('-') }} {{ node_labels['zone'] | default('z') }}", "n/a - z", ""},
+		{"jinja is defined", "{% if metrics.nope is defined %}y{% else %}n{% endif %}{% if node_name is defined %}y{% endif %}", "ny", ""},
 		{"go top pods", "{{ len .topPods }} {{ range .topPods }}{{ .namespace }}/{{ .name }} {{ .cpu }} {{ .memory }};{{ end }}", "2 default/batch-7 1500m 2Gi;default/web-1 250m 512Mi;", ""},
 		{"go huge range", "{{ range 1000000000 }}{{ end }}", "", "more than 10000 loop iterations"},
 		{"go nested ranges", "{{ range .actions }}{{ range $.actions }}{{ range $.actions }}{{ range $.actions }}{{ range $.actions }}{{ range $.actions }}{{ range $.actions }}{{ range $.actions }}{{ range $.actions }}{{ range $.actions }}{{ range $.actions }}{{ range $.actions }}{{ range $.actions }}{{ range $.actions }}{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}", "", "more than 10000 loop iterations"},
