@@ -58,6 +58,15 @@ func warnUnconfigured(c *cli.Context, p *plan.Plan, cfg notify.Config) {
 	}
 }
 
+// checkAlertFlags refuses, before anything is planned or printed, --alert-config on a
+// snapshot without --send-alerts: a simulation sends nothing.
+func checkAlertFlags(c *cli.Context) error {
+	if c.String("snapshot") != "" && !c.Bool("send-alerts") && c.IsSet("alert-config") {
+		return exitf(1, "--alert-config with --snapshot needs --send-alerts: a simulation sends nothing")
+	}
+	return nil
+}
+
 // alertSender reads the alert configuration and returns the sender of p's alerts, or nil
 // on a snapshot without --send-alerts. A configuration error stops the apply before
 // anything changes.

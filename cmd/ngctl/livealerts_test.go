@@ -168,8 +168,9 @@ func TestSnapshotSendAlerts(t *testing.T) {
 		t.Fatalf("a simulation sent %q", got)
 	}
 	cfg := writeFile(t, t.TempDir(), "a.yaml", "log:\n  format: json\n")
-	if code, _, errOut := ngctl(t, "", "apply", "--auto-approve", "--alert-config", cfg, "-f", demoRules, "--snapshot", fleet); code != 1 || !strings.Contains(errOut, "needs --send-alerts") {
-		t.Fatalf("--alert-config without --send-alerts: exit %d: %s", code, errOut)
+	// Refused before the plan is printed: nothing of a plan that will not be applied.
+	if code, out, errOut := ngctl(t, "", "apply", "--auto-approve", "--alert-config", cfg, "-f", demoRules, "--snapshot", fleet); code != 1 || !strings.Contains(errOut, "needs --send-alerts") || out != "" {
+		t.Fatalf("--alert-config without --send-alerts: exit %d: %s\n%s", code, errOut, out)
 	}
 	sink.fail(true)
 	code, out, errOut := ngctl(t, "", "apply", "--auto-approve", "--send-alerts", "-f", demoRules, "--snapshot", fleet)
