@@ -86,6 +86,19 @@ func alertSender(c *cli.Context, in *planInputs, p *plan.Plan) (*deliver.Sender,
 		return nil, exitf(1, "%v", err)
 	}
 	warnUnconfigured(c, p, cfg)
+	templates := map[string]time.Duration{}
+	for _, t := range in.set.Templates {
+		if t.Spec.RepeatInterval != nil {
+			templates[t.Name] = t.Spec.RepeatInterval.Duration
+		}
+	}
+	run := in.opts.RepeatInterval // 0: the default; negative: never
+	if run == 0 {
+		run = plan.DefaultRepeatInterval
+	}
+	for _, w := range cfg.ResolveTimeoutWarnings(max(run, 0), templates) {
+		fmt.Fprintf(c.App.ErrWriter, "Warning: %s\n", w)
+	}
 	return deliver.New(d, in.set.Rules, p.ID, nil), nil
 }
 
