@@ -1,8 +1,8 @@
 package notify
 
 import (
-	"cmp"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
