@@ -170,6 +170,9 @@ func TestRender(t *testing.T) {
 		{"jinja thresholds", "{{ thresholds.cpu_load_ratio }}", "1.5", ""},
 		{"go conditions", "{{ range .conditions }}{{ .metric }} {{ .value }} {{ .operator }} {{ .threshold }};{{ end }}", "cpuLoadRatio 1.8734 > 1.5;memoryUtilizationPercent 92.5 > 90;diskUtilizationPercent 87.25 > 85;queueDepth 1234567 > 1000;ratio 0.8734 > 0.5;", ""},
 		{"state and plan", "{{ state }} {{ plan_id[:8] }}", "firing 01234567", ""},
+		// planId as the payload spells it, rulePriority beside ruleName: aliases in both syntaxes.
+		{"go aliases", "{{ .planId }} {{ .rulePriority }} {{ .rule_priority }}", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef 100 100", ""},
+		{"jinja aliases", "{{ planId[:8] }} {{ rule_priority }} {{ rulePriority }}", "01234567 100 100", ""},
 		{"labels", `{{ index .nodeLabels "kubernetes.io/hostname" }}`, "worker-1", ""},
 		{"go missing key", "{{ .metrics.nope }}", "", `map has no entry for key "nope"`},
 		// Jinja as Go: an undefined name fails the rendering (the built-in message is sent,
@@ -224,6 +227,7 @@ func TestUnknown(t *testing.T) {
 		{"{{ range $i, $a := .actions }}{{ $a.anything }}{{ end }}", nil},
 		{"{{ with .metrics }}{{ .anything }}{{ end }}{{ .metrics.anyMetric }} {{ .nodeLabels.zone }}", nil},
 		{"{{ .nodeName.first }}", []string{"nodeName.first"}},
+		{"{{ .planId }} {{ .rulePriority }} {{ rule_priority }}", nil},
 		{"{{ node_name }} {{ host }} {{ x | default('n/a') }}", []string{"host", "x"}},
 		{"{% for p in top_pods %}{{ p.name }} {{ p.gpu }} {{ loop.index }}{% endfor %}", []string{"top_pods[].gpu"}},
 		{"{% for k, v in node_labels.items() %}{{ k }}={{ v }}{% endfor %}", nil},
