@@ -30,6 +30,9 @@ func applyCommand() *cli.Command {
 			if err := checkSnapshotOut(c); err != nil {
 				return err
 			}
+			if err := checkAlertFlags(c); err != nil {
+				return err
+			}
 			in, p, err := computePlan(c)
 			if err != nil {
 				return err

@@ -58,6 +58,15 @@ func warnUnconfigured(c *cli.Context, p *plan.Plan, cfg notify.Config) {
 	}
 }
 
+// checkAlertFlags refuses, before anything is planned or printed, --alert-config on a
+// snapshot without --send-alerts: a simulation sends nothing.
+func checkAlertFlags(c *cli.Context) error {
+	if c.String("snapshot") != "" && !c.Bool("send-alerts") && c.IsSet("alert-config") {
+		return exitf(1, "--alert-config with --snapshot needs --send-alerts: a simulation sends nothing")
+	}
+	return nil
+}
+
 // alertSender reads the alert configuration and returns the sender of p's alerts, or nil
 // on a snapshot without --send-alerts. A configuration error stops the apply before
 // anything changes.
@@ -77,33 +86,27 @@ func alertSender(c *cli.Context, in *planInputs, p *plan.Plan) (*deliver.Sender,
 		return nil, exitf(1, "%v", err)
 	}
 	warnUnconfigured(c, p, cfg)
+	templates := map[string]time.Duration{}
+	for _, t := range in.set.Templates {
+		if t.Spec.RepeatInterval != nil {
+			templates[t.Name] = t.Spec.RepeatInterval.Duration
+		}
+	}
+	run := in.opts.RepeatInterval // 0: the default; negative: never
+	if run == 0 {
+		run = plan.DefaultRepeatInterval
+	}
+	for _, w := range cfg.ResolveTimeoutWarnings(max(run, 0), templates) {
+		fmt.Fprintf(c.App.ErrWriter, "Warning: %s\n", w)
+	}
 	return deliver.New(d, in.set.Rules, p.ID, nil), nil
 }
 
-// sendSnapshotAlerts sends the alerts of a plan on a snapshot (--send-alerts) and returns
-// which channels received each, for the snapshot's ledgers.
+// sendSnapshotAlerts sends the alerts of a plan on a snapshot (--send-alerts) on the
+// delivery workers a live apply uses (nodes' alerts at once, bounded), and returns which
+// channels received each, for the snapshot's ledgers.
 func sendSnapshotAlerts(c *cli.Context, s *deliver.Sender, p *plan.Plan) apply.Deliveries {
-	out := apply.Deliveries{}
-	for _, np := range p.Nodes {
-		var idx []int
-		var alerts []apply.SentAlert
-		for i, ch := range np.Changes {
-			if ch.DryRun || ch.Kind != plan.KindAlert || ch.Alert == nil {
-				continue
-			}
-			idx = append(idx, i)
-			alerts = append(alerts, apply.SentAlert{Node: np.Node, Rule: ch.Rule, Alert: *ch.Alert})
-		}
-		if len(alerts) == 0 {
-			continue
-		}
-		got := s.Deliver(c.Context, alerts)
-		out[np.Node] = map[int][]string{}
-		for k, i := range idx {
-			out[np.Node][i] = got[k]
-		}
-	}
-	return out
+	return s.DeliverPlan(c.Context, p, deliver.DefaultConcurrency)
 }
 
 // reportAlerts prints what was delivered and what failed (to be sent again by the next

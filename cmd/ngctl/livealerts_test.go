@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -20,12 +21,16 @@ type webhookSink struct {
 	refused  int
 	keys     map[string][]string // the keys received (refused or not), by "rule node event"
 	values   map[string]int      // how many values the last payload had, by "rule node event"
+	ops      map[string][]string // the last payload's values, "metric operator threshold", by "rule node event"
 }
 
 func (w *webhookSink) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	var p struct {
 		Rule, Node, Event, Key string
-		Values                 []struct{ Metric string }
+		Values                 []struct {
+			Metric, Operator string
+			Threshold        float64
+		}
 	}
 	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
 		http.Error(rw, err.Error(), http.StatusBadRequest)
@@ -35,10 +40,14 @@ func (w *webhookSink) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	defer w.mu.Unlock()
 	id := p.Rule + " " + p.Node + " " + p.Event
 	if w.keys == nil {
-		w.keys, w.values = map[string][]string{}, map[string]int{}
+		w.keys, w.values, w.ops = map[string][]string{}, map[string]int{}, map[string][]string{}
 	}
 	w.keys[id] = append(w.keys[id], p.Key)
 	w.values[id] = len(p.Values)
+	w.ops[id] = nil
+	for _, v := range p.Values {
+		w.ops[id] = append(w.ops[id], fmt.Sprintf("%s %s %v", v.Metric, v.Operator, v.Threshold))
+	}
 	if w.failing {
 		w.refused++
 		http.Error(rw, "refused by the test", http.StatusBadRequest) // 4xx: not retried within the apply
@@ -131,6 +140,11 @@ func TestLiveAlerts(t *testing.T) {
 	if got := sink.take(); !slices.Equal(got, []string{"high-load-isolation worker-1 resolved"}) {
 		t.Fatalf("recovery: received %q", got)
 	}
+	// The resolved notification reports the recovery conditions, not the firing thresholds.
+	want := []string{"cpuLoadRatio LessThan 0.8", "memoryUtilizationPercent LessThan 70"}
+	if got := sink.ops["high-load-isolation worker-1 resolved"]; !slices.Equal(got, want) {
+		t.Errorf("resolved values %q, want %q", got, want)
+	}
 	apply(t, t2+time.Minute)
 	if got := sink.take(); len(got) != 0 {
 		t.Fatalf("after recovery: received %q", got)
@@ -154,8 +168,9 @@ func TestSnapshotSendAlerts(t *testing.T) {
 		t.Fatalf("a simulation sent %q", got)
 	}
 	cfg := writeFile(t, t.TempDir(), "a.yaml", "log:\n  format: json\n")
-	if code, _, errOut := ngctl(t, "", "apply", "--auto-approve", "--alert-config", cfg, "-f", demoRules, "--snapshot", fleet); code != 1 || !strings.Contains(errOut, "needs --send-alerts") {
-		t.Fatalf("--alert-config without --send-alerts: exit %d: %s", code, errOut)
+	// Refused before the plan is printed: nothing of a plan that will not be applied.
+	if code, out, errOut := ngctl(t, "", "apply", "--auto-approve", "--alert-config", cfg, "-f", demoRules, "--snapshot", fleet); code != 1 || !strings.Contains(errOut, "needs --send-alerts") || out != "" {
+		t.Fatalf("--alert-config without --send-alerts: exit %d: %s\n%s", code, errOut, out)
 	}
 	sink.fail(true)
 	code, out, errOut := ngctl(t, "", "apply", "--auto-approve", "--send-alerts", "-f", demoRules, "--snapshot", fleet)
@@ -171,5 +186,56 @@ func TestSnapshotSendAlerts(t *testing.T) {
 	sink.sameKeys(t) // the failed sends and their retries
 	if code, out, _ := ngctl(t, "", "plan", "--detailed-exitcode", "-f", demoRules, "--snapshot", fleet); code != 0 || !strings.Contains(out, "No changes.") {
 		t.Fatalf("after delivery: exit %d\n%s", code, out)
+	}
+}
+
+// apply --snapshot --send-alerts sends the nodes' alerts on the live apply's delivery
+// workers: a slow webhook delays neither the other channels nor the other nodes, and the
+// apply takes about as long as the slow sends in flight together, not one per node.
+func TestSnapshotSendAlertsConcurrently(t *testing.T) {
+	const slow = 2 * time.Second
+	var mu sync.Mutex
+	var hooks int
+	var firstHook time.Time
+	var slack []time.Time
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hooks++
+		if firstHook.IsZero() {
+			firstHook = time.Now()
+		}
+		mu.Unlock()
+		time.Sleep(slow)
+	}))
+	t.Cleanup(hook.Close)
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		slack = append(slack, time.Now())
+		mu.Unlock()
+	}))
+	t.Cleanup(fast.Close)
+	t.Setenv("ALERT_WEBHOOK_URL", hook.URL)
+	t.Setenv("ALERT_SLACK_WEBHOOK", fast.URL)
+	configureEmail(t)
+	start := time.Now()
+	code, out, errOut := ngctl(t, "", "apply", "--auto-approve", "--send-alerts", "-f", demoRules, "--snapshot", copyDemo(t))
+	took := time.Since(start)
+	if code != 0 || strings.Contains(out, "failed") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hooks < 4 || len(slack) < 2 {
+		t.Fatalf("%d webhook and %d slack notifications: the demo should alert more nodes", hooks, len(slack))
+	}
+	// Node by node, the webhook alone takes hooks×slow; the webhook has 2 sends in flight
+	// (notify's per-channel share) across nodes.
+	if limit := time.Duration(hooks+1) / 2 * slow; took > limit+slow {
+		t.Errorf("the apply took %s with %d slow webhook sends of %s: nodes were not sent at once (want about %s)", took, hooks, slow, limit)
+	}
+	for _, at := range slack {
+		if d := at.Sub(firstHook); d > slow/2 {
+			t.Errorf("a slack notification arrived %s after the first webhook send: it waited for the slow webhook", d)
+		}
 	}
 }

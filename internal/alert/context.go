@@ -31,7 +31,7 @@ type Context struct {
 	NodeLabels  map[string]string // nodeLabels, node_labels
 	Rule        string            // ruleName, rule_name
 	Description string            // ruleDescription, rule_description
-	Priority    int               // priority
+	Priority    int               // priority, rulePriority, rule_priority
 	// Metrics are the conditions' latest values: metrics.<name> is the value (rule name,
 	// and for built-in metrics also the prototype's alias: metrics.cpu_load_ratio),
 	// thresholds.<name> the threshold, conditions the whole list.
@@ -40,15 +40,19 @@ type Context struct {
 	TopPods []Pod     // topPods, top_pods: busiest pods on the node, when known; else empty
 	Time    time.Time // timestamp: RFC 3339 in UTC
 	State   string    // state: StateFiring or StateResolved
-	PlanID  string    // planID, plan_id: empty where the plan ID cannot be known
+	PlanID  string    // planID, planId, plan_id: empty where the plan ID cannot be known
 }
 
 // Metric is one condition's metric at the time of the alert.
 type Metric struct {
 	Name      string  // as the rule names it: cpuLoadRatio
 	Value     float64 // latest value
-	Operator  string  // ">", "<", ...
+	Operator  string  // as the rule names it: GreaterThan, ...
 	Threshold float64
+	// ValueOnly marks a metric the rule watches that is not a condition of the alert's
+	// event (a trigger metric on recovery, say): templates see its value under metrics,
+	// but not under thresholds or conditions.
+	ValueOnly bool
 }
 
 // Action is one action of the rule: its type (taint, label, evict, ...) and a short
@@ -118,7 +122,13 @@ func (c *Context) toMap(num func(float64) any) map[string]any {
 	conds := make([]any, 0, len(c.Metrics))
 	for _, m := range c.Metrics {
 		for _, n := range append([]string{m.Name}, MetricAliases(m.Name)...) {
-			metrics[n], thresholds[n] = num(m.Value), num(m.Threshold)
+			metrics[n] = num(m.Value)
+			if !m.ValueOnly {
+				thresholds[n] = num(m.Threshold)
+			}
+		}
+		if m.ValueOnly {
+			continue
 		}
 		conds = append(conds, map[string]any{"metric": m.Name, "value": num(m.Value), "operator": m.Operator, "threshold": num(m.Threshold)})
 	}
@@ -133,6 +143,9 @@ func (c *Context) toMap(num func(float64) any) map[string]any {
 	m := map[string]any{ // strings from rules are bounded by their schemas; the description is cut here
 		"metrics": metrics, "thresholds": thresholds, "conditions": conds, "actions": actions,
 		"priority": c.Priority, "timestamp": c.Time.UTC().Format(time.RFC3339), "state": c.State,
+		// Aliases: planId as the webhook payload and Slack spell it; rulePriority beside
+		// the rule's other fields.
+		"planId": c.PlanID, "rulePriority": c.Priority, "rule_priority": c.Priority,
 	}
 	for camel, v := range map[string]any{
 		"nodeName": c.Node, "nodeLabels": labels, "ruleName": c.Rule, "ruleDescription": truncate(c.Description, maxDescription),
@@ -181,7 +194,7 @@ func snakeName(camel string) string {
 
 // Variables are the names of the top-level variables, sorted.
 func Variables() []string {
-	names := []string{"metrics", "thresholds", "conditions", "actions", "priority", "timestamp", "state"}
+	names := []string{"metrics", "thresholds", "conditions", "actions", "priority", "timestamp", "state", "planId", "rulePriority", "rule_priority"}
 	for _, camel := range camelNames() {
 		names = append(names, camel, snakeName(camel))
 	}
@@ -202,9 +215,10 @@ func elementFields(list string) ([]string, bool) {
 	return nil, false
 }
 
-// UsesPlanID reports whether text may refer to the plan ID (planID or plan_id appear in it).
+// UsesPlanID reports whether text may refer to the plan ID (planID, planId or plan_id
+// appear in it).
 func UsesPlanID(text string) bool {
-	return strings.Contains(text, "planID") || strings.Contains(text, "plan_id")
+	return strings.Contains(text, "planID") || strings.Contains(text, "planId") || strings.Contains(text, "plan_id")
 }
 
 // Sample is the context `ngctl alert render` uses without a snapshot: a firing

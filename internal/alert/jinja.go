@@ -93,6 +93,7 @@ func jinjaEnvironment() (*exec.Environment, *config.Config, error) {
 	}
 	cfg := config.New()
 	cfg.KeepTrailingNewline = true
+	cfg.StrictUndefined = true // an undefined name is a rendering error (the built-in message), as in Go templates
 	env := &exec.Environment{
 		Context:           exec.EmptyContext(),
 		Filters:           exec.NewFilterSet(filters),

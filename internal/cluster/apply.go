@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nodeguardian/nodeguardian/internal/apply"
+	"github.com/nodeguardian/nodeguardian/internal/deliver"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 )
 
@@ -32,7 +33,7 @@ const (
 	DefaultConcurrency = 4
 	// DefaultDeliverConcurrency is how many nodes' alerts Apply sends at once when
 	// ApplyOptions.DeliverConcurrency is 0 (notify bounds the sends in flight too).
-	DefaultDeliverConcurrency = 16
+	DefaultDeliverConcurrency = deliver.DefaultConcurrency
 	// MaxConflictRetries is how many times Apply re-reads and re-plans a node that
 	// changed under it before it gives up on the node.
 	MaxConflictRetries = 5
@@ -170,18 +171,7 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, replan ReplanFunc, o A
 	// Deliveries run apart from the node workers, so that a slow or failing channel
 	// never holds up another node's changes; each starts once its node's changes are
 	// written (its pending notifications recorded in its ledger).
-	jobs := make(chan int, len(todo))
-	var deliveries sync.WaitGroup
-	for range min(a.o.DeliverConcurrency, len(todo)) {
-		deliveries.Go(func() {
-			for i := range jobs {
-				out := outcomes[i]
-				if err := a.deliver(ctx, out.pending); err != nil && out.err == nil {
-					out.err = err
-				}
-			}
-		})
-	}
+	deliveries := deliver.StartWorkers(a.o.DeliverConcurrency, len(todo))
 	var progressMu sync.Mutex
 	forEach(len(todo), a.o.Concurrency, func(k int) {
 		i := todo[k]
@@ -200,10 +190,13 @@ func (c *Client) Apply(ctx context.Context, p *plan.Plan, replan ReplanFunc, o A
 			progressMu.Unlock()
 		}
 		if out.pending != nil {
-			jobs <- i
+			deliveries.Submit(func() {
+				if err := a.deliver(ctx, out.pending); err != nil && out.err == nil {
+					out.err = err
+				}
+			})
 		}
 	})
-	close(jobs)
 	deliveries.Wait()
 	return collect(p, outcomes), nil
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // BenchmarkApplyDelivers1000 sends 1,000 firing alerts, one per node, as a live apply
-// does: one Sender.Deliver per node from cluster.DefaultDeliverConcurrency (16) delivery
+// does: one Sender.Deliver per node from DefaultConcurrency (16) delivery
 // workers, through a Dispatcher with the default options, to a local webhook that answers
 // each after 1ms. The ledger writes that follow each Deliver are not timed.
 func BenchmarkApplyDelivers1000(b *testing.B) {

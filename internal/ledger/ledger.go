@@ -116,7 +116,9 @@ func (n *Notified) Missing(want []string) []string {
 	return out
 }
 
-// Record notes that channels received the rule's notification of event at t. It does
+// Record notes that channels received the rule's notification of event at t: the first
+// send of a transition, or a retry of one to the channels that missed it. At is set by
+// the first delivery and kept by retries, so that repeats keep their cadence. It does
 // nothing when the rule has no entry, or its entry awaits another event (the state
 // changed since): the caller then leaves the ledger as it is. It reports whether the
 // entry changed.
@@ -126,12 +128,43 @@ func (l *Ledger) Record(rule, event string, channels []string, t time.Time) bool
 		return false
 	}
 	n := e.Notified
+	before := n.Clone()
 	for _, ch := range channels {
 		if !slices.Contains(n.Channels, ch) {
 			n.Channels = append(n.Channels, ch)
 		}
 	}
 	slices.Sort(n.Channels)
+	if n.At == nil {
+		at := t.UTC()
+		n.At = &at
+	}
+	return !slices.Equal(before.Channels, n.Channels) || before.At == nil
+}
+
+// RecordRepeat notes a repeat of the rule's notification of event at t, sent to the
+// channels in sent, of which those in got received it: the repeat's time becomes At (the
+// next repeat is due an interval after it, whatever the outcome), and the channels of
+// sent that did not receive it no longer have the notification, so that the next plan
+// sends it to them again (a retry, see Record) — and to them only. It does nothing when
+// the rule has no entry or its entry awaits another event; it reports whether the entry
+// changed.
+func (l *Ledger) RecordRepeat(rule, event string, sent, got []string, t time.Time) bool {
+	e := l.Rules[rule]
+	if e == nil || e.Notified == nil || e.Notified.Event != event {
+		return false
+	}
+	n := e.Notified
+	n.Channels = slices.DeleteFunc(n.Channels, func(ch string) bool { return slices.Contains(sent, ch) && !slices.Contains(got, ch) })
+	for _, ch := range got {
+		if !slices.Contains(n.Channels, ch) {
+			n.Channels = append(n.Channels, ch)
+		}
+	}
+	slices.Sort(n.Channels)
+	if len(n.Channels) == 0 {
+		n.Channels = nil
+	}
 	at := t.UTC()
 	n.At = &at
 	return true

@@ -1,8 +1,10 @@
 package ledger
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -130,4 +132,30 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("encoding is not stable:\n%s\n%s", enc, again)
 		}
 	})
+}
+
+// A retry adds channels and keeps the first delivery's time; a repeat takes its own time
+// and forgets the channels of the repeat that did not receive it, so they are owed it.
+func TestRecordRetryAndRepeat(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
+	t1, t2 := t0.Add(time.Minute), t0.Add(4*time.Hour)
+	l := &Ledger{Version: Version, Rules: map[string]*Entry{"r": {State: Firing, Since: t0, Notified: &Notified{Event: EventFiring}}}}
+	n := l.Rules["r"].Notified
+	check := func(step string, changed, wantChanged bool, at time.Time, channels ...string) {
+		t.Helper()
+		if changed != wantChanged || n.At == nil || !n.At.Equal(at) || !slices.Equal(n.Channels, channels) {
+			t.Errorf("%s: changed %v at %v channels %q, want %v %s %q", step, changed, n.At, n.Channels, wantChanged, at, channels)
+		}
+	}
+	check("first send, slack failed", l.Record("r", EventFiring, []string{"email"}, t0), true, t0, "email")
+	check("retry to slack", l.Record("r", EventFiring, []string{"slack"}, t1), true, t0, "email", "slack")
+	check("a retry that adds nothing", l.Record("r", EventFiring, []string{"slack"}, t1), false, t0, "email", "slack")
+	check("repeat, slack failed", l.RecordRepeat("r", EventFiring, []string{"email", "slack"}, []string{"email"}, t2), true, t2, "email")
+	if got := n.Missing([]string{"email", "slack"}); !slices.Equal(got, []string{"slack"}) {
+		t.Errorf("missing after the repeat %q, want slack", got)
+	}
+	check("repeat, all failed", l.RecordRepeat("r", EventFiring, []string{"email", "slack"}, nil, t2.Add(4*time.Hour)), true, t2.Add(4*time.Hour))
+	if l.RecordRepeat("r", EventResolved, []string{"email"}, []string{"email"}, t2) {
+		t.Error("a repeat of another event was recorded")
+	}
 }

@@ -132,11 +132,12 @@ type LogConfig struct {
 	Format string
 }
 
-// URL is an http(s) URL that is shown with its user info masked.
+// URL is an http(s) URL that is shown with its user info, query values and fragment
+// masked (redact.URLQuery): a receiver's URL may carry a token in any of them.
 type URL string
 
 // String shows the URL with its credentials masked.
-func (u URL) String() string { return redact.URL(string(u)) }
+func (u URL) String() string { return redact.URLQuery(string(u)) }
 
 // GoString is String, for %#v.
 func (u URL) GoString() string { return u.String() }

@@ -183,6 +183,8 @@ func TestLoadConfigEnvErrors(t *testing.T) {
 		{map[string]string{EnvWebhookSecret: "/x"}, "the webhook channel is not configured"},
 		{map[string]string{EnvSMTPHost: "h", EnvSMTPFrom: "a@b.c", EnvEmailTo: "a@b.c", EnvSMTPUsername: "u"}, "email: no password for auth plain"},
 		{map[string]string{EnvSMTPHost: "h", EnvSMTPFrom: "a@b.c", EnvEmailTo: "a@b.c", EnvSMTPTLS: "ssl"}, `email: TLS mode "ssl"`},
+		{map[string]string{EnvSMTPHost: "smtp.example.com", EnvSMTPFrom: "a@b.c", EnvEmailTo: "a@b.c", EnvSMTPTLS: "none", EnvSMTPUsername: "u", EnvSMTPPasswordFile: "PWFILE"},
+			"email: auth plain over plaintext to smtp.example.com refused"},
 	}
 	for _, tt := range tests {
 		_, err := LoadConfig("", envMap(tt.env))
@@ -247,5 +249,32 @@ func TestLoadConfigHeaderFileValue(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), testSecret) {
 		t.Errorf("the error shows the secret: %v", err)
+	}
+}
+
+// Auth over plaintext is refused at load, except to this machine.
+func TestLoadConfigPlaintextAuthLocalhost(t *testing.T) {
+	pw := writeFile(t, t.TempDir(), "pw", "pw\n")
+	for _, host := range []string{"localhost", "127.0.0.1", "::1"} {
+		env := map[string]string{EnvSMTPHost: host, EnvSMTPFrom: "a@b.c", EnvEmailTo: "a@b.c", EnvSMTPTLS: "none", EnvSMTPUsername: "u", EnvSMTPPasswordFile: pw}
+		if _, err := LoadConfig("", envMap(env)); err != nil {
+			t.Errorf("%s: %v", host, err)
+		}
+	}
+}
+
+func TestResolveTimeoutWarnings(t *testing.T) {
+	c := Config{Alertmanager: &AlertmanagerConfig{URL: "http://am", ResolveTimeout: time.Hour}}
+	got := c.ResolveTimeoutWarnings(4*time.Hour, map[string]time.Duration{"fast": 30 * time.Minute, "slow": 2 * time.Hour, "never": 0})
+	if len(got) != 3 || !strings.Contains(got[0], "resolveTimeout 1h0m0s is not above the repeat interval 4h0m0s of the run") ||
+		!strings.Contains(got[1], "template never never repeats") || !strings.Contains(got[2], "of template slow") {
+		t.Errorf("warnings %q", got)
+	}
+	if got := (Config{}).ResolveTimeoutWarnings(24*time.Hour, nil); got != nil {
+		t.Errorf("without alertmanager: %q", got)
+	}
+	c.Alertmanager.ResolveTimeout = 0 // the default, 5h, outlasts the default repeat interval
+	if got := c.ResolveTimeoutWarnings(4*time.Hour, nil); got != nil {
+		t.Errorf("defaults: %q", got)
 	}
 }

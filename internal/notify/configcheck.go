@@ -3,6 +3,7 @@ package notify
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
 	"net/url"
 	"slices"
@@ -96,6 +97,10 @@ func (c *Config) finishEmail() error {
 	if e.Auth != AuthNone {
 		need(e.Username != "", "username for auth "+string(e.Auth), "email.username", EnvSMTPUsername)
 		need(e.Password.IsSet(), "password for auth "+string(e.Auth), "email.passwordFile", EnvSMTPPasswordFile)
+		if e.TLS == TLSNone && !isLoopback(e.Host) {
+			errs = append(errs, fmt.Errorf("email: auth %s over plaintext to %s refused: TLS none ($%s) would send the password unencrypted; use starttls or implicit (plaintext auth is allowed to localhost only)",
+				e.Auth, e.Host, EnvSMTPTLS))
+		}
 	}
 	if e.Password.IsSet() {
 		_, err := e.Password.Value()
@@ -156,4 +161,13 @@ func checkLink(link string) error {
 // linkPlaceholders are the placeholders of a Slack link template.
 func linkPlaceholders() []string {
 	return []string{"node", "rule", "event", "severity", "planId", "key"}
+}
+
+// isLoopback reports whether host is this machine: localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }

@@ -117,7 +117,7 @@ func checkURL(s string, fromEnv bool) error {
 		return err
 	}
 	if _, ok := u.User.Password(); ok && !fromEnv {
-		return fmt.Errorf("URL %s holds a password: secrets are not allowed in the config file (use headerFiles for credentials)", redact.URL(s))
+		return fmt.Errorf("URL %s holds a password: secrets are not allowed in the config file (use headerFiles for credentials)", redact.URLQuery(s))
 	}
 	return nil
 }

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	mail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 )
 
 // emailSender sends plain-text mail over SMTP with go-mail.
@@ -95,6 +97,11 @@ func (s *emailSender) send(ctx context.Context, n *Notification) error {
 	err = c.DialAndSendWithContext(ctx, m)
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, smtp.ErrUnencrypted) || strings.Contains(err.Error(), smtp.ErrUnencrypted.Error()) {
+		// The server offers no TLS: trying again would not change that, and the password
+		// is never sent in the clear.
+		return permanent(fmt.Errorf("smtp %s:%d: authentication over an unencrypted connection refused (the server offers no TLS)", s.cfg.Host, s.cfg.Port))
 	}
 	err = scrubError(fmt.Errorf("smtp %s:%d: %w", s.cfg.Host, s.cfg.Port, err), []string{password})
 	var se *mail.SendError

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -46,6 +47,7 @@ type smtpMode struct {
 	startTLS, implicit bool
 	password           string // required AUTH password for user "ngctl"
 	login              bool   // offer AUTH LOGIN instead of PLAIN
+	addr               string // listen address, offering AUTH without TLS; default 127.0.0.1 (127.0.0.2 is not "localhost" to SMTP auth)
 }
 
 // startSMTP starts a server; cert is its certificate (for STARTTLS and implicit TLS).
@@ -56,7 +58,8 @@ func startSMTP(t *testing.T, mode smtpMode, cert tls.Certificate) *smtpServer {
 	srv := smtp.NewServer(be)
 	srv.Domain = "localhost"
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	srv.AllowInsecureAuth = mode.addr != "" // a server that would take a password in the clear
+	l, err := net.Listen("tcp", cmp.Or(mode.addr, "127.0.0.1")+":0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +203,8 @@ func TestEmail(t *testing.T) {
 		{"auth login", smtpMode{startTLS: true, password: testSecret + "-smtp", login: true}, TLSStartTLS, AuthLogin, []string{"oncall@example.com"}, ""},
 		{"auth login wrong password", smtpMode{startTLS: true, password: "other", login: true}, TLSStartTLS, AuthLogin, []string{"oncall@example.com"}, "auth"},
 		{"refused recipient", smtpMode{}, TLSNone, AuthNone, []string{"refused@example.com"}, "550"},
+		// A server that offers no TLS gets no password, and trying again would not help.
+		{"auth over plaintext refused", smtpMode{addr: "127.0.0.2", password: testSecret + "-smtp"}, TLSOpportunistic, AuthPlain, []string{"oncall@example.com"}, "unencrypted connection refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,7 +227,7 @@ func TestEmail(t *testing.T) {
 				if strings.Contains(r.Err.Error(), testSecret) {
 					t.Errorf("error shows the password: %v", r.Err)
 				}
-				if tt.name == "refused recipient" && r.Attempts != 1 {
+				if (tt.name == "refused recipient" || tt.name == "auth over plaintext refused") && r.Attempts != 1 {
 					t.Errorf("a refused recipient was retried: %d attempts", r.Attempts)
 				}
 				return

@@ -8,10 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/nodeguardian/nodeguardian/internal/redact"
 )
 
 // userAgent is the User-Agent of every request.
@@ -32,7 +35,8 @@ type request struct {
 // Retry-After); other non-2xx answers are permanent. Errors show r.shown, never r.url
 // or a secret.
 func (d *Dispatcher) post(ctx context.Context, r request) error {
-	secrets := r.secrets
+	// An answer may echo part of the URL: its query values (a token) are scrubbed too.
+	secrets := append(slices.Clone(r.secrets), redact.URLSecrets(r.url, false)...)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, bytes.NewReader(r.body))
 	if err != nil {
 		return permanent(fmt.Errorf("POST %s: cannot build the request", r.shown))

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/nodeguardian/nodeguardian/internal/redact"
 )
 
 // Slack limits (Block Kit).
@@ -28,7 +30,10 @@ func (s *slackSender) send(ctx context.Context, n *Notification) error {
 	if err != nil {
 		return permanent(fmt.Errorf("encoding the message: %w", err))
 	}
-	return s.d.post(ctx, request{url: hook, shown: secretURL(hook), body: body, secrets: []string{hook}})
+	// The whole path is the credential: an answer that echoes part of it (the token, an
+	// ID) is scrubbed too.
+	secrets := append([]string{hook}, redact.URLSecrets(hook, true)...)
+	return s.d.post(ctx, request{url: hook, shown: secretURL(hook), body: body, secrets: secrets})
 }
 
 // SlackMessage is the incoming-webhook message of n: a fallback text and Block Kit

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -71,5 +73,43 @@ func TestLogChannel(t *testing.T) {
 			}
 			golden(t, "log."+format, []byte(strings.Join(ordered, "\n")+"\n"))
 		})
+	}
+}
+
+// A receiver that echoes part of a secret URL (the Slack token or IDs of its path, a
+// webhook's query token) never gets it into the error; nor does a refused connection to
+// a URL with a token in its query.
+func TestErrorsHideURLParts(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no such hook: "+strings.TrimPrefix(r.URL.Path, "/services/")+" token "+r.URL.Query().Get("token"), http.StatusNotFound)
+	}))
+	defer echo.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+		ch   string
+	}{
+		{"slack echo", Config{Slack: &SlackConfig{URL: EnvSecret(echo.URL+"/services/T0SECRETID/B0SECRETID/"+testSecret, "$"+EnvSlackWebhook)}}, "slack"},
+		{"webhook echo", Config{Webhook: &WebhookConfig{URL: URL(echo.URL + "/x?token=QSECRET")}}, "webhook"},
+		{"webhook refused", Config{Webhook: &WebhookConfig{URL: URL(closedURL + "/x?token=QSECRET")}}, "webhook"},
+	} {
+		opts := testOptions(newFakeSleep(), io.Discard)
+		opts.Retries = -1
+		d := newTestDispatcher(t, tt.cfg, opts)
+		r := d.Send(context.Background(), []Notification{testNotification(EventFiring, tt.ch)})[0][0]
+		if r.Err == nil {
+			t.Fatalf("%s: no error", tt.name)
+		}
+		for _, s := range []string{testSecret, "SECRETID", "QSECRET"} {
+			if strings.Contains(r.Err.Error(), s) {
+				t.Errorf("%s: error %q shows %s", tt.name, r.Err, s)
+			}
+		}
+	}
+	if got := URL("http://127.0.0.1:1/x?token=QSECRET").String(); got != "http://127.0.0.1:1/x?token=xxxxx" {
+		t.Errorf("URL shown %q", got)
 	}
 }

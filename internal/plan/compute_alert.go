@@ -18,8 +18,8 @@ import (
 // (nil: all of them). Channels are the action's, else the template's, else log. The
 // subject and body are rendered here with an empty plan ID; templates that name the plan
 // ID are rendered again once the ID is known (identify). A template that does not
-// compile or render gives the built-in message and a warning: alerts never block
-// remediation. code is the change's reason code.
+// exist, compile or render gives the built-in message, an empty Alert.Template (no
+// template rendered the text) and a warning: alerts never block remediation. code is the change's reason code.
 func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only []string, why string, code ReasonCode) {
 	if a == nil || (a.Enabled != nil && !*a.Enabled) {
 		return
@@ -32,8 +32,8 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only
 			al.Fired = d.old.LastFired.UTC()
 		}
 	}
-	for _, m := range conditionMetrics(d) {
-		if !math.IsNaN(m.Value) && !math.IsInf(m.Value, 0) && !math.IsNaN(m.Threshold) && !math.IsInf(m.Threshold, 0) {
+	for _, m := range conditionMetrics(d, event) {
+		if !m.ValueOnly && !math.IsNaN(m.Value) && !math.IsInf(m.Value, 0) && !math.IsNaN(m.Threshold) && !math.IsInf(m.Threshold, 0) {
 			al.Values = append(al.Values, AlertValue{Metric: m.Name, Value: m.Value, Operator: m.Operator, Threshold: m.Threshold})
 		}
 	}
@@ -42,6 +42,7 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only
 		tmpl = p.c.in.Templates[a.Template]
 		if tmpl == nil {
 			p.c.warn(d.r.name, p.node(), CodeTemplateMissing, "alert template "+a.Template+" not found; a default subject is used")
+			al.Template = "" // the built-in message: no template rendered it
 		}
 	} else {
 		p.c.warn(d.r.name, "", CodeTemplateMissing, "an alert action names no template; the default message is used")
@@ -59,6 +60,7 @@ func (p *reconcilePass) alert(d *decision, a *v1.AlertAction, event string, only
 		pa := pendingAlert{al: al, tmpl: tmpl, ctx: ctx, reason: p.reason(d)}
 		if err := pa.render(); err != nil {
 			p.c.warn(d.r.name, p.node(), CodeRenderFailed, "alert template "+a.Template+": "+err.Error()+"; the default message is used")
+			al.Template = ""
 		} else if alert.UsesPlanID(tmpl.Spec.Subject + tmpl.Spec.Body) {
 			pa.subject, pa.body = al.Subject, al.Body
 			p.c.planIDAlerts = append(p.c.planIDAlerts, pa)
@@ -211,27 +213,62 @@ func (p *reconcilePass) transitionTime(d *decision) time.Time {
 	return d.old.Since.UTC()
 }
 
-// conditionMetrics are the latest value and threshold of every metric the rule's
-// conditions saw, trigger conditions first, each metric once; those without data are
-// left out.
-func conditionMetrics(d *decision) []alert.Metric {
+// conditionMetrics are the latest value and threshold of every metric the conditions of
+// the event saw, each metric once; those without data are left out. Firing: the trigger
+// conditions. Recovered: the recovery conditions, then — what a rule recovers on without
+// them — the trigger conditions that are false, negated (cpuLoadRatio GreaterThan 1.5
+// shows as LessThanOrEqual 1.5). The rule's other metrics follow as values only
+// (alert.Metric.ValueOnly): templates can still print them, but their thresholds are not
+// the event's.
+func conditionMetrics(d *decision, event string) []alert.Metric {
 	var out []alert.Metric
 	seen := map[string]bool{}
-	for _, cs := range [][]evaluate.ConditionResult{d.v.Conditions, d.v.RecoveryConditions} {
+	add := func(cs []evaluate.ConditionResult, keep func(*evaluate.ConditionResult) bool, negate, valueOnly bool) {
 		for i := range cs {
-			switch cs[i].Why {
-			case evaluate.WhyNoData, evaluate.WhySourceError:
+			c := &cs[i]
+			if c.Why == evaluate.WhyNoData || c.Why == evaluate.WhySourceError || seen[c.Condition.Metric] || !keep(c) {
 				continue
 			}
-			if seen[cs[i].Condition.Metric] {
-				continue
+			seen[c.Condition.Metric] = true
+			op := c.Condition.Operator
+			if negate {
+				op = negated(op)
 			}
-			seen[cs[i].Condition.Metric] = true
-			out = append(out, alert.Metric{Name: cs[i].Condition.Metric, Value: cs[i].Last,
-				Operator: string(cs[i].Condition.Operator), Threshold: cs[i].Condition.Value})
+			out = append(out, alert.Metric{Name: c.Condition.Metric, Value: c.Last,
+				Operator: string(op), Threshold: c.Condition.Value, ValueOnly: valueOnly})
 		}
 	}
+	all := func(*evaluate.ConditionResult) bool { return true }
+	if event == "recovered" {
+		add(d.v.RecoveryConditions, all, false, false)
+		if len(d.v.RecoveryConditions) == 0 {
+			add(d.v.Conditions, func(c *evaluate.ConditionResult) bool { return c.Result == evaluate.False }, true, false)
+		}
+		add(d.v.Conditions, all, false, true)
+		return out
+	}
+	add(d.v.Conditions, all, false, false)
+	add(d.v.RecoveryConditions, all, false, true)
 	return out
+}
+
+// negated is the operator that holds exactly when op does not.
+func negated(op v1.Operator) v1.Operator {
+	switch op {
+	case v1.OpGreaterThan:
+		return v1.OpLessThanOrEqual
+	case v1.OpGreaterThanOrEqual:
+		return v1.OpLessThan
+	case v1.OpLessThan:
+		return v1.OpGreaterThanOrEqual
+	case v1.OpLessThanOrEqual:
+		return v1.OpGreaterThan
+	case v1.OpEqualTo:
+		return v1.OpNotEqualTo
+	case v1.OpNotEqualTo:
+		return v1.OpEqualTo
+	}
+	return op
 }
 
 // alertContext is what templates of a decision's alert see: the node and its labels, the
@@ -243,7 +280,7 @@ func (p *reconcilePass) alertContext(d *decision, event string) alert.Context {
 	ctx := alert.Context{
 		Node: p.node(), NodeLabels: p.nw.node.Labels, Rule: d.r.name, Description: d.r.spec.Metadata.Description,
 		Priority: int(d.r.priority), Time: p.c.now, State: alert.StateFiring,
-		Metrics: conditionMetrics(d), TopPods: p.c.topPods(p.node()),
+		Metrics: conditionMetrics(d, event), TopPods: p.c.topPods(p.node()),
 	}
 	if event == "recovered" {
 		ctx.State = alert.StateResolved
@@ -356,11 +393,16 @@ func LedgerEvent(planEvent string) string {
 }
 
 // RecordDelivered notes in a node's ledger that an alert change of the plan reached
-// channels at t (see ledger.Ledger.Record). It reports whether the ledger changed: only
-// then must it be written.
+// channels at t (see ledger.Ledger.Record); a repeat (CodeNotifyRepeat) is recorded even
+// when no channel received it, and its channels that did not are owed it again (see
+// ledger.Ledger.RecordRepeat). It reports whether the ledger changed: only then must it
+// be written.
 func RecordDelivered(l *ledger.Ledger, c Change, channels []string, t time.Time) bool {
 	if c.Kind != KindAlert || c.Alert == nil || c.DryRun {
 		return false
+	}
+	if c.Code == CodeNotifyRepeat {
+		return l.RecordRepeat(c.Rule, LedgerEvent(c.Alert.Event), c.Alert.Channels, channels, t)
 	}
 	return l.Record(c.Rule, LedgerEvent(c.Alert.Event), channels, t)
 }

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -114,7 +116,136 @@ func checkTransition(t *testing.T, a *Alert, since, fired time.Time) {
 	if !a.Since.Equal(since) || !a.Fired.Equal(fired) {
 		t.Errorf("alert since %s fired %s, want since %s fired %s", a.Since, a.Fired, since, fired)
 	}
-	if len(a.Values) != 1 || a.Values[0].Metric != "cpuLoadRatio" || a.Values[0].Threshold != 1.5 || a.Values[0].Operator != "GreaterThan" {
-		t.Errorf("alert values %+v, want cpuLoadRatio against 1.5", a.Values)
+	op := "GreaterThan"
+	if a.Event == "recovered" {
+		op = "LessThanOrEqual" // the trigger condition, negated: what it recovered on
 	}
+	if len(a.Values) != 1 || a.Values[0].Metric != "cpuLoadRatio" || a.Values[0].Threshold != 1.5 || a.Values[0].Operator != op {
+		t.Errorf("alert values %+v, want cpuLoadRatio %s 1.5", a.Values, op)
+	}
+}
+
+// Semantics: a resolved notification reports what the rule recovered on — its recovery
+// conditions, or without them the trigger conditions that are false, negated — not the
+// firing thresholds; the rule's other metrics stay printable as values.
+func TestComputeRecoveryValues(t *testing.T) {
+	const actions = `
+actions: [{type: alert, alert: {template: high-load-alert}}]
+recoveryActions: [{type: alert, alert: {template: rec-values}}]
+maxUnhealthy: 100%
+`
+	tests := []struct {
+		name, spec string
+		series     map[string]string
+		values     string // the alert's, "metric operator threshold value; …"
+		body       string
+	}{
+		{name: "no recovery conditions: the false trigger, negated; the one still true is a value only",
+			spec: `conditionLogic: AND
+conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}, {metric: memoryUtilizationPercent, operator: GreaterThan, value: 90, duration: 0s}]` + actions,
+			series: map[string]string{"cpuLoadRatio": "1", "memoryUtilizationPercent": "95"},
+			values: "cpuLoadRatio LessThanOrEqual 1.5 1;", body: "cpuLoadRatio LessThanOrEqual 1.5; mem 95 resolved"},
+		{name: "recovery conditions: theirs",
+			spec: `conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5, duration: 0s}]
+recoveryConditions: [{metric: cpuLoadRatio, operator: LessThan, value: 0.8, duration: 0s}, {metric: memoryUtilizationPercent, operator: LessThan, value: 80, duration: 0s}]` + actions,
+			series: map[string]string{"cpuLoadRatio": "0.5", "memoryUtilizationPercent": "50"},
+			values: "cpuLoadRatio LessThan 0.8 0.5;memoryUtilizationPercent LessThan 80 50;", body: "cpuLoadRatio LessThan 0.8;memoryUtilizationPercent LessThan 80; mem 50 resolved"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := fxFiring(fxAgo(time.Hour))
+			e.Notified = &ledger.Notified{Event: ledger.EventFiring, At: fxTime(fxAgo(time.Hour)), Channels: []string{"email", "slack"}}
+			fxRun(t, fxCase{rules: []*v1.NodeGuardianRule{fxRule(t, "hl", tt.spec)}, nodes: []corev1.Node{fxNode("n1", fxLedger(map[string]*ledger.Entry{"hl": e}))},
+				series: map[string]map[string]string{"n1": tt.series},
+				input: func(in *Input) {
+					in.Templates["rec-values"] = &v1.AlertTemplate{ObjectMeta: metav1.ObjectMeta{Name: "rec-values"}, Spec: v1.AlertTemplateSpec{
+						Subject: "recovered", Channels: []v1.Channel{v1.ChannelWebhook},
+						Body: "{{ range .conditions }}{{ .metric }} {{ .operator }} {{ .threshold }};{{ end }} mem {{ .metrics.memoryUtilizationPercent }} {{ .state }}"}}
+				},
+				check: func(t *testing.T, p *Plan) {
+					n := 0
+					for _, c := range p.Nodes[0].Changes {
+						if c.Kind != KindAlert {
+							continue
+						}
+						n++
+						var got strings.Builder
+						for _, v := range c.Alert.Values {
+							fmt.Fprintf(&got, "%s %s %v %v;", v.Metric, v.Operator, v.Threshold, v.Value)
+						}
+						if c.Alert.Event != "recovered" || got.String() != tt.values || c.Alert.Body != tt.body {
+							t.Errorf("%s alert values %q body %q, want %q %q", c.Alert.Event, got.String(), c.Alert.Body, tt.values, tt.body)
+						}
+					}
+					if n != 1 {
+						t.Errorf("%d alerts, want the resolved one", n)
+					}
+				}})
+		})
+	}
+}
+
+// Semantics: a repeat that only some channels received is owed to the others: the next
+// apply sends it to them, and to them only, once; then nothing until the next repeat,
+// which stays due a repeat interval after the repeat.
+func TestComputeRepeatPartlyFailed(t *testing.T) {
+	e := fxHLEntry(fxAgo(5 * time.Hour))
+	e.Notified = &ledger.Notified{Event: ledger.EventFiring, At: fxTime(fxAgo(5 * time.Hour)), Channels: []string{"email", "slack"}}
+	nodes := []corev1.Node{fxNode("n1", fxTaint(fxTaintKey, "true", corev1.TaintEffectNoSchedule), fxLabel(fxLabelKey, "high-load"),
+		fxLedger(map[string]*ledger.Entry{"hl": e}))}
+	c := fxCase{rules: []*v1.NodeGuardianRule{fxRule(t, "hl", fxHighLoad)}, series: fxCPU("2")}
+	// deliver applies the plan's alerts as delivered to the channels ok lets through, and
+	// returns the alert changes as "reason → channels".
+	deliver := func(p *Plan, ok func(string) bool) []string {
+		var out []string
+		l, err := ledger.Read(&nodes[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := false
+		for _, np := range p.Nodes {
+			for _, ch := range np.Changes {
+				if ch.Kind != KindAlert {
+					t.Fatalf("unexpected change %s", fxLine(np.Node, ch))
+				}
+				got := slices.DeleteFunc(slices.Clone(ch.Alert.Channels), func(c string) bool { return !ok(c) })
+				changed = RecordDelivered(l, ch, got, p.CreatedAt) || changed
+				out = append(out, ch.Reason[:strings.Index(ch.Reason, ":")]+" → "+strings.Join(ch.Alert.Channels, ","))
+			}
+		}
+		if changed {
+			nodes[0].Annotations[ledger.Annotation] = l.Encode()
+		}
+		return out
+	}
+	steps := []struct {
+		ok   func(string) bool
+		want []string
+	}{
+		{func(ch string) bool { return ch != "slack" }, []string{"repeat → email,slack"}}, // slack fails
+		{func(string) bool { return true }, []string{"retry → slack"}},                    // slack only, once
+		{func(string) bool { return true }, nil},                                          // quiet
+	}
+	for i, s := range steps {
+		p, _ := c.plan(t, nodes)
+		if got := deliver(p, s.ok); !slices.Equal(got, s.want) {
+			t.Fatalf("apply %d: alerts %q, want %q", i+1, got, s.want)
+		}
+		if i == len(steps)-1 && (p.NextEvaluation == nil || !p.NextEvaluation.Equal(fxNow.Add(4*time.Hour))) {
+			t.Errorf("next evaluation %v (%s), want the next repeat at %s", p.NextEvaluation, p.NextEvaluationReason, fxNow.Add(4*time.Hour))
+		}
+	}
+	n := fxLedgerOfNode(t, nodes[0]).Rules["hl"].Notified
+	if !slices.Equal(n.Channels, []string{"email", "slack"}) || !n.At.Equal(fxNow) {
+		t.Errorf("notified %+v, want email and slack at the repeat's time %s", n, fxNow)
+	}
+}
+
+func fxLedgerOfNode(t *testing.T, n corev1.Node) *ledger.Ledger {
+	t.Helper()
+	l, err := ledger.Read(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -398,8 +398,9 @@ actions: [{type: alert, alert: `+alert+`}]
 			[]string{`n1 +alert (al) firing high-load-alert [webhook] "[NodeGuardian] High load on node n1"`}, []string{}, ""},
 		{"no template: log and a default subject", "{}",
 			[]string{`n1 +alert (al) firing  [log] "[NodeGuardian] al firing on n1"`}, []string{"al: an alert action names no template; the default message is used"}, "cpuLoadRatio 2 > 1.5"},
+		// A fallback names no template: none rendered the text (webhook template "").
 		{"missing template: a default subject and a warning", "{template: nope}",
-			[]string{`n1 +alert (al) firing nope [log] "[NodeGuardian] al firing on n1"`}, []string{"n1 al: alert template nope not found; a default subject is used"}, ""},
+			[]string{`n1 +alert (al) firing  [log] "[NodeGuardian] al firing on n1"`}, []string{"n1 al: alert template nope not found; a default subject is used"}, ""},
 		{"enabled: false", "{enabled: false, template: high-load-alert}", []string{}, []string{}, ""},
 		{"Go-template style, with the plan ID", "{template: go-alert}",
 			[]string{`n1 +alert (al) firing go-alert [log] "[NodeGuardian] n1 firing"`}, []string{}, "alert; plan PLANID"},
@@ -410,7 +411,7 @@ actions: [{type: alert, alert: `+alert+`}]
 			[]string{`n1 al: alert template cut-id-alert changes the plan ID (cuts, cases or compares it) or fails with it; the alert is rendered without the plan ID`},
 			"plan "},
 		{"a rendering error: the default message and a warning", "{template: broken-alert}",
-			[]string{`n1 +alert (al) firing broken-alert [log] "[NodeGuardian] al firing on n1"`},
+			[]string{`n1 +alert (al) firing  [log] "[NodeGuardian] al firing on n1"`},
 			[]string{`n1 al: alert template broken-alert: spec.subject: template: spec.subject:1:27: executing "spec.subject" at <.metrics.noSuchMetric>: map has no entry for key "noSuchMetric"; the default message is used`},
 			"cpuLoadRatio 2 > 1.5"},
 	}

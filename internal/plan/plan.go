@@ -160,8 +160,9 @@ type Alert struct {
 	// Fired is when the rule last fired on the node: Since for a firing alert, the
 	// firing a recovered alert ends (zero when unknown).
 	Fired time.Time `json:"fired,omitzero"`
-	// Values are the latest values of the rule's conditions that had data (finite ones),
-	// with their thresholds: what made the rule fire or recover.
+	// Values are the latest values of the event's conditions that had data (finite ones),
+	// with their thresholds: what made the rule fire (its trigger conditions) or recover
+	// (its recovery conditions, else its false trigger conditions, negated).
 	Values []AlertValue `json:"values,omitempty"`
 }
 
