@@ -20,7 +20,7 @@ func (c *checker) templateText(ptr, what, text string, annotation bool) {
 	}
 	t, err := alert.Compile(what, text)
 	if err != nil { // at the template's line when the text is a block of its own lines
-		c.ds = append(c.ds, c.d.src.diagAt(Error, c.d.textLine(ptr, alert.ErrorLine(err)), c.d.fieldPath(ptr), err.Error()))
+		c.ds = append(c.ds, c.d.src.diagAt(Error, c.d.textLine(ptr, alert.ErrorLine(err, text)), c.d.fieldPath(ptr), err.Error()))
 		return
 	}
 	if annotation && alert.UsesPlanID(text) {
