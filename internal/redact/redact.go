@@ -7,6 +7,7 @@ package redact
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -149,4 +150,24 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 		return nil, &URLError{URL: URL(raw), Reason: `an "@" after the host (user info goes before it: http://user:password@host)`}
 	}
 	return u, nil
+}
+
+// urlInText matches what looks like a URL in free text: a scheme, "://", and everything
+// up to a space, a quote, an angle bracket or a backslash (so a URL inside JSON text
+// ends at its closing quote).
+var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>\\]+`)
+
+// Text masks the user info of every URL in s that carries one (as URL does), leaving the
+// rest of s, and URLs without user info, as they are. It is for values echoed from
+// user input (a rule's fields in a diff) that may hold credentials anywhere.
+func Text(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	return urlInText.ReplaceAllStringFunc(s, func(u string) string {
+		if !hasAt(u) {
+			return u
+		}
+		return URL(u)
+	})
 }
