@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -118,7 +119,8 @@ func (e *URLError) Error() string {
 	return fmt.Sprintf("invalid URL %q: %s; want http(s)://host[:port][/path]", e.URL, e.Reason)
 }
 
-// ParseHTTPURL parses an http or https URL with a host. Its error is a *URLError.
+// ParseHTTPURL parses an http or https URL with a host name and, when it has a port, a
+// port 1–65535. Its error is a *URLError.
 func ParseHTTPURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	switch {
@@ -130,10 +132,18 @@ func ParseHTTPURL(raw string) (*url.URL, error) {
 			reason = "no scheme"
 		}
 		return nil, &URLError{URL: URL(raw), Reason: reason}
-	case u.Host == "":
+	case u.Hostname() == "":
 		return nil, &URLError{URL: URL(raw), Reason: "no host"}
+	case u.Port() != "" && !validPort(u.Port()):
+		return nil, &URLError{URL: URL(raw), Reason: "port must be 1-65535"}
 	}
 	return u, nil
+}
+
+// validPort reports whether p, digits (url.Parse checks), is a port number 1–65535.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // ParseBaseURL is ParseHTTPURL for the base URL of a server NodeGuardian queries
