@@ -18,12 +18,12 @@ func fixture(at time.Time, reason string) *plan.Plan {
 		FormatVersion: plan.FormatVersion, CreatedAt: at, ExpiresAt: at.Add(plan.DefaultTTL),
 		Inputs: plan.Inputs{RulesHash: "r", FleetHash: "f-" + at.String(), Source: "cluster", NodeVersions: map[string]string{"n1": "7"}},
 		Nodes: []plan.NodePlan{{Node: "n1", ResourceVersion: "7", Changes: []plan.Change{
-			{Op: plan.OpChange, Kind: plan.KindState, Rule: "hl", From: "Healthy", To: "Firing", Reason: reason},
-			{Op: plan.OpAdd, Kind: plan.KindTaint, Key: "ng/hot", Value: "true", Effect: "NoSchedule", Rule: "hl", Reason: reason},
-			{Op: plan.OpAdd, Kind: plan.KindLedger, Key: "nodeguardian.k8s.io/ledger", Reason: "ownership ledger",
+			{Op: plan.OpChange, Kind: plan.KindState, Rule: "hl", From: "Healthy", To: "Firing", Code: plan.CodeFired, Reason: reason},
+			{Op: plan.OpAdd, Kind: plan.KindTaint, Key: "ng/hot", Value: "true", Effect: "NoSchedule", Rule: "hl", Code: plan.CodeFired, Reason: reason},
+			{Op: plan.OpAdd, Kind: plan.KindLedger, Key: "nodeguardian.k8s.io/ledger", Code: plan.CodeLedger, Reason: "ownership ledger",
 				Value: `{"version":1,"rules":{"hl":{"state":"Firing","since":"` + at.Format(time.RFC3339) + `","lastFired":"` + at.Format(time.RFC3339) + `"}}}`},
-			{Op: plan.OpAdd, Kind: plan.KindEvict, Rule: "hl", Reason: reason, Pods: []plan.PodEviction{{Namespace: "default", Name: "web"}}},
-			{Op: plan.OpAdd, Kind: plan.KindAlert, Rule: "hl", Reason: reason, Alert: &plan.Alert{Event: "firing", Channels: []string{"email"}, Subject: "load " + reason}},
+			{Op: plan.OpAdd, Kind: plan.KindEvict, Rule: "hl", Code: plan.CodeFired, Reason: reason, Pods: []plan.PodEviction{{Namespace: "default", Name: "web"}}},
+			{Op: plan.OpAdd, Kind: plan.KindAlert, Rule: "hl", Code: plan.CodeFired, Reason: reason, Alert: &plan.Alert{Event: "firing", Channels: []string{"email"}, Subject: "load " + reason}},
 		}}},
 	}
 	p.ID = plan.ID(p)
@@ -76,7 +76,7 @@ func TestCheckLive(t *testing.T) {
 		{"metric values and reason text moved", func() *plan.Plan { return fixture(t0.Add(time.Minute), "cpu 2.3") }, versions, ""},
 		{"the rules now make more changes on the node", func() *plan.Plan {
 			p := fixture(t0.Add(time.Minute), "x")
-			p.Nodes[0].Changes = append(p.Nodes[0].Changes, plan.Change{Op: plan.OpAdd, Kind: plan.KindLabel, Key: "a", Value: "b"})
+			p.Nodes[0].Changes = append(p.Nodes[0].Changes, plan.Change{Op: plan.OpAdd, Kind: plan.KindLabel, Key: "a", Value: "b", Code: plan.CodeFired})
 			return p
 		}, versions, ""},
 		{"the taint's value differs", func() *plan.Plan {
@@ -138,7 +138,7 @@ func TestCheckOffline(t *testing.T) {
 	// Offline the plans must be equal: a change the rules make now that the file lacks
 	// is a difference too.
 	now := fixture(t0, "cpu 1.9")
-	now.Nodes[0].Changes = append(now.Nodes[0].Changes, plan.Change{Op: plan.OpAdd, Kind: plan.KindLabel, Key: "a", Value: "b"})
+	now.Nodes[0].Changes = append(now.Nodes[0].Changes, plan.Change{Op: plan.OpAdd, Kind: plan.KindLabel, Key: "a", Value: "b", Code: plan.CodeFired})
 	now.ID = plan.ID(now)
 	err := CheckOffline(saved, now, "p.json", 0)
 	if !IsStale(err) || !strings.Contains(err.Error(), "node n1: the rules now would add label a=b, the plan file would not") {

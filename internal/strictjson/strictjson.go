@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -26,20 +27,41 @@ var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 // into. The error names the line, the path (top for the top level: "the plan") and the
 // key. Syntax errors are the decoder's.
 func CheckKeys(data []byte, t reflect.Type, top string) error {
+	return Check(data, t, top, nil)
+}
+
+// Enums are the values a string may take, by its named type ("plan.Op", reflect.Type's
+// String) or by a struct field ("plan.Change.effect": the struct type and the field's
+// JSON name), which takes precedence.
+type Enums map[string][]string
+
+// Check is CheckKeys that also refuses a string that is not one of its enum's values,
+// naming the line, the path and the values allowed.
+func Check(data []byte, t reflect.Type, top string, enums Enums) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	w := walker{dec: dec, data: data, top: top}
-	return w.value(t, "", 0)
+	w := walker{dec: dec, data: data, top: top, enums: enums}
+	return w.value(t, "", 0, w.enumOf(t))
 }
 
 // walker walks one document.
 type walker struct {
-	dec  *json.Decoder
-	data []byte
-	top  string
+	dec   *json.Decoder
+	data  []byte
+	top   string
+	enums Enums
 }
 
-// value reads one value of type t (nil: any) at path and checks its objects' keys.
-func (w *walker) value(t reflect.Type, path string, depth int) error {
+// enumOf is the enum of a value of type t (nil: none).
+func (w *walker) enumOf(t reflect.Type) []string {
+	if t == nil || w.enums == nil {
+		return nil
+	}
+	return w.enums[t.String()]
+}
+
+// value reads one value of type t (nil: any) at path and checks its objects' keys, and
+// a string against enum (nil: any string).
+func (w *walker) value(t reflect.Type, path string, depth int, enum []string) error {
 	if depth > MaxDepth {
 		return fmt.Errorf("%s: nested deeper than %d levels", w.orTop(path), MaxDepth)
 	}
@@ -61,7 +83,7 @@ func (w *walker) value(t reflect.Type, path string, depth int) error {
 			elem = t.Elem()
 		}
 		for i := 0; w.dec.More(); i++ {
-			if err := w.value(elem, fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+			if err := w.value(elem, fmt.Sprintf("%s[%d]", path, i), depth+1, w.enumOf(elem)); err != nil {
 				return err
 			}
 		}
@@ -69,8 +91,11 @@ func (w *walker) value(t reflect.Type, path string, depth int) error {
 		if err := w.object(t, path, depth); err != nil {
 			return err
 		}
-	default:
-		return nil // a scalar
+	default: // a scalar
+		if v, ok := tok.(string); ok && enum != nil && !slices.Contains(enum, v) {
+			return fmt.Errorf("line %d: %s: unknown value %q (%s)", lineAt(w.data, w.dec.InputOffset()), w.orTop(path), v, oneOf(enum))
+		}
+		return nil
 	}
 	_, err = w.dec.Token() // the closing ] or }
 	return err
@@ -87,20 +112,45 @@ func (w *walker) object(t reflect.Type, path string, depth int) error {
 		}
 		at := w.dec.InputOffset() // just after the key
 		key, _ := tok.(string)
-		ft := elem
+		ft, enum := elem, w.enumOf(elem)
 		if fields != nil {
 			known, ok := fields[key]
 			if !ok {
 				return fmt.Errorf("line %d: %s: unknown field %q%s", lineAt(w.data, at), w.orTop(path), key, caseHint(fields, key))
 			}
-			ft = known
+			ft, enum = known, w.enumOf(known)
+			if e, ok := w.enums[t.String()+"."+key]; ok {
+				enum = e
+			}
 		}
 		if seen[key] {
 			return fmt.Errorf("line %d: %s: field %q appears twice", lineAt(w.data, at), w.orTop(path), key)
 		}
 		seen[key] = true
-		if err := w.value(ft, joinKey(path, key), depth+1); err != nil {
+		if err := w.value(ft, joinKey(path, key), depth+1, enum); err != nil {
 			return err
+		}
+	}
+	return w.missingEnum(t, path, seen)
+}
+
+// missingEnum refuses a struct without one of its fields that has an enum and is not
+// omitempty: the decoder would leave it "", which is none of the enum's values.
+func (w *walker) missingEnum(t reflect.Type, path string, seen map[string]bool) error {
+	if t == nil || t.Kind() != reflect.Struct || w.enums == nil {
+		return nil
+	}
+	for f := range t.Fields() {
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" || seen[name] || strings.Contains(opts, "omit") {
+			continue
+		}
+		enum, ok := w.enums[t.String()+"."+name]
+		if !ok {
+			enum = w.enumOf(f.Type)
+		}
+		if enum != nil {
+			return fmt.Errorf("line %d: %s: no field %q (%s)", lineAt(w.data, w.dec.InputOffset()), w.orTop(path), name, oneOf(enum))
 		}
 	}
 	return nil
@@ -160,4 +210,12 @@ func (w *walker) orTop(path string) string {
 func lineAt(data []byte, off int64) int {
 	off = min(max(off, 0), int64(len(data)))
 	return bytes.Count(data[:off], []byte("\n")) + 1
+}
+
+// oneOf lists an enum's values for a message, or counts them when they are many.
+func oneOf(enum []string) string {
+	if len(enum) > 8 {
+		return fmt.Sprintf("not one of the %d values it may take", len(enum))
+	}
+	return "one of " + strings.Join(enum, ", ")
 }
