@@ -48,6 +48,7 @@ func TestEnvtestCRDs(t *testing.T) {
 	t.Run("EmptyStringDefaults", func(t *testing.T) { testEmptyStringDefaults(t, env) })
 	t.Run("Invalid", func(t *testing.T) { testInvalid(t, env) })
 	t.Run("Valid", func(t *testing.T) { testValid(t, env) })
+	t.Run("PrometheusURLs", func(t *testing.T) { testPrometheusURLs(t, env) })
 }
 
 func testEstablished(t *testing.T, env *testenv.Env) {

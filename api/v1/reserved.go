@@ -1,6 +1,7 @@
 package v1
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -81,7 +82,10 @@ func ParseBudget(s string) (intstr.IntOrString, error) {
 		return intstr.FromString(s), nil
 	}
 	n, err := parseDigits(s)
-	if err != nil || n > math.MaxInt32 {
+	switch {
+	case errors.Is(err, strconv.ErrRange) || err == nil && n > math.MaxInt32:
+		return intstr.IntOrString{}, fmt.Errorf("%q is too large: at most %d nodes (or a percentage such as \"30%%\")", s, math.MaxInt32)
+	case err != nil:
 		return intstr.IntOrString{}, fmt.Errorf("%q is not a non-negative whole number of nodes or a percentage such as \"30%%\"", s)
 	}
 	return intstr.FromInt32(int32(n)), nil

@@ -3,6 +3,7 @@ package v1
 import (
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -75,6 +76,12 @@ func TestParseBudget(t *testing.T) {
 	for _, in := range []string{"", "-5", "abc", "2.5", "30 %", " 30%", "150%", "%", "+3", "1e3", "99999999999"} {
 		if got, err := ParseBudget(in); err == nil {
 			t.Errorf("ParseBudget(%q) = %v, want an error", in, got)
+		}
+	}
+	// Too large is said as such (issue 7: "not a non-negative whole number").
+	for _, in := range []string{"99999999999999999999", "2147483648"} {
+		if _, err := ParseBudget(in); err == nil || !strings.Contains(err.Error(), "is too large: at most 2147483647 nodes") {
+			t.Errorf("ParseBudget(%q) = %v, want too large", in, err)
 		}
 	}
 	if err := ValidateBudget(intstr.FromString("101%")); err == nil {

@@ -236,10 +236,11 @@ type Monitoring struct {
 
 // MetricsSource overrides the metric source of one rule.
 type MetricsSource struct {
-	// PrometheusURL is the Prometheus to query for this rule: an http(s) URL with a host.
+	// PrometheusURL is the Prometheus to query for this rule: an http(s) URL with a host
+	// and, if it has a port, a port 1–65535.
 	// Credentials in it (http://user:password@host) are never shown in messages.
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="self == '' || (isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHost() != '')",message="must be an http(s) URL with a host, such as http://prometheus:9090"
+	// +kubebuilder:validation:XValidation:rule="self == '' || (isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != '' && (url(self).getPort() == '' || (size(url(self).getPort()) <= 5 && int(url(self).getPort()) >= 1 && int(url(self).getPort()) <= 65535)))",message="must be an http(s) URL with a host and a port 1-65535 if any, such as http://prometheus:9090"
 	// +optional
 	PrometheusURL string `json:"prometheusURL,omitempty"`
 	// UseMetricsServer reads cpu and memory from metrics-server.

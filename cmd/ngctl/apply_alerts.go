@@ -12,6 +12,7 @@ import (
 	"github.com/nodeguardian/nodeguardian/internal/deliver"
 	"github.com/nodeguardian/nodeguardian/internal/notify"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
+	"github.com/nodeguardian/nodeguardian/internal/srclimit"
 )
 
 // alertFlags are apply's flags for sending alerts.
@@ -36,7 +37,7 @@ func alertRepeatInterval(c *cli.Context) (time.Duration, error) {
 	if c.IsSet("alert-repeat-interval") || file == "" {
 		return repeatInterval(c.Duration("alert-repeat-interval")), nil
 	}
-	data, err := os.ReadFile(file)
+	data, err := srclimit.ReadFile(file, srclimit.MaxConfigSize)
 	if err != nil {
 		return 0, exitf(1, "alert config: %v", err)
 	}

@@ -44,6 +44,10 @@ func diffRepo(t *testing.T) *gitRepo {
 		}},
 		{"invalid", func() { g.edit("rules/emergency-eviction.yaml", `operator: "GreaterThan"`, `operator: "Bigger"`) }},
 		{"description", func() { g.edit("rules/disk-space-alert.yaml", `description: "Warn when`, `description: "Alert when`) }},
+		{"credentials", func() {
+			g.edit("rules/disk-space-alert.yaml", "  monitoring:\n", "  monitoring:\n    metricsSource:\n      prometheusURL: http://user:s3cretPW@prom:9090\n")
+			g.edit("rules/disk-space-alert.yaml", "  name: disk-space-alert\n", "  name: disk-space-alert\n  annotations:\n    hook: '{\"url\": \"https://bot:t0kenPW@hooks.example/x\"}'\n")
+		}},
 	}
 	for _, c := range changes {
 		g.branch(c.branch, main)
@@ -147,13 +151,34 @@ func TestDiffBranches(t *testing.T) {
 func TestDiffGoldens(t *testing.T) {
 	diffRepo(t)
 	golden := filepath.Join(testdataDir(t), "diff")
-	for _, head := range []string{"threshold", "added", "removed", "renamed", "hcl-to-yaml", "description", "invalid"} {
+	for _, head := range []string{"threshold", "added", "removed", "renamed", "hcl-to-yaml", "description", "invalid", "credentials"} {
 		for _, format := range []string{"text", "markdown"} {
 			t.Run(head+"/"+format, func(t *testing.T) {
 				_, out, errOut := ngctl(t, "", "diff", "-f", "rules", "--snapshot", "fleet.yaml", "--base", "main", "--head", head, "-o", format)
 				ext := map[string]string{"text": ".txt", "markdown": ".md"}[format]
 				checkGolden(t, filepath.Join(golden, head+ext), out+errOut)
 			})
+		}
+	}
+}
+
+// TestDiffMasksCredentials: a rule change adding a prometheusURL with a password, and an
+// annotation holding JSON with a credentialed URL, is shown with the URLs masked in
+// every format (issue 7: the password was printed, and posted on pull requests).
+func TestDiffMasksCredentials(t *testing.T) {
+	diffRepo(t)
+	for _, format := range []string{"text", "json", "markdown"} {
+		code, out, errOut := ngctl(t, "", "diff", "-f", "rules", "--snapshot", "fleet.yaml", "--base", "main", "--head", "credentials", "-o", format)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", format, code, errOut)
+		}
+		for _, secret := range []string{"s3cretPW", "t0kenPW"} {
+			if strings.Contains(out+errOut, secret) {
+				t.Errorf("%s: the output shows the password %s:\n%s", format, secret, out)
+			}
+		}
+		if !strings.Contains(out, "user:xxxxx@prom:9090") || !strings.Contains(out, "bot:xxxxx@hooks.example") {
+			t.Errorf("%s: the output does not show the masked URLs:\n%s", format, out)
 		}
 	}
 }

@@ -106,6 +106,9 @@ func checkContext(kubeconfig, name string) error {
 	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = kubeconfig
+	if err := cluster.CheckKubeconfig(rules); err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
 	cfg, err := rules.Load()
 	if err != nil {
 		return fmt.Errorf("cluster: load kubeconfig: %w", err)

@@ -45,7 +45,7 @@ func edit(t *testing.T, saved string, rehash bool, change func(p *plan.Plan)) st
 }
 
 func injectTaint(p *plan.Plan) {
-	p.Nodes[0].Changes = append(p.Nodes[0].Changes, plan.Change{Op: plan.OpAdd, Kind: plan.KindTaint, Key: "evil/taint", Value: "x", Effect: "NoExecute", Rule: "disk-space-alert", Reason: "x"})
+	p.Nodes[0].Changes = append(p.Nodes[0].Changes, plan.Change{Op: plan.OpAdd, Kind: plan.KindTaint, Key: "evil/taint", Value: "x", Effect: "NoExecute", Rule: "disk-space-alert", Code: plan.CodeFired, Reason: "x"})
 }
 
 // editSubject rewrites the subject of the plan's first alert.
@@ -64,7 +64,7 @@ func editSubject(t *testing.T) func(p *plan.Plan) {
 }
 
 func injectHostname(p *plan.Plan) {
-	p.Nodes[0].Changes = append(p.Nodes[0].Changes, plan.Change{Op: plan.OpChange, Kind: plan.KindLabel, Key: "kubernetes.io/hostname", Value: "evil", Rule: "disk-space-alert", Reason: "x"})
+	p.Nodes[0].Changes = append(p.Nodes[0].Changes, plan.Change{Op: plan.OpChange, Kind: plan.KindLabel, Key: "kubernetes.io/hostname", Value: "evil", Rule: "disk-space-alert", Code: plan.CodeFired, Reason: "x"})
 }
 
 func TestApplyRefusesAnEditedPlan(t *testing.T) {

@@ -33,6 +33,7 @@ import (
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/fleet"
+	"github.com/nodeguardian/nodeguardian/internal/srclimit"
 )
 
 // Client defaults.
@@ -73,12 +74,28 @@ type Options struct {
 // eviction), and Apply then stops (see Apply).
 const DefaultRequestTimeout = 20 * time.Second
 
+// CheckKubeconfig refuses, before client-go reads them whole, kubeconfig files the
+// rules would load (--kubeconfig, else each file of $KUBECONFIG, else ~/.kube/config)
+// that are larger than srclimit.MaxKubeconfigSize or are not regular files (/dev/zero
+// would be read forever).
+func CheckKubeconfig(rules *clientcmd.ClientConfigLoadingRules) error {
+	for _, file := range rules.GetLoadingPrecedence() {
+		if err := srclimit.CheckFile(file, srclimit.MaxKubeconfigSize); err != nil {
+			return fmt.Errorf("load kubeconfig: %w", err)
+		}
+	}
+	return nil
+}
+
 // RESTConfig builds a client configuration following client-go's clientcmd conventions:
 // --kubeconfig, else $KUBECONFIG, else ~/.kube/config, else the in-cluster
 // configuration; --context selects a context.
 func RESTConfig(o Options) (*rest.Config, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = o.Kubeconfig
+	if err := CheckKubeconfig(rules); err != nil {
+		return nil, err
+	}
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
 	if err != nil {

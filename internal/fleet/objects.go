@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"iter"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/nodeguardian/nodeguardian/internal/series"
 	"github.com/nodeguardian/nodeguardian/internal/yamlpos"
@@ -84,10 +86,21 @@ func decodePDBs(p *problems, list iter.Seq2[int, listItem], s *Snapshot) {
 	}
 }
 
-// checkName reports an object without metadata.name or with the name of an earlier one.
+// checkName reports an object without metadata.name, with a name (or namespace) the
+// API server would refuse — a DNS-1123 subdomain (a namespace: a DNS-1123 label), so no
+// space, capital, control or bidi character reaches a terminal — or with the name of an
+// earlier one.
 func checkName(p *problems, item *yaml.Node, path, namespace, name string, seen map[string]int) bool {
 	if name == "" {
 		p.add(item.Line, path+".metadata.name", "missing")
+		return false
+	}
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		p.add(lineOf(item, "name"), path+".metadata.name", "%q is not a valid name: %s", name, strings.Join(errs, "; "))
+		return false
+	}
+	if errs := validation.IsDNS1123Label(namespace); namespace != "" && len(errs) > 0 {
+		p.add(lineOf(item, "namespace"), path+".metadata.namespace", "%q is not a valid namespace: %s", namespace, strings.Join(errs, "; "))
 		return false
 	}
 	id := objectID(namespace, name)
@@ -97,6 +110,14 @@ func checkName(p *problems, item *yaml.Node, path, namespace, name string, seen 
 	}
 	seen[id] = item.Line
 	return true
+}
+
+// lineOf is the line of an object's metadata field, or the object's.
+func lineOf(item *yaml.Node, field string) int {
+	if at := child(item, "metadata", field); at != nil {
+		return at.Line
+	}
+	return item.Line
 }
 
 // listItem is one item of a top-level list: its YAML tree and, when a worker decoded it

@@ -162,6 +162,12 @@ func TestParseErrors(t *testing.T) {
 		{"nodes not a list", header + "nodes: {}\n", []string{"snap.yaml:5: nodes: expected a list, found a mapping"}},
 		{"node not a mapping", header + "nodes:\n  - node-a\n", []string{`snap.yaml:6: nodes[0]: expected a Node (a mapping), found the str "node-a"`}},
 		{"node without name", header + "nodes:\n  - metadata:\n      labels: {}\n", []string{"snap.yaml:6: nodes[0].metadata.name: missing"}},
+		// Names the API server would refuse never reach a terminal (issue 7).
+		{"node name with a bidi override", header + "nodes:\n  - metadata:\n      name: \"w\\u00f6rker 2 \\u202eevil\"\n", []string{`snap.yaml:7: nodes[0].metadata.name: "wörker 2 \u202eevil" is not a valid name: a lowercase RFC 1123 subdomain`}},
+		{"node name with an escape sequence", header + "nodes:\n  - metadata: {name: \"w\\e[31mred\"}\n", []string{`snap.yaml:6: nodes[0].metadata.name: "w\x1b[31mred" is not a valid name`}},
+		{"node name in capitals", header + "nodes:\n  - metadata:\n      name: Worker-1\n", []string{`snap.yaml:7: nodes[0].metadata.name: "Worker-1" is not a valid name`}},
+		{"pod name with a space", header + oneNode + "pods:\n  - metadata: {name: \"a b\", namespace: x}\n", []string{`snap.yaml:9: pods[0].metadata.name: "a b" is not a valid name`}},
+		{"pod namespace with a dot", header + oneNode + "pods:\n  - metadata: {name: p, namespace: a.b}\n", []string{`snap.yaml:9: pods[0].metadata.namespace: "a.b" is not a valid namespace`}},
 		{"duplicate node", header + oneNode + "  - metadata:\n      name: node-a\n", []string{`snap.yaml:8: nodes[1].metadata.name: duplicate "node-a" (first on line 6)`}},
 		{"node of another kind", header + "nodes:\n  - kind: Pod\n    metadata:\n      name: p\n", []string{`snap.yaml:6: nodes[0].kind: is "Pod", expected "Node"`}},
 		{"label of wrong type", header + oneNode + "      labels:\n        ready: true\n", []string{"snap.yaml:9: nodes[0].metadata.labels.ready: invalid Node", "cannot unmarshal bool"}},

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"sort"
 	"time"
@@ -15,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/strictjson"
 )
 
 // Annotation is the node annotation that holds the ledger.
@@ -196,15 +198,17 @@ func ReadAt(node *corev1.Node, now time.Time) (*Ledger, error) {
 	if !ok || raw == "" {
 		return &Ledger{Version: Version, Rules: map[string]*Entry{}}, nil
 	}
-	var doc struct {
-		Version int                        `json:"version"`
-		Rules   map[string]json.RawMessage `json:"rules"`
-	}
+	var doc document
 	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
 		return &Ledger{Version: Version, Rules: map[string]*Entry{}}, fmt.Errorf("node %s: annotation %s: %w", node.Name, Annotation, err)
 	}
 	if doc.Version != Version {
 		return &Ledger{Version: Version, Rules: map[string]*Entry{}}, fmt.Errorf("node %s: annotation %s: unsupported version %d", node.Name, Annotation, doc.Version)
+	}
+	// A rule given twice (the decoder keeps the last: a Healthy copy after a Firing one
+	// would orphan its taint) or a top-level key in another case: nothing is trusted.
+	if err := strictjson.CheckKeys([]byte(raw), reflect.TypeFor[document](), "the ledger"); err != nil {
+		return &Ledger{Version: Version, Rules: map[string]*Entry{}}, fmt.Errorf("node %s: annotation %s: %w", node.Name, Annotation, err)
 	}
 	l := &Ledger{Version: Version, Rules: make(map[string]*Entry, len(doc.Rules))}
 	for _, name := range slices.Sorted(maps.Keys(doc.Rules)) {
@@ -227,6 +231,12 @@ func ReadAt(node *corev1.Node, now time.Time) (*Ledger, error) {
 	return l, nil
 }
 
+// document is the ledger's top level as read: the entries are decoded one by one.
+type document struct {
+	Version int                        `json:"version"`
+	Rules   map[string]json.RawMessage `json:"rules"`
+}
+
 // decodeEntry decodes one entry strictly and checks that NodeGuardian could have written
 // it: a known state, a start time, possible times (checkTimes; now: zero when unknown),
 // well-formed taints, and no reserved key.
@@ -238,6 +248,11 @@ func decodeEntry(name string, raw json.RawMessage, now time.Time) (*Entry, error
 	dec.DisallowUnknownFields()
 	var e Entry
 	if err := dec.Decode(&e); err != nil {
+		return nil, fmt.Errorf("entry does not decode: %w", err)
+	}
+	// A field in another case ("STATE") or given twice: NodeGuardian writes neither,
+	// and the decoder would take the last one ("Healthy" after "Firing").
+	if err := strictjson.CheckKeys(raw, reflect.TypeFor[Entry](), "the entry"); err != nil {
 		return nil, fmt.Errorf("entry does not decode: %w", err)
 	}
 	switch {

@@ -42,6 +42,12 @@ func TestReadSetsAsideWhatItCannotTrust(t *testing.T) {
 		{"empty taint key", `{"state":"Firing",` + since + `,"taints":[{"key":"","effect":"NoSchedule"}]}`, "a taint has an empty key"},
 		{"unknown effect", `{"state":"Firing",` + since + `,"taints":[{"key":"a","effect":"Explode"}]}`, `unknown effect "Explode"`},
 		{"empty label key", `{"state":"Firing",` + since + `,"labels":{"":"x"}}`, "a label has an empty key"},
+		// encoding/json matches keys in any case and keeps the last of two (issue 7).
+		{"state in another case", `{"state":"Firing",` + since + `,"STATE":"Healthy","taints":[{"key":"a","effect":"NoSchedule"}]}`, `unknown field "STATE" (field names are case-sensitive: "state")`},
+		{"state twice", `{"state":"Firing",` + since + `,"state":"Healthy"}`, `field "state" appears twice`},
+		{"label twice", `{"state":"Firing",` + since + `,"labels":{"a":"1","a":"2"}}`, `labels: field "a" appears twice`},
+		{"taint key in another case", `{"state":"Firing",` + since + `,"taints":[{"key":"a","Key":"b","effect":"NoSchedule"}]}`, `taints[0]: unknown field "Key"`},
+		{"notified event twice", `{"state":"Firing",` + since + `,"notified":{"event":"firing","event":"resolved"}}`, `notified: field "event" appears twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,7 +73,14 @@ func TestReadSetsAsideWhatItCannotTrust(t *testing.T) {
 }
 
 func TestReadWholeLedgerErrors(t *testing.T) {
-	for _, raw := range []string{`{`, `{"version":2,"rules":{}}`, `[]`, `{"version":1,"rules":[]}`} {
+	for _, raw := range []string{`{`, `{"version":2,"rules":{}}`, `[]`, `{"version":1,"rules":[]}`,
+		// A rule given twice: the decoder would keep the Healthy copy and orphan the
+		// Firing one's taint (issue 7); top-level keys twice or in another case.
+		`{"version":1,"rules":{"r":{"state":"Firing","since":"2026-11-29T11:00:00Z","taints":[{"key":"a","effect":"NoSchedule"}]},"r":{"state":"Healthy","since":"2026-11-29T11:00:00Z"}}}`,
+		`{"version":1,"rules":{},"rules":{"r":{"state":"Healthy","since":"2026-11-29T11:00:00Z"}}}`,
+		`{"version":1,"RULES":{"r":{"state":"Healthy","since":"2026-11-29T11:00:00Z"}}}`,
+		`{"version":1,"rules":{},"extra":1}`,
+	} {
 		if l, err := Read(node(raw)); err == nil {
 			t.Errorf("Read(%s) = %+v, want an error", raw, l)
 		}
@@ -100,7 +113,10 @@ const firingEntry = `{"version":1,"rules":{"r":{"state":"Firing","since":"2026-0
 // kept verbatim) reads back to the same encoding.
 func FuzzRead(f *testing.F) {
 	for _, s := range []string{"", `{"version":1}`, firingEntry, `{"version":1,"rules":{"r":null}}`,
-		`{"version":1,"rules":{"a":{"state":"Healthy","labels":{"x":"y"},"annotations":{"a":"b"},"cordon":true}}}`} {
+		`{"version":1,"rules":{"a":{"state":"Healthy","labels":{"x":"y"},"annotations":{"a":"b"},"cordon":true}}}`,
+		`{"version":1,"rules":{"r":{"state":"Firing","since":"2026-01-01T00:00:00Z"},"r":{"state":"Healthy","since":"2026-01-01T00:00:00Z"}}}`,
+		`{"version":1,"rules":{"r":{"state":"Firing","STATE":"Healthy","since":"2026-01-01T00:00:00Z"}}}`,
+		`{"Version":1,"rules":{"r":{"state":"Firing","since":"2026-01-01T00:00:00Z","labels":{"x":"1","x":"2"}}}}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {

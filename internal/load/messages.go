@@ -2,6 +2,7 @@ package load
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -37,7 +38,13 @@ func typeMessage(k *kind.Type, val any) string {
 	msg := fmt.Sprintf("must be %s, not %s", strings.Join(want, " or "), typeName(k.Got))
 	switch x := val.(type) {
 	case string:
-		if _, err := strconv.ParseFloat(x, 64); err == nil && (wants["number"] || wants["integer"]) {
+		_, err := strconv.ParseFloat(x, 64)
+		if errors.Is(err, strconv.ErrRange) && (wants["number"] || wants["integer"]) {
+			// 1e400 is a number too large for a float64, which YAML then reads as a
+			// string: say so, not that it is a string.
+			return fmt.Sprintf("number %s is out of range (at most about 1.8e308 in magnitude)", x)
+		}
+		if err == nil && (wants["number"] || wants["integer"]) {
 			msg += fmt.Sprintf(" (write %s without quotes)", x)
 		} else if (x == "true" || x == "false") && wants["boolean"] {
 			msg += fmt.Sprintf(" (write %s without quotes)", x)

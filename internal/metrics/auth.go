@@ -7,10 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/nodeguardian/nodeguardian/internal/srclimit"
 )
 
 // redacted replaces secrets in messages.
@@ -69,7 +70,7 @@ func tlsConfig(opts PrometheusOptions) (*tls.Config, error) {
 	if opts.CAFile == "" {
 		return tc, nil
 	}
-	pem, err := os.ReadFile(opts.CAFile)
+	pem, err := srclimit.ReadFile(opts.CAFile, srclimit.MaxConfigSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading CA file: %w", err)
 	}
@@ -84,7 +85,7 @@ func tlsConfig(opts PrometheusOptions) (*tls.Config, error) {
 // read reads a secret file (trimmed) and remembers its value for scrubbing. Its errors
 // name the file, never its content.
 func (a *authTransport) read(file, what string) (string, error) {
-	b, err := os.ReadFile(file)
+	b, err := srclimit.ReadFile(file, srclimit.MaxConfigSize)
 	if err != nil {
 		return "", fmt.Errorf("reading %s: %w", what, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
+	"github.com/nodeguardian/nodeguardian/internal/srclimit"
 )
 
 // Node labels with a meaning of their own.
@@ -106,7 +106,7 @@ func (c Config) Validate() error {
 // Unknown fields, unknown metrics, duplicate keys and wrong types are errors naming
 // file:line. An empty file gives DefaultConfig.
 func LoadConfig(file string) (Config, error) {
-	data, err := os.ReadFile(file)
+	data, err := srclimit.ReadFile(file, srclimit.MaxConfigSize)
 	if err != nil {
 		return Config{}, fmt.Errorf("metrics config: %w", err)
 	}

@@ -3,12 +3,12 @@ package notify
 import (
 	"fmt"
 	"net/mail"
-	"os"
 	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/nodeguardian/nodeguardian/internal/srclimit"
 	"github.com/nodeguardian/nodeguardian/internal/yamlpos"
 )
 
@@ -36,7 +36,7 @@ var (
 func LoadConfig(file string, env func(string) string) (Config, error) {
 	var cfg Config
 	if file != "" {
-		data, err := os.ReadFile(file)
+		data, err := srclimit.ReadFile(file, srclimit.MaxConfigSize)
 		if err != nil {
 			return Config{}, fmt.Errorf("alert config: %w", err)
 		}

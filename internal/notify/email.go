@@ -6,11 +6,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	mail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
+
+	"github.com/nodeguardian/nodeguardian/internal/srclimit"
 )
 
 // emailSender sends plain-text mail over SMTP with go-mail.
@@ -23,7 +24,7 @@ type emailSender struct {
 func newEmailSender(cfg EmailConfig, opts Options) (*emailSender, error) {
 	tc := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // tests only, documented
 	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
+		pem, err := srclimit.ReadFile(cfg.CAFile, srclimit.MaxConfigSize)
 		if err != nil {
 			return nil, fmt.Errorf("caFile: %w", err)
 		}

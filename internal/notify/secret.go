@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nodeguardian/nodeguardian/internal/redact"
+	"github.com/nodeguardian/nodeguardian/internal/srclimit"
 )
 
 // Redacted replaces a secret wherever this package would show it.
@@ -38,7 +39,7 @@ func (s Secret) IsSet() bool { return s.File != "" || s.value != "" }
 func (s Secret) Value() (string, error) {
 	v := s.value
 	if s.File != "" {
-		data, err := os.ReadFile(s.File)
+		data, err := srclimit.ReadFile(s.File, srclimit.MaxConfigSize)
 		if err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {

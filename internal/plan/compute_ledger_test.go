@@ -27,6 +27,11 @@ maxUnhealthy: 100%
 	hostname := `{"version":1,"rules":{"hl":{"state":"Firing","since":"2026-11-29T11:00:00Z","labels":{"kubernetes.io/hostname":"evil"}}}}`
 	unknownField := `{"version":1,"rules":{"hl":{"state":"Firing","since":"2026-11-29T11:00:00Z","owns":"everything"}}}`
 	badEffect := `{"version":1,"rules":{"hl":{"state":"Firing","since":"2026-11-29T11:00:00Z","taints":[{"key":"x","effect":"Explode"}]}}}`
+	// encoding/json keeps the last of two keys and matches keys in any case (issue 7):
+	// either would turn a Firing entry Healthy and its recovery would remove the taint.
+	twice := `{"version":1,"rules":{"hl":{"state":"Firing","since":"2026-11-29T11:00:00Z","taints":[{"key":"nodeguardian/high-load","value":"true","effect":"NoSchedule"}]},` +
+		`"hl":{"state":"Healthy","since":"2026-11-29T11:00:00Z"}}}`
+	caseVariant := `{"version":1,"rules":{"hl":{"state":"Firing","since":"2026-11-29T11:00:00Z","STATE":"Healthy","taints":[{"key":"nodeguardian/high-load","value":"true","effect":"NoSchedule"}]}}}`
 	// Another rule's valid entry next to a corrupt one keeps working.
 	mixed := `{"version":1,"rules":{"co":{"state":"Firing","since":"2026-11-29T11:00:00Z","lastFired":"2026-11-29T11:00:00Z","cordon":true},` +
 		`"hl":{"state":"Exploded","since":"2026-11-29T11:00:00Z"}}}`
@@ -56,6 +61,14 @@ maxUnhealthy: 100%
 			nodes:    []corev1.Node{fxNode("n1", fxTaint("x", "", "Explode"), fxAnnotation(ledger.Annotation, badEffect))},
 			changes:  []string{},
 			warnings: []string{corruptWarning(`taint "x" has unknown effect "Explode"`)}},
+		{name: "a rule given twice: the ledger is corrupt and nothing is removed", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("0.5"),
+			nodes:    []corev1.Node{fxNode("n1", fxTaint(fxTaintKey, "true", corev1.TaintEffectNoSchedule), fxAnnotation(ledger.Annotation, twice))},
+			changes:  []string{},
+			warnings: []string{`n1: corrupt ledger: node n1: annotation nodeguardian.k8s.io/ledger: line 1: rules: field "hl" appears twice; treating it as owning nothing, node left alone`}},
+		{name: "a field in another case: the entry is corrupt and nothing is removed", rules: []*v1.NodeGuardianRule{hl}, series: fxCPU("0.5"),
+			nodes:    []corev1.Node{fxNode("n1", fxTaint(fxTaintKey, "true", corev1.TaintEffectNoSchedule), fxAnnotation(ledger.Annotation, caseVariant))},
+			changes:  []string{},
+			warnings: []string{corruptWarning(`entry does not decode: line 1: the entry: unknown field "STATE" (field names are case-sensitive: "state")`)}},
 		{name: "a valid entry beside a corrupt one still recovers; the corrupt one is kept verbatim", rules: []*v1.NodeGuardianRule{hl, cordon}, series: fxCPU("0.5"),
 			nodes:   []corev1.Node{fxNode("n1", fxCordoned, fxAnnotation(ledger.Annotation, mixed))},
 			changes: []string{"n1 ~state co Firing→Healthy", "n1 -cordon (co)", "n1 ~ledger"},

@@ -85,17 +85,20 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 	if err := checkFormatVersion(data); err != nil {
 		return nil, fmt.Errorf("read plan: %w", err)
 	}
+	// Keys and enums first, when the JSON is well-formed: their errors name the line.
+	if json.Valid(data) {
+		if err := checkKeys(data); err != nil {
+			return nil, fmt.Errorf("read plan: %w", err)
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var p Plan
 	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("read plan: %w", err)
+		return nil, fmt.Errorf("read plan: %w", withLine(data, err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("read plan: unexpected data after the plan")
-	}
-	if err := checkKeys(data); err != nil {
-		return nil, fmt.Errorf("read plan: %w", err)
 	}
 	return &p, nil
 }

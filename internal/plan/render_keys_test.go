@@ -2,6 +2,10 @@ package plan
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -52,5 +56,29 @@ func TestReadJSONIsAsStrictAsTheSchema(t *testing.T) {
 				t.Errorf("the schema accepts the plan with %s", tt.name)
 			}
 		})
+	}
+}
+
+// TestPlanEnumsAreTheSchemas: the enums ReadJSON checks are those of
+// schemas/plan.schema.json (generated from the constants), so a new constant cannot be
+// written by one and refused by the other.
+func TestPlanEnumsAreTheSchemas(t *testing.T) {
+	data, err := os.ReadFile(planSchemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Defs map[string]struct {
+			Enum []string `json:"enum"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for name, typ := range map[string]reflect.Type{"Op": reflect.TypeFor[Op](), "Kind": reflect.TypeFor[Kind](), "ReasonCode": reflect.TypeFor[ReasonCode]()} {
+		want := doc.Defs[name].Enum
+		if got := planEnums[typ.String()]; len(want) == 0 || !slices.Equal(got, want) {
+			t.Errorf("%s: ReadJSON checks %v, the schema says %v", name, got, want)
+		}
 	}
 }

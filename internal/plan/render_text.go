@@ -3,7 +3,9 @@ package plan
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -78,9 +80,9 @@ func (t *textRenderer) header(p *Plan) {
 	if p.ID != "" {
 		title += " " + p.ID
 	}
-	t.printf("%s\n", t.paint(ansiBold, title))
+	t.printf("%s\n", t.paint(ansiBold, safeText(title)))
 	if src := p.Inputs.SourceText(); src != "" {
-		t.printf("  source:  %s\n", src)
+		t.printf("  source:  %s\n", safeText(src))
 	}
 	if created := timeText(p.CreatedAt); created != "" {
 		if expires := timeText(p.ExpiresAt); expires != "" {
@@ -108,7 +110,7 @@ func (t *textRenderer) nodes(nodes []NodePlan) {
 		if dryRunOnly(n) {
 			title += " (dry-run only)"
 		}
-		t.printf("\n%s %s\n", t.symbol(OpChange), t.paint(ansiBold, title))
+		t.printf("\n%s %s\n", t.symbol(OpChange), t.paint(ansiBold, safeText(title)))
 		for i, c := range n.Changes {
 			t.change(describe(c), i == 0 || comment(c) != comment(n.Changes[i-1]))
 		}
@@ -120,7 +122,7 @@ func (t *textRenderer) nodes(nodes []NodePlan) {
 func (t *textRenderer) change(v view, withComments bool) {
 	if withComments {
 		for _, c := range commentsOrNone(v.comments) {
-			t.printf("    # %s\n", c)
+			t.printf("    # %s\n", safeText(c))
 		}
 	}
 	for _, l := range v.lines {
@@ -128,9 +130,9 @@ func (t *textRenderer) change(v view, withComments bool) {
 		if l.sub {
 			indent = "        "
 		}
-		text := l.text
+		text := safeText(l.text)
 		if l.blocked != "" {
-			text += " " + t.paint(ansiRed, l.blocked)
+			text += " " + t.paint(ansiRed, safeText(l.blocked))
 		}
 		t.printf("%s%s %s%s\n", indent, t.symbol(l.op), text, l.marks)
 	}
@@ -143,7 +145,7 @@ func (t *textRenderer) list(title string, items []string) {
 	}
 	t.printf("\n%s\n", t.paint(ansiYellow, title))
 	for _, it := range items {
-		t.printf("  - %s\n", it)
+		t.printf("  - %s\n", safeText(it))
 	}
 }
 
@@ -158,7 +160,11 @@ func (t *textRenderer) rules(rules []RuleStatus) {
 	}
 	rows := [][]string{header}
 	for _, r := range rules {
-		rows = append(rows, append([]string{r.Name}, ruleRow(r)...))
+		row := append([]string{r.Name}, ruleRow(r)...)
+		for i := range row {
+			row[i] = safeText(row[i])
+		}
+		rows = append(rows, row)
 	}
 	t.printf("\nRules:\n")
 	t.table(rows, func(col int) bool { return col >= 1 && col <= 5 })
@@ -227,4 +233,29 @@ func withWhere(where, text string) string {
 		return text
 	}
 	return where + ": " + text
+}
+
+// safeText escapes, Go-style (\x1b, \n, \u202e), the control and format characters of
+// text taken from input (names, reasons, messages, values): an escape sequence, a
+// carriage return or a bidi override would otherwise reach the terminal and could
+// rewrite or hide what the plan says. The renderer's own colors are added around it.
+func safeText(s string) string {
+	if !strings.ContainsFunc(s, unsafeRune) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if !unsafeRune(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
+}
+
+// unsafeRune reports a control (Cc) or format (Cf: bidi overrides, zero-width) character.
+func unsafeRune(r rune) bool {
+	return unicode.In(r, unicode.Cc, unicode.Cf)
 }

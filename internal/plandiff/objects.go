@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nodeguardian/nodeguardian/internal/load"
+	"github.com/nodeguardian/nodeguardian/internal/redact"
 )
 
 // Object kinds.
@@ -174,7 +175,9 @@ func compareValue(path string, b, h any, out *[]FieldChange) {
 	}
 	bs, hs := jsonText(b), jsonText(h)
 	if bs != hs {
-		*out = append(*out, FieldChange{Path: path, Base: bs, Head: hs})
+		// A value may hold a credential (a prometheusURL with a password, a URL in an
+		// annotation): the diff is posted on pull requests, so URLs are shown masked.
+		*out = append(*out, FieldChange{Path: path, Base: redact.Text(bs), Head: redact.Text(hs)})
 	}
 }
 

@@ -7,6 +7,8 @@ package redact
 import (
 	"fmt"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -117,7 +119,8 @@ func (e *URLError) Error() string {
 	return fmt.Sprintf("invalid URL %q: %s; want http(s)://host[:port][/path]", e.URL, e.Reason)
 }
 
-// ParseHTTPURL parses an http or https URL with a host. Its error is a *URLError.
+// ParseHTTPURL parses an http or https URL with a host name and, when it has a port, a
+// port 1–65535. Its error is a *URLError.
 func ParseHTTPURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	switch {
@@ -129,10 +132,18 @@ func ParseHTTPURL(raw string) (*url.URL, error) {
 			reason = "no scheme"
 		}
 		return nil, &URLError{URL: URL(raw), Reason: reason}
-	case u.Host == "":
+	case u.Hostname() == "":
 		return nil, &URLError{URL: URL(raw), Reason: "no host"}
+	case u.Port() != "" && !validPort(u.Port()):
+		return nil, &URLError{URL: URL(raw), Reason: "port must be 1-65535"}
 	}
 	return u, nil
+}
+
+// validPort reports whether p, digits (url.Parse checks), is a port number 1–65535.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // ParseBaseURL is ParseHTTPURL for the base URL of a server NodeGuardian queries
@@ -149,4 +160,24 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 		return nil, &URLError{URL: URL(raw), Reason: `an "@" after the host (user info goes before it: http://user:password@host)`}
 	}
 	return u, nil
+}
+
+// urlInText matches what looks like a URL in free text: a scheme, "://", and everything
+// up to a space, a quote, an angle bracket or a backslash (so a URL inside JSON text
+// ends at its closing quote).
+var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>\\]+`)
+
+// Text masks the user info of every URL in s that carries one (as URL does), leaving the
+// rest of s, and URLs without user info, as they are. It is for values echoed from
+// user input (a rule's fields in a diff) that may hold credentials anywhere.
+func Text(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	return urlInText.ReplaceAllStringFunc(s, func(u string) string {
+		if !hasAt(u) {
+			return u
+		}
+		return URL(u)
+	})
 }

@@ -136,3 +136,21 @@ func TestParseBaseURL(t *testing.T) {
 		t.Errorf("ParseBaseURL with no host: %v", err)
 	}
 }
+
+// TestText: URLs with user info are masked wherever they are in a text, JSON included;
+// the rest of the text and URLs without user info are left as they are.
+func TestText(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                "",
+		"no url here":                     "no url here",
+		"see http://prom:9090/x and more": "see http://prom:9090/x and more",
+		`{"prometheusURL":"http://user:s3cretPW@prom:9090"}`: `{"prometheusURL":"http://user:xxxxx@prom:9090"}`,
+		`"{\"url\": \"https://bot:tok@hooks.example/x\"}"`:   `"{\"url\": \"https://bot:xxxxx@hooks.example/x\"}"`,
+		"two: http://a:p1@h1 http://b@h2/x":                  "two: http://a:xxxxx@h1 http://xxxxx@h2/x",
+		"odd: http://u:p@h:port":                             "odd: http://xxxxx@h:xxxxx",
+	} {
+		if got := Text(in); got != want {
+			t.Errorf("Text(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

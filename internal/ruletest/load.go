@@ -87,7 +87,7 @@ func Parse(file string, data []byte) (*File, error) {
 	}
 	interval := DefaultInterval
 	if v, ok := top[fieldInterval]; ok {
-		interval = d.interval(v, fieldInterval, interval)
+		interval = d.interval(v, fieldInterval, 0) // 0: invalid, reported
 	}
 	tests := d.list(top[fieldTests], fieldTests, "a list of tests")
 	if len(tests) == 0 {
@@ -120,7 +120,7 @@ func (d *decoder) test(n *yaml.Node, field string, interval time.Duration) Test 
 	t := Test{Line: n.Line, Interval: interval}
 	t.Name = d.required(obj, n, field, fieldName)
 	if v, ok := obj[fieldInterval]; ok {
-		t.Interval = d.interval(v, joinField(field, fieldInterval), interval)
+		t.Interval = d.interval(v, joinField(field, fieldInterval), 0)
 	}
 	t.Nodes = d.nodes(obj[fieldNodes], joinField(field, fieldNodes))
 	if len(t.Nodes) == 0 {
@@ -138,8 +138,9 @@ func (d *decoder) test(n *yaml.Node, field string, interval time.Duration) Test 
 	return t
 }
 
-// interval reads a duration in (0, series.MaxInterval], returning dflt when it is not
-// one: within that bound no placement of samples or evaluations in time overflows.
+// interval reads a duration in (0, series.MaxInterval], returning dflt (0: invalid, so
+// that nothing is checked against it) when it is not one: within that bound no
+// placement of samples or evaluations in time overflows.
 func (d *decoder) interval(n *yaml.Node, field string, dflt time.Duration) time.Duration {
 	v, ok := d.duration(n, field)
 	if !ok {

@@ -305,3 +305,21 @@ func TestFormatOffset(t *testing.T) {
 		}
 	}
 }
+
+// TestParseReportsNoFollowOnIntervalErrors: an invalid interval is reported once;
+// expectations are not then checked against an interval nobody wrote (issue 7: a test
+// file with interval: 2000000h also said "4m30s is not a multiple of the interval 1m0s").
+func TestParseReportsNoFollowOnIntervalErrors(t *testing.T) {
+	for _, in := range []string{
+		"ruleFiles: [r.yaml]\ninterval: 2000000h\ntests:\n  - name: t\n    nodes: [{name: n}]\n    expect: [{at: 4m30s, alerts: []}, {at: 2000000h, alerts: []}]\n",
+		"ruleFiles: [r.yaml]\ntests:\n  - name: t\n    interval: 0s\n    nodes: [{name: n}]\n    expect: [{at: 4m30s, alerts: []}]\n",
+	} {
+		_, err := Parse("f.yaml", []byte(in))
+		if err == nil || !strings.Contains(err.Error(), "interval: ") {
+			t.Fatalf("Parse = %v, want the interval error", err)
+		}
+		if strings.Contains(err.Error(), "multiple of the interval") || strings.Contains(err.Error(), "evaluations") {
+			t.Errorf("a follow-on error against an interval nobody wrote:\n%v", err)
+		}
+	}
+}

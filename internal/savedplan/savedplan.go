@@ -74,8 +74,9 @@ func Verify(p *plan.Plan, name string, ttl time.Duration) error {
 	if ttl <= 0 {
 		ttl = plan.DefaultTTL
 	}
-	if id := plan.ID(p); p.ID != id {
-		return &ModifiedError{File: name, Why: fmt.Sprintf("its id %q is not the hash of its content (%s)", p.ID, id)}
+	// The hash of the edited content is not shown: it is the id an editor would need.
+	if plan.ID(p) != p.ID {
+		return &ModifiedError{File: name, Why: fmt.Sprintf("its id %q is not the hash of its content", p.ID)}
 	}
 	if want := p.CreatedAt.Add(ttl); !p.ExpiresAt.Equal(want) {
 		return &ModifiedError{File: name, Why: fmt.Sprintf("expiresAt %s is not createdAt %s + %s",
@@ -102,7 +103,10 @@ func CheckOffline(saved, now *plan.Plan, name string, ttl time.Duration) error {
 	if len(why) == 0 { // differences names what differs, alert text included
 		why = append(why, differences(saved, now, true)...)
 		if len(why) == 0 && saved.ID != now.ID {
-			why = append(why, "the plan computed now differs in its deferrals, warnings or rule status")
+			why = sectionDifferences(saved, now)
+		}
+		if len(why) == 0 && saved.ID != now.ID {
+			why = append(why, "the plan computed now is not the plan in the file")
 		}
 	}
 	if len(why) > 0 {

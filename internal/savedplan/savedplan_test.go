@@ -2,6 +2,7 @@ package savedplan
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -18,12 +19,12 @@ func fixture(at time.Time, reason string) *plan.Plan {
 		FormatVersion: plan.FormatVersion, CreatedAt: at, ExpiresAt: at.Add(plan.DefaultTTL),
 		Inputs: plan.Inputs{RulesHash: "r", FleetHash: "f-" + at.String(), Source: "cluster", NodeVersions: map[string]string{"n1": "7"}},
 		Nodes: []plan.NodePlan{{Node: "n1", ResourceVersion: "7", Changes: []plan.Change{
-			{Op: plan.OpChange, Kind: plan.KindState, Rule: "hl", From: "Healthy", To: "Firing", Reason: reason},
-			{Op: plan.OpAdd, Kind: plan.KindTaint, Key: "ng/hot", Value: "true", Effect: "NoSchedule", Rule: "hl", Reason: reason},
-			{Op: plan.OpAdd, Kind: plan.KindLedger, Key: "nodeguardian.k8s.io/ledger", Reason: "ownership ledger",
+			{Op: plan.OpChange, Kind: plan.KindState, Rule: "hl", From: "Healthy", To: "Firing", Code: plan.CodeFired, Reason: reason},
+			{Op: plan.OpAdd, Kind: plan.KindTaint, Key: "ng/hot", Value: "true", Effect: "NoSchedule", Rule: "hl", Code: plan.CodeFired, Reason: reason},
+			{Op: plan.OpAdd, Kind: plan.KindLedger, Key: "nodeguardian.k8s.io/ledger", Code: plan.CodeLedger, Reason: "ownership ledger",
 				Value: `{"version":1,"rules":{"hl":{"state":"Firing","since":"` + at.Format(time.RFC3339) + `","lastFired":"` + at.Format(time.RFC3339) + `"}}}`},
-			{Op: plan.OpAdd, Kind: plan.KindEvict, Rule: "hl", Reason: reason, Pods: []plan.PodEviction{{Namespace: "default", Name: "web"}}},
-			{Op: plan.OpAdd, Kind: plan.KindAlert, Rule: "hl", Reason: reason, Alert: &plan.Alert{Event: "firing", Channels: []string{"email"}, Subject: "load " + reason}},
+			{Op: plan.OpAdd, Kind: plan.KindEvict, Rule: "hl", Code: plan.CodeFired, Reason: reason, Pods: []plan.PodEviction{{Namespace: "default", Name: "web"}}},
+			{Op: plan.OpAdd, Kind: plan.KindAlert, Rule: "hl", Code: plan.CodeFired, Reason: reason, Alert: &plan.Alert{Event: "firing", Channels: []string{"email"}, Subject: "load " + reason}},
 		}}},
 	}
 	p.ID = plan.ID(p)
@@ -50,8 +51,14 @@ func TestVerify(t *testing.T) {
 			t.Fatalf("the plan has no %s", edit[0])
 		}
 		edited := strings.Replace(b.String(), edit[0], edit[1], 1)
-		if _, err := Read(strings.NewReader(edited), "p.json", 0); !IsModified(err) || !strings.Contains(err.Error(), "plan was modified: p.json") {
+		_, err := Read(strings.NewReader(edited), "p.json", 0)
+		if !IsModified(err) || !strings.Contains(err.Error(), "plan was modified: p.json: its id \""+p.ID+"\" is not the hash of its content;") {
 			t.Errorf("a plan with %s edited to %s: %v", edit[0], edit[1], err)
+		}
+		// The error does not hand an editor the id the edited content needs (issue 7).
+		var e plan.Plan
+		if json.Unmarshal([]byte(edited), &e) == nil && strings.Contains(err.Error(), plan.ID(&e)) {
+			t.Errorf("the error shows the hash of the edited content: %v", err)
 		}
 	}
 	p.ExpiresAt = p.ExpiresAt.Add(time.Hour)
@@ -76,7 +83,7 @@ func TestCheckLive(t *testing.T) {
 		{"metric values and reason text moved", func() *plan.Plan { return fixture(t0.Add(time.Minute), "cpu 2.3") }, versions, ""},
 		{"the rules now make more changes on the node", func() *plan.Plan {
 			p := fixture(t0.Add(time.Minute), "x")
-			p.Nodes[0].Changes = append(p.Nodes[0].Changes, plan.Change{Op: plan.OpAdd, Kind: plan.KindLabel, Key: "a", Value: "b"})
+			p.Nodes[0].Changes = append(p.Nodes[0].Changes, plan.Change{Op: plan.OpAdd, Kind: plan.KindLabel, Key: "a", Value: "b", Code: plan.CodeFired})
 			return p
 		}, versions, ""},
 		{"the taint's value differs", func() *plan.Plan {
@@ -138,7 +145,7 @@ func TestCheckOffline(t *testing.T) {
 	// Offline the plans must be equal: a change the rules make now that the file lacks
 	// is a difference too.
 	now := fixture(t0, "cpu 1.9")
-	now.Nodes[0].Changes = append(now.Nodes[0].Changes, plan.Change{Op: plan.OpAdd, Kind: plan.KindLabel, Key: "a", Value: "b"})
+	now.Nodes[0].Changes = append(now.Nodes[0].Changes, plan.Change{Op: plan.OpAdd, Kind: plan.KindLabel, Key: "a", Value: "b", Code: plan.CodeFired})
 	now.ID = plan.ID(now)
 	err := CheckOffline(saved, now, "p.json", 0)
 	if !IsStale(err) || !strings.Contains(err.Error(), "node n1: the rules now would add label a=b, the plan file would not") {
@@ -160,6 +167,28 @@ func TestCheckOffline(t *testing.T) {
 	}
 	if d := Decision(edited.Nodes[0].Changes[4]); strings.Contains(d, "pay now") {
 		t.Errorf("Decision holds the subject: %s", d)
+	}
+	// Recomputed ids on edits the decisions do not show: the error names what differs
+	// (issue 7: it said "deferrals, warnings or rule status" for any of them).
+	for _, tt := range []struct {
+		name string
+		edit func(p *plan.Plan)
+		want string
+	}{
+		{"reason text", func(p *plan.Plan) { p.Nodes[0].Changes[1].Reason = "because" },
+			`node n1: add taint ng/hot=true:NoSchedule: the plan file's reason differs from the plan computed now`},
+		{"summary", func(p *plan.Plan) { p.Summary.NodesToChange = 7 }, "the plan file's summary differs from the plan computed now"},
+		{"warnings and inputs", func(p *plan.Plan) {
+			p.Warnings = []plan.Warning{{Code: plan.CodeMetricMissing, Message: "x"}}
+			p.Inputs.NodeVersions = map[string]string{"n1": "8"}
+		}, "the plan file's inputs, warnings differ from the plan computed now"},
+	} {
+		edited := fixture(t0, "cpu 1.9")
+		tt.edit(edited)
+		edited.ID = plan.ID(edited)
+		if err := CheckOffline(edited, fixture(t0, "cpu 1.9"), "p.json", 0); !IsStale(err) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
 	}
 	other := fixture(t0, "cpu 1.9")
 	other.Inputs.FleetHash = "g"

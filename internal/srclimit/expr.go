@@ -46,11 +46,38 @@ func (s *scanner) expression() bool {
 		s.operand = true
 		return true
 	}
-	// Any other operator or separator ends the chain of unary operators and splats.
+	if n := binaryOp(s.data[s.pos:]); n > 0 || c == ':' {
+		// A binary operator or a conditional's "?" nests the expression once more (the
+		// parser recurses into a conditional's results, and evaluating a+a+a… recurses
+		// once per operator); ":" (a conditional's or an object's) neither nests nor
+		// ends the expression.
+		s.advance(max(n, 1))
+		s.operand = false
+		return n == 0 || s.chain()
+	}
+	// Any other separator ("=", ",", "=>") ends the expression and its chain.
 	s.advance(1)
 	s.endChain()
 	s.operand = false
 	return true
+}
+
+// binaryOp is the length of the binary operator or conditional "?" at the start of b, 0
+// when there is none ("=" assigns, "=>" separates a for expression's key and value).
+func binaryOp(b []byte) int {
+	if len(b) >= 2 {
+		switch string(b[:2]) {
+		case "==", "!=", "<=", ">=", "&&", "||":
+			return 2
+		case "=>":
+			return 0
+		}
+	}
+	switch b[0] {
+	case '+', '-', '*', '/', '%', '<', '>', '?':
+		return 1
+	}
+	return 0
 }
 
 // newline ends an expression in the file and in braces (blocks, objects); inside

@@ -8,8 +8,8 @@ type frame struct {
 	// directive (closed by '}'), '"' for a quoted template, 'H' for a heredoc and 0
 	// for the file itself.
 	kind byte
-	// chain counts the unary operators and splats of the expression being read in
-	// this frame: the parser nests each of them.
+	// chain counts the unary and binary operators, conditionals and splats of the
+	// expression being read in this frame: the parser (or evaluation) nests each of them.
 	chain int
 	// marker ends a heredoc.
 	marker []byte
@@ -93,14 +93,14 @@ func (s *scanner) pop() {
 	s.stack = s.stack[:len(s.stack)-1]
 }
 
-// chain adds a unary operator or splat to the expression of the top frame.
+// chain adds an operator, conditional or splat to the expression of the top frame.
 func (s *scanner) chain() bool {
 	s.top().chain++
 	s.depth++
 	return s.check()
 }
 
-// endChain ends the expression of the top frame (at an operator, separator or newline).
+// endChain ends the expression of the top frame (at a separator or newline).
 func (s *scanner) endChain() {
 	s.depth -= s.top().chain
 	s.top().chain = 0

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,15 @@ func TestCheckHCLRejectsDeepNesting(t *testing.T) {
 		{"deep after a heredoc", "x = <<EOT\n]]]]\nEOT\ny = " + nest("[", "", "]", MaxDepth+1), "x.hcl:4:"},
 		{"deep inside a heredoc template", "x = <<EOT\n" + nest("${[", "", "]}", MaxDepth/2+1) + "\nEOT\n", "x.hcl:2:"},
 		{"80,000 levels", "x = " + nest("[", "", "]", 80000), "x.hcl:1:105:"},
+		// The parser recurses into a conditional's results, and evaluation once per
+		// binary operator (issue 7: 1 MiB of a?a?… took 2.6 s and 900 MB).
+		{"nested conditionals", "x = " + strings.Repeat("a?", MaxDepth+1) + "1" + strings.Repeat(":2", MaxDepth+1), "x.hcl:1:206:"},
+		{"conditional chain", "x = " + strings.Repeat("a ? b : ", MaxDepth+1) + "c", "x.hcl:1:"},
+		{"long subtraction", "x = 1" + strings.Repeat(" - -1", MaxDepth/2+1), "x.hcl:1:"},
+		{"long sum", "x = 1" + strings.Repeat("+1", MaxDepth+1), "x.hcl:1:"},
+		{"not equal", "x = a" + strings.Repeat(" != b", MaxDepth+1), "x.hcl:1:"},
+		{"and", "x = a" + strings.Repeat(" && b", MaxDepth+1), "x.hcl:1:"},
+		{"in a rule", "rule \"r\" {\n  condition {\n    value = 1" + strings.Repeat("*2", MaxDepth+1) + "\n  }\n}\n", "x.hcl:3:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,13 +77,17 @@ func TestCheckHCLAcceptsRealisticSources(t *testing.T) {
 		{"brackets in comments", "# " + strings.Repeat("[", 200) + "\n// " + strings.Repeat("(", 200) + "\n/* " + strings.Repeat("{", 200) + " */\nx = 1\n"},
 		{"brackets in a heredoc", "x = <<-EOT\n  " + strings.Repeat("[", 200) + "\n  EOT\ny = [1]\n"},
 		{"a heredoc with CRLF", "x = <<EOT\r\n" + strings.Repeat("{", 200) + "\r\nEOT\r\ny = 1\r\n"},
-		{"long subtraction", "x = 1" + strings.Repeat(" - -1", 1000)},
+		{"subtraction at the limit", "x = 1" + strings.Repeat(" - -1", MaxDepth/2)},
 		{"long sums of negatives on many lines", strings.Repeat("x = -1 + -2 - -3\n", 1000)},
+		{"many sums in a list", "x = [" + strings.Repeat("a + b * c, ", 1000) + "]"},
+		{"objects with colons", "x = {" + strings.Repeat("a: -1, ", 1000) + "}"},
+		{"for expressions", "x = {" + strings.Repeat("for k, v in a : k => -v if v > 0 ", 1) + "}"},
 		{"many splats in a list", "x = [" + strings.Repeat("a[*].b, ", 1000) + "]"},
 		{"many negatives in a list", "x = [\n" + strings.Repeat("  -1,\n", 1000) + "]"},
-		{"long conditional chain", "x = " + strings.Repeat("a ? b : ", 1000) + "c"},
+		{"conditional chain at the limit", "x = " + strings.Repeat("a ? b : ", MaxDepth) + "c"},
+		{"many conditionals on many lines", strings.Repeat("x = a ? b : c ? d : e\n", 1000)},
 		{"long traversal", "x = a" + strings.Repeat(".b[0]", 1000)},
-		{"not equal", "x = a" + strings.Repeat(" != b", 1000)},
+		{"not equal at the limit", "x = a" + strings.Repeat(" != b", MaxDepth)},
 		{"unbalanced closers", "x = ]]]]))}}}}\n" + nest("[", "", "]", MaxDepth)},
 		{"string ending at the line", "x = \"[[[[\ny = " + nest("[", "", "]", MaxDepth)},
 		{"empty", ""},
@@ -132,6 +146,38 @@ func TestCheckHCLSize(t *testing.T) {
 		}
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("size %d: CheckHCL took %s", tt.size, d)
+		}
+	}
+}
+
+// TestCheckHCLRefusesOperatorBombsQuickly: 1 MiB of nested conditionals, conditional
+// chains or operators is refused at once, in little memory, with the depth error.
+func TestCheckHCLRefusesOperatorBombsQuickly(t *testing.T) {
+	mib := func(unit string, head, tail string) []byte {
+		n := (MaxHCLSize - len(head) - len(tail)) / len(unit)
+		return []byte(head + strings.Repeat(unit, n) + tail)
+	}
+	for name, src := range map[string][]byte{
+		"a?a?…":           append(mib("a?", "x = ", ""), '1'),
+		"a?1:a?1:…":       mib("a?1:", "x = ", "1"),
+		"a+a+…":           mib("a+", "x = ", "a"),
+		"1*2*… in a rule": mib("*2", "rule \"r\" {\n  condition {\n    value = 1", "\n  }\n}\n"),
+		"!a&&!a&&…":       mib("!a&&", "x = ", "a"),
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		err := CheckHCL("x.hcl", src[:min(len(src), MaxHCLSize)])
+		d := time.Since(start)
+		runtime.ReadMemStats(&after)
+		if err == nil || !strings.Contains(err.Error(), "nested more than 100 levels deep") {
+			t.Errorf("%s: CheckHCL = %v, want the depth error", name, err)
+		}
+		if d > time.Second {
+			t.Errorf("%s: CheckHCL took %s", name, d)
+		}
+		if a := after.TotalAlloc - before.TotalAlloc; a > 1<<20 {
+			t.Errorf("%s: CheckHCL allocated %d bytes", name, a)
 		}
 	}
 }
