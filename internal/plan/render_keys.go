@@ -24,7 +24,7 @@ func checkKeys(data []byte) error {
 var planEnums = strictjson.Enums{
 	reflect.TypeFor[Op]().String():                 names(OpAdd, OpChange, OpRemove),
 	reflect.TypeFor[Kind]().String():               names(KindTaint, KindLabel, KindAnnotation, KindCordon, KindLedger, KindEvict, KindAlert, KindState),
-	reflect.TypeFor[ReasonCode]().String():         names(CodeFired, CodeRecovered, CodeDrift, CodeFiring, CodeActionRemoved, CodeNotFiring, CodeLedger, CodeEvictionPending, CodeNotifyPending, CodeNotifyRepeat, CodeCooldownActive, CodeSameInstant, CodeRuleBudget, CodeGlobalBudget, CodePDBBlocked, CodeConflict, CodeEffectHeld, CodeMetricMissing, CodeMetricStale, CodeMetricIncomplete, CodeMetricError, CodeMetricSource, CodeEvictionRefused, CodeTemplateMissing, CodeRenderFailed, CodeUnmanaged, CodeLedgerCorrupt, CodeRuleNotLoaded, CodeNotSelected, CodeInvalidSelector, CodeInvalidBudget, CodeReservedKey),
+	reflect.TypeFor[ReasonCode]().String():         names(CodeFired, CodeRecovered, CodeDrift, CodeFiring, CodeActionRemoved, CodeNotFiring, CodeLedger, CodeEvictionPending, CodeNotifyPending, CodeNotifyRepeat, CodeCooldownActive, CodeSameInstant, CodeRuleBudget, CodeGlobalBudget, CodePodsNotRead, CodePDBBlocked, CodeConflict, CodeEffectHeld, CodeMetricMissing, CodeMetricStale, CodeMetricIncomplete, CodeMetricError, CodeMetricSource, CodeEvictionRefused, CodeTemplateMissing, CodeRenderFailed, CodeUnmanaged, CodeLedgerCorrupt, CodeRuleNotLoaded, CodeNotSelected, CodeInvalidSelector, CodeInvalidBudget, CodeReservedKey),
 	reflect.TypeFor[Change]().String() + ".effect": {"NoSchedule", "PreferNoSchedule", "NoExecute"},
 }
 
