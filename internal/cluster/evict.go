@@ -40,11 +40,18 @@ type podOutcome struct {
 	err           error
 }
 
+// plannedPod is one pod a node plan evicts, with how its eviction change says to.
+type plannedPod struct {
+	plan.PodEviction
+	grace   *int64        // the termination grace period; nil: the pod's own
+	timeout time.Duration // how long refusals are retried; 0: ApplyOptions.EvictionTimeout
+}
+
 // plannedEvictions returns the pods a node plan evicts (not dry-run), in plan order,
-// each once.
-func plannedEvictions(np plan.NodePlan) []plan.PodEviction {
+// each once (with the first change's settings that names it).
+func plannedEvictions(np plan.NodePlan) []plannedPod {
 	seen := map[string]bool{}
-	var out []plan.PodEviction
+	var out []plannedPod
 	for _, ch := range np.Changes {
 		if ch.DryRun || ch.Kind != plan.KindEvict {
 			continue
@@ -52,7 +59,7 @@ func plannedEvictions(np plan.NodePlan) []plan.PodEviction {
 		for _, pe := range ch.Pods {
 			if id := podID(pe.Namespace, pe.Name); !seen[id] {
 				seen[id] = true
-				out = append(out, pe)
+				out = append(out, plannedPod{PodEviction: pe, grace: ch.GracePeriodSeconds, timeout: time.Duration(ch.TimeoutSeconds) * time.Second})
 			}
 		}
 	}
@@ -65,9 +72,10 @@ func plannedEvictions(np plan.NodePlan) []plan.PodEviction {
 // or finished ones), then each is evicted through the policy/v1 Eviction API — never
 // deleted — with refusals retried until o.EvictionTimeout. Pods the plan already found
 // blocked by a PodDisruptionBudget are reported, not tried.
-func (c *Client) evictOnNode(ctx context.Context, node string, pods []plan.PodEviction, o ApplyOptions) evictResult {
+func (c *Client) evictOnNode(ctx context.Context, node string, pods []plannedPod, o ApplyOptions) evictResult {
 	res := evictResult{done: map[string]bool{}}
 	var order []string
+	how := map[string]plannedPod{}
 	for _, pe := range pods {
 		id := podID(pe.Namespace, pe.Name)
 		if pe.BlockedBy != "" {
@@ -75,6 +83,7 @@ func (c *Client) evictOnNode(ctx context.Context, node string, pods []plan.PodEv
 			continue
 		}
 		order = append(order, id)
+		how[id] = pe
 	}
 	if len(order) == 0 {
 		return res
@@ -100,7 +109,9 @@ func (c *Client) evictOnNode(ctx context.Context, node string, pods []plan.PodEv
 		}
 	}
 	outcomes := make([]podOutcome, len(queue))
-	forEach(len(queue), evictWorkers, func(i int) { outcomes[i] = c.evictPod(ctx, queue[i], o) })
+	forEach(len(queue), evictWorkers, func(i int) {
+		outcomes[i] = c.evictPod(ctx, queue[i], how[podID(queue[i].Namespace, queue[i].Name)], o)
+	})
 	var failed []error
 	for i, out := range outcomes {
 		id := podID(queue[i].Namespace, queue[i].Name)
@@ -138,12 +149,13 @@ func evictable(p corev1.Pod) bool {
 	return true
 }
 
-// evictPodOnce asks the policy/v1 Eviction API to evict one pod with its own
-// terminationGracePeriodSeconds; dryRun makes it a server-side dry run (nothing evicted).
-func (c *Client) evictPodOnce(ctx context.Context, namespace, name string, dryRun bool) error {
+// evictPodOnce asks the policy/v1 Eviction API to evict one pod with the grace period
+// given (nil: its own terminationGracePeriodSeconds); dryRun makes it a server-side dry
+// run (nothing evicted).
+func (c *Client) evictPodOnce(ctx context.Context, namespace, name string, grace *int64, dryRun bool) error {
 	ev := &policyv1.Eviction{
 		ObjectMeta:    metav1.ObjectMeta{Namespace: namespace, Name: name},
-		DeleteOptions: &metav1.DeleteOptions{},
+		DeleteOptions: &metav1.DeleteOptions{GracePeriodSeconds: grace},
 	}
 	if dryRun {
 		ev.DeleteOptions.DryRun = []string{metav1.DryRunAll}
@@ -151,15 +163,19 @@ func (c *Client) evictPodOnce(ctx context.Context, namespace, name string, dryRu
 	return c.evict.PolicyV1().Evictions(namespace).Evict(ctx, ev)
 }
 
-// evictPod evicts one pod through the policy/v1 Eviction API, retrying refusals (429)
-// every o.EvictionRetryDelay until o.EvictionTimeout.
-func (c *Client) evictPod(ctx context.Context, pod corev1.Pod, o ApplyOptions) podOutcome {
+// evictPod evicts one pod through the policy/v1 Eviction API with the planned grace
+// period, retrying refusals (429) every o.EvictionRetryDelay until the planned timeout
+// (o.EvictionTimeout when the plan sets none).
+func (c *Client) evictPod(ctx context.Context, pod corev1.Pod, how plannedPod, o ApplyOptions) podOutcome {
+	if how.timeout > 0 {
+		o.EvictionTimeout = how.timeout
+	}
 	deadline := time.Now().Add(o.EvictionTimeout)
 	pctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	var refused error
 	for {
-		err := c.evictPodOnce(pctx, pod.Namespace, pod.Name, false)
+		err := c.evictPodOnce(pctx, pod.Namespace, pod.Name, how.grace, false)
 		switch {
 		case err == nil:
 			return podOutcome{evicted: true}

@@ -264,3 +264,38 @@ func TestDropRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// An eviction change's grace period reaches the Eviction API (the evicted pod terminates
+// with it), and its timeout bounds the retries of a refused pod in place of the apply's.
+func TestApplyEvictionGracePeriodAndTimeout(t *testing.T) {
+	f := newFixture(t)
+	ctx := testContext(t)
+	const ns, node = "evict-grace", "evict-grace-n"
+	evictionFixture(t, f, ns, node)
+
+	ev := evictChange(ns, "free", "guarded")
+	grace := int64(7)
+	ev.GracePeriodSeconds, ev.TimeoutSeconds = &grace, 1
+	n := f.getNode(t, node)
+	p := &plan.Plan{Nodes: []plan.NodePlan{{Node: node, ResourceVersion: n.ResourceVersion, Changes: append(firing(), ev)}}}
+
+	began := time.Now()
+	res, err := f.c.Apply(ctx, p, nil, ApplyOptions{EvictionTimeout: time.Minute, EvictionRetryDelay: 200 * time.Millisecond})
+	took := time.Since(began)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PodsEvicted != 1 || len(res.Blocked) != 1 {
+		t.Fatalf("PodsEvicted %d, blocked %q; want the free pod evicted, the guarded one blocked", res.PodsEvicted, res.Blocked)
+	}
+	if took > 15*time.Second {
+		t.Errorf("apply took %s: the change's 1s timeout should bound the retries, not the apply's minute", took)
+	}
+	pod, err := f.admin.CoreV1().Pods(ns).Get(ctx, "free", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get the evicted pod: %v", err)
+	}
+	if pod.DeletionGracePeriodSeconds == nil || *pod.DeletionGracePeriodSeconds != grace {
+		t.Errorf("evicted pod's deletion grace period = %v, want %d", pod.DeletionGracePeriodSeconds, grace)
+	}
+}

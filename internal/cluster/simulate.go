@@ -39,7 +39,7 @@ func (c *Client) SimulateEvictions(ctx context.Context, p *plan.Plan) (map[strin
 	}
 	errs := make([]error, len(pods))
 	forEach(len(pods), evictWorkers, func(i int) {
-		errs[i] = c.evictPodOnce(ctx, podNamespace(pods[i].Namespace), pods[i].Name, true)
+		errs[i] = c.evictPodOnce(ctx, podNamespace(pods[i].Namespace), pods[i].Name, nil, true)
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("simulate evictions: %w", err)

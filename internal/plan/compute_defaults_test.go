@@ -30,6 +30,18 @@ maxUnhealthy: 100%
 		{name: "excludeNamespaces: [] spares none",
 			rules:   []*v1.NodeGuardianRule{evict("ev", "{type: evict, evict: {maxPods: 5, excludeNamespaces: []}}")},
 			changes: []string{"n1 ~state ev Healthy→Firing", "n1 +ledger", "n1 +evict (ev) default/web,kube-public/info,kube-system/dns"}},
+		{name: "evict's gracePeriodSeconds is carried by its change",
+			rules:   []*v1.NodeGuardianRule{evict("ev", "{type: evict, evict: {gracePeriodSeconds: 7}}")},
+			changes: []string{"n1 ~state ev Healthy→Firing", "n1 +ledger", "n1 +evict (ev) default/web"},
+			check:   evictHow(7, 0)},
+		{name: "drain's gracePeriodSeconds and timeout are carried by its change",
+			rules:   []*v1.NodeGuardianRule{evict("dr", "{type: drain, drain: {gracePeriodSeconds: 0, timeout: 90s}}")},
+			changes: []string{"n1 ~state dr Healthy→Firing", "n1 +cordon (dr)", "n1 +ledger", "n1 +evict (dr) default/web,kube-public/info,kube-system/dns"},
+			check:   evictHow(0, 90)},
+		{name: "without them, each pod's own grace period and the apply's timeout",
+			rules:   []*v1.NodeGuardianRule{evict("ev", "{type: evict}")},
+			changes: []string{"n1 ~state ev Healthy→Firing", "n1 +ledger", "n1 +evict (ev) default/web"},
+			check:   evictHow(-1, 0)},
 		{name: "a condition without duration is pending for 5m",
 			rules: []*v1.NodeGuardianRule{fxRule(t, "hl", `
 conditions: [{metric: cpuLoadRatio, operator: GreaterThan, value: 1.5}]
@@ -61,5 +73,31 @@ maxUnhealthy: 100%
 		}
 		tt.pods = pods
 		t.Run(tt.name, func(t *testing.T) { fxRun(t, tt) })
+	}
+}
+
+// evictHow checks the plan's one eviction change: its grace period (-1: none set) and
+// timeout in seconds.
+func evictHow(grace, timeout int64) func(*testing.T, *Plan) {
+	return func(t *testing.T, p *Plan) {
+		t.Helper()
+		for _, np := range p.Nodes {
+			for _, c := range np.Changes {
+				if c.Kind != KindEvict {
+					continue
+				}
+				switch {
+				case grace < 0 && c.GracePeriodSeconds != nil:
+					t.Errorf("grace period %d, want none", *c.GracePeriodSeconds)
+				case grace >= 0 && (c.GracePeriodSeconds == nil || *c.GracePeriodSeconds != grace):
+					t.Errorf("grace period %v, want %d", c.GracePeriodSeconds, grace)
+				}
+				if c.TimeoutSeconds != timeout {
+					t.Errorf("timeout %ds, want %ds", c.TimeoutSeconds, timeout)
+				}
+				return
+			}
+		}
+		t.Error("no eviction change")
 	}
 }

@@ -230,8 +230,12 @@ func (p *reconcilePass) retryEvictions(d *decision) {
 	if len(pods) == 0 {
 		return
 	}
-	p.emit(Change{Op: OpAdd, Kind: KindEvict, Rule: d.r.name, Pods: pods, Code: CodeEvictionPending,
-		Reason: fmt.Sprintf("retry: %s not evicted yet (attempt %d)", plural(len(pods), "pod", "pods"), attempt)})
+	ch := Change{Op: OpAdd, Kind: KindEvict, Rule: d.r.name, Pods: pods, Code: CodeEvictionPending,
+		Reason: fmt.Sprintf("retry: %s not evicted yet (attempt %d)", plural(len(pods), "pod", "pods"), attempt)}
+	if len(d.r.evicts) > 0 { // as the rule evicts now
+		ch.GracePeriodSeconds, ch.TimeoutSeconds = d.r.evicts[0].grace, d.r.evicts[0].timeout
+	}
+	p.emit(ch)
 }
 
 // pendingEvictions is what a rule's new ledger entry records of its evictions: on the

@@ -257,7 +257,8 @@ func (p *reconcilePass) transition(d *decision) {
 	case actFire:
 		p.emit(Change{Op: OpChange, Kind: KindState, Rule: d.r.name, From: string(ledger.Healthy), To: string(ledger.Firing), Code: CodeFired, Reason: p.reason(d)})
 		for _, es := range d.r.evicts {
-			p.emit(Change{Op: OpAdd, Kind: KindEvict, Rule: d.r.name, Code: CodeFired, Reason: p.reason(d), Pods: p.evictPods(d.r.name, es)})
+			p.emit(Change{Op: OpAdd, Kind: KindEvict, Rule: d.r.name, Code: CodeFired, Reason: p.reason(d), Pods: p.evictPods(d.r.name, es),
+				GracePeriodSeconds: es.grace, TimeoutSeconds: es.timeout})
 		}
 		for _, a := range d.r.alerts(ledger.EventFiring) {
 			p.alert(d, a, "firing", nil, "", CodeFired)

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +59,8 @@ type evictSpec struct {
 	maxPods int
 	exclude []string
 	sel     labels.Selector // nil: every pod
+	grace   *int64          // the action's gracePeriodSeconds; nil: each pod's own
+	timeout int64           // a drain's timeout in seconds; 0: the apply's default
 }
 
 func newRuleInfo(c *computer, res *evaluate.RuleResult) *ruleInfo {
@@ -131,7 +134,7 @@ func (r *ruleInfo) collectActions(c *computer) {
 			r.disruptive = true
 		case v1.ActionDrain:
 			add(ruleWant{it: effectItem{kind: KindCordon}})
-			r.evicts = append(r.evicts, evictSpec{drain: true})
+			r.evicts = append(r.evicts, drainOf(a.Drain))
 			r.disruptive = true
 		case v1.ActionEvict:
 			r.evicts = append(r.evicts, r.evictOf(c, a.Evict))
@@ -160,11 +163,26 @@ func (r *ruleInfo) addAnnotations(c *computer, m map[string]string, add func(rul
 	}
 }
 
+// drainOf is what a drain action evicts and how: every evictable pod, with its grace
+// period and timeout.
+func drainOf(d *v1.DrainAction) evictSpec {
+	s := evictSpec{drain: true}
+	if d == nil {
+		return s
+	}
+	s.grace = d.GracePeriodSeconds
+	if d.Timeout != nil && d.Timeout.Duration > 0 {
+		s.timeout = max(1, int64(math.Ceil(d.Timeout.Seconds())))
+	}
+	return s
+}
+
 func (r *ruleInfo) evictOf(c *computer, e *v1.EvictAction) evictSpec {
 	s := evictSpec{maxPods: int(v1.DefaultMaxPods), exclude: e.ExcludedNamespaces()}
 	if e == nil {
 		return s
 	}
+	s.grace = e.GracePeriodSeconds
 	if e.MaxPods > 0 {
 		s.maxPods = int(e.MaxPods)
 	}

@@ -132,6 +132,12 @@ type Change struct {
 	To   string `json:"to,omitempty"`
 	// Pods are the pods an eviction would evict (KindEvict), in order.
 	Pods []PodEviction `json:"pods,omitempty"`
+	// GracePeriodSeconds is the termination grace period the rule's evict or drain action
+	// gives the pods (KindEvict); absent, each pod's own.
+	GracePeriodSeconds *int64 `json:"gracePeriodSeconds,omitempty"`
+	// TimeoutSeconds bounds the eviction of each pod of a drain (KindEvict, the drain
+	// action's timeout); absent, the apply's own eviction timeout.
+	TimeoutSeconds int64 `json:"timeoutSeconds,omitempty"`
 	// Alert is the alert to send (KindAlert).
 	Alert *Alert `json:"alert,omitempty"`
 }

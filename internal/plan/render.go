@@ -267,8 +267,15 @@ func evictLines(c Change, marks string) []line {
 		return []line{{op: c.Op, text: "evict (no pods)", marks: marks}}
 	}
 	ls := make([]line, 0, len(c.Pods))
+	how := ""
+	if c.GracePeriodSeconds != nil {
+		how += fmt.Sprintf(", grace period %ds", *c.GracePeriodSeconds)
+	}
+	if c.TimeoutSeconds > 0 {
+		how += fmt.Sprintf(", timeout %ds", c.TimeoutSeconds)
+	}
 	for _, pod := range c.Pods {
-		l := line{op: c.Op, text: fmt.Sprintf("evict %s/%s (priority %d)", pod.Namespace, pod.Name, pod.Priority), marks: marks}
+		l := line{op: c.Op, text: fmt.Sprintf("evict %s/%s (priority %d%s)", pod.Namespace, pod.Name, pod.Priority, how), marks: marks}
 		if pod.BlockedBy != "" {
 			pdb := pod.BlockedBy
 			if !strings.Contains(pdb, "/") {
