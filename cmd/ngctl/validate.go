@@ -27,7 +27,7 @@ func validateCommand() *cli.Command {
 				return exitf(1, "validate needs -f PATH")
 			}
 			set, diags := load.Paths(c.StringSlice("filename"), c.App.Reader)
-			diags = append(diags, noObjects(set, c.StringSlice("filename"))...)
+			diags = append(diags, noObjects(set, c.StringSlice("filename"), diags)...)
 			failed := diags.HasErrors() || (c.Bool("strict") && len(diags.Warnings()) > 0)
 			var err error
 			switch c.String("output") {
@@ -51,9 +51,11 @@ func validateCommand() *cli.Command {
 
 // noObjects is an error when the inputs hold no rule and no template at all, valid or
 // not: a wrong path or a stream of other kinds only must not pass as valid. There is one
-// for each path given, naming it as its file.
-func noObjects(set *load.Set, paths []string) load.Diagnostics {
-	if set.Documents > 0 {
+// for each path given, naming it as its file. It is left out after an error in reading
+// the inputs (diags: a file that cannot be read, is too large or does not parse), which
+// fails the run already and is why nothing was found.
+func noObjects(set *load.Set, paths []string, diags load.Diagnostics) load.Diagnostics {
+	if set.Documents > 0 || diags.HasErrors() {
 		return nil
 	}
 	counts := fmt.Sprintf("%s read, %s of other kinds skipped", plural(set.Files, "file"), plural(set.Skipped, "document"))

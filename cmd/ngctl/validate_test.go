@@ -95,6 +95,21 @@ func TestValidateNoObjects(t *testing.T) {
 	}
 }
 
+// TestValidateNoFollowOnAfterReadError: a file that cannot be read (too large, missing)
+// is the error; "no NodeGuardian objects" does not follow it.
+func TestValidateNoFollowOnAfterReadError(t *testing.T) {
+	for _, tt := range []struct{ path, want string }{
+		{"/dev/zero", "/dev/zero: error: file is larger than 16 MiB"},
+		{filepath.Join(t.TempDir(), "missing.yaml"), "missing.yaml: error: cannot read: no such file or directory"},
+	} {
+		code, out, errOut := ngctl(t, "", "validate", "-f", tt.path)
+		if code != 1 || !strings.Contains(errOut, tt.want) || strings.Contains(errOut, "no NodeGuardian objects") ||
+			!strings.Contains(out, "invalid (1 error") {
+			t.Errorf("validate -f %s: exit %d\nstdout: %s\nstderr: %s(want only %q)", tt.path, code, out, errOut, tt.want)
+		}
+	}
+}
+
 // ruleWithURL is a valid rule reading the Prometheus at url.
 func ruleWithURL(url string) string {
 	return almostRule("nodeguardian.k8s.io/v1", "NodeGuardianRule") + `  monitoring:

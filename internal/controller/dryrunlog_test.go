@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-logr/logr/funcr"
 
+	"github.com/nodeguardian/nodeguardian/internal/notify"
 	"github.com/nodeguardian/nodeguardian/internal/plan"
 )
 
@@ -84,5 +85,30 @@ func TestDryRunChanges(t *testing.T) {
 	got := dryRunChanges(&plan.Plan{Nodes: []plan.NodePlan{{Node: "a", Changes: many}}}, true)
 	if len(got) != maxLoggedChanges+1 || got[len(got)-1] != "... and 5 more" {
 		t.Errorf("%d lines, the last %q", len(got), got[len(got)-1])
+	}
+}
+
+// The controller logs at start that Alertmanager's resolveTimeout does not outlast the
+// repeat interval (notify.Config.ResolveTimeoutWarnings, as ngctl apply prints it).
+func TestLogResolveTimeoutWarnings(t *testing.T) {
+	cfg := notify.Config{Alertmanager: &notify.AlertmanagerConfig{URL: "http://am", ResolveTimeout: time.Hour}}
+	for _, tt := range []struct {
+		repeat time.Duration
+		want   string
+	}{
+		{4 * time.Hour, "resolveTimeout 1h0m0s is not above the repeat interval 4h0m0s"},
+		{-1, "never repeats a firing alert"},
+	} {
+		logs := &logLines{}
+		logResolveTimeoutWarnings(funcr.New(logs.add, funcr.Options{}), cfg, tt.repeat)
+		if got := logs.matching(tt.want); len(got) != 1 || !strings.Contains(got[0], "warning: alertmanager: ") {
+			t.Errorf("repeat %s: logged %q, want one warning holding %q", tt.repeat, logs.lines, tt.want)
+		}
+	}
+	logs := &logLines{}
+	logResolveTimeoutWarnings(funcr.New(logs.add, funcr.Options{}), cfg, 30*time.Minute)
+	logResolveTimeoutWarnings(funcr.New(logs.add, funcr.Options{}), notify.Config{}, 4*time.Hour)
+	if len(logs.lines) != 0 {
+		t.Errorf("a timeout above the interval, or no alertmanager: logged %q", logs.lines)
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/fluxcd/pkg/runtime/predicates"
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -148,6 +150,7 @@ func newReconciler(mgr manager.Manager, cfg *rest.Config, o Options) (*Reconcile
 	if err != nil {
 		return nil, err
 	}
+	logResolveTimeoutWarnings(mgr.GetLogger(), ncfg, o.RepeatInterval)
 	reg := o.Registerer
 	if reg == nil {
 		reg = ctrlmetrics.Registry
@@ -167,6 +170,15 @@ func newReconciler(mgr manager.Manager, cfg *rest.Config, o Options) (*Reconcile
 		log:      mgr.GetLogger().WithName("fleet"),
 		seen:     map[string]bool{},
 	}, nil
+}
+
+// logResolveTimeoutWarnings logs, at start, that Alertmanager's resolveTimeout does not
+// outlast the repeat interval (repeat; negative: never), as ngctl apply warns: a firing
+// alert would be resolved by Alertmanager between two posts.
+func logResolveTimeoutWarnings(log logr.Logger, cfg notify.Config, repeat time.Duration) {
+	for _, w := range cfg.ResolveTimeoutWarnings(max(repeat, 0), nil) {
+		log.Info("warning: " + w)
+	}
 }
 
 // setup registers the one fleet controller and its triggers: rule creation, deletion,

@@ -91,7 +91,12 @@ func (c *checker) maxUnhealthy(v any) {
 	ok := false
 	switch x := v.(type) {
 	case float64:
-		ok = x >= 0 && x <= math.MaxInt32 && x == math.Trunc(x)
+		if x > math.MaxInt32 && x == math.Trunc(x) {
+			// Not the number: 99999999999999999999 is read as 1e20 (a float64).
+			c.errorf("/spec/maxUnhealthy", false, `is too large: at most %d nodes (or a percentage from 0%% to 100%% such as "20%%")`, math.MaxInt32)
+			return
+		}
+		ok = x >= 0 && x == math.Trunc(x)
 	case string:
 		ok = v1.ValidateBudget(intstr.FromString(x)) == nil
 		if _, err := v1.ParseBudget(x); err == nil && !ok {

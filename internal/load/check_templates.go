@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	v1 "github.com/nodeguardian/nodeguardian/api/v1"
 	"github.com/nodeguardian/nodeguardian/internal/alert"
@@ -43,9 +44,11 @@ func (c *checker) annotationTemplates(ptr string, m map[string]string) {
 }
 
 // checkTemplateMetrics warns about a template that names a metric's value or threshold
-// (metrics.X, thresholds.X) that a rule using it has no condition on: rendering it for
-// that rule fails, and its alerts get the default message. The warning is at the
-// template's subject or body and names the variable and the rule.
+// (metrics.X, thresholds.X) that a rule using it has no condition on, when rendering it
+// for that rule fails (sampleRenders): its alerts then get the default message. A
+// reference the template guards ({{ metrics.X | default('n/a') }}, "is defined") renders
+// and is not warned about. The warning is at the template's subject or body and names
+// the variable and the rule.
 func (l *loader) checkTemplateMetrics() {
 	users := map[string][]*v1.NodeGuardianRule{} // template name → rules that use it
 	for _, o := range l.objs {
@@ -71,7 +74,7 @@ func (l *loader) checkTemplateMetrics() {
 			}
 			for _, ref := range t.MetricRefs() {
 				for _, r := range users[o.tmpl.Name] {
-					if have := ruleMetrics(r); !slices.Contains(have, ref[strings.Index(ref, ".")+1:]) {
+					if have := ruleMetrics(r); !slices.Contains(have, refMetric(ref)) && !sampleRenders(t, r, refMetric(ref)) {
 						l.diags = append(l.diags, o.doc.diag(Warning, f.ptr, false, f.ptr, fmt.Sprintf(
 							"%s: %s is not a metric of rule %q, which uses template %q (its conditions have %s): its alerts get the default message",
 							f.what, ref, r.Name, o.tmpl.Name, strings.Join(conditionMetrics(r), ", "))))
@@ -118,4 +121,42 @@ func ruleMetrics(r *v1.NodeGuardianRule) []string {
 		out = append(append(out, m), alert.MetricAliases(m)...)
 	}
 	return out
+}
+
+// refMetric is the metric a MetricRefs entry names: "cpuLoadRatio" of "metrics.cpuLoadRatio".
+func refMetric(ref string) string { return ref[strings.Index(ref, ".")+1:] }
+
+// sameMetric reports whether a and b name the same metric, one perhaps by its alias
+// (cpu_load_ratio for cpuLoadRatio).
+func sameMetric(a, b string) bool {
+	return a == b || slices.Contains(alert.MetricAliases(a), b) || slices.Contains(alert.MetricAliases(b), a)
+}
+
+// sampleRenders reports whether t renders, firing and resolved, for an alert of r with
+// sample values and without metric missing: every condition's metric, and every other
+// metric t names, at 1 against a threshold of 1; r's actions; no top pods. It fails when
+// t uses missing as it is, and renders when t guards the reference (default, "is
+// defined", if).
+func sampleRenders(t *alert.Template, r *v1.NodeGuardianRule, missing string) bool {
+	c := &alert.Context{Node: "node", NodeLabels: map[string]string{}, Rule: r.Name, Description: r.Spec.Metadata.Description,
+		Time: time.Unix(0, 0).UTC(), PlanID: "plan"}
+	names := conditionMetrics(r)
+	for _, ref := range t.MetricRefs() {
+		if m := refMetric(ref); !sameMetric(m, missing) && !slices.Contains(names, m) {
+			names = append(names, m)
+		}
+	}
+	for _, m := range names {
+		c.Metrics = append(c.Metrics, alert.Metric{Name: m, Value: 1, Operator: "GreaterThan", Threshold: 1})
+	}
+	for _, a := range r.Spec.Actions {
+		c.Actions = append(c.Actions, alert.Action{Type: string(a.Type), Description: string(a.Type)})
+	}
+	for _, state := range []string{alert.StateFiring, alert.StateResolved} {
+		c.State = state
+		if _, err := t.Render(c); err != nil {
+			return false
+		}
+	}
+	return true
 }

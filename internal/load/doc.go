@@ -171,11 +171,56 @@ func (d *document) textLine(ptr string, n int) pos {
 		block = strings.HasPrefix(head, "|") || strings.HasPrefix(head, ">")
 	}
 	target := p.line + n
+	if block && strings.HasPrefix(head, ">") {
+		target = foldedLine(d.src.lines, p.line, n)
+	}
 	if !block || target > len(d.src.lines) {
 		return p
 	}
 	text := d.src.lines[target-1]
 	return pos{line: target, col: len(text) - len(strings.TrimLeft(text, " \t")) + 1}
+}
+
+// foldedLine is the line of the file (1 for the first) that holds line n of the text
+// of the YAML folded block scalar (`>`) whose header is on line header: folding joins
+// lines that follow each other into one, each blank line is a line break of its own, and
+// the break before or after a more-indented line is kept. Past the block's last line it
+// is that line.
+func foldedLine(lines []string, header, n int) int {
+	indent, line, last := -1, 1, header
+	prevBlank, prevMore, seen := false, false, false
+	for i := header; i < len(lines); i++ { // lines[i] is line i+1 of the file
+		text := lines[i]
+		blank := strings.TrimSpace(text) == ""
+		ind := len(text) - len(strings.TrimLeft(text, " "))
+		if !blank && indent < 0 {
+			indent = ind
+		}
+		if !blank && ind < indent {
+			break // the block ended
+		}
+		more := !blank && (ind > indent || strings.HasPrefix(text[ind:], "\t"))
+		if i > header {
+			if prevBlank {
+				line++
+			}
+			if !blank && seen && (more || prevMore) {
+				line++
+			}
+		}
+		if line > n {
+			break
+		}
+		last = i + 1
+		if line == n && !blank {
+			return last
+		}
+		prevBlank = blank
+		if !blank {
+			prevMore, seen = more, true
+		}
+	}
+	return last
 }
 
 // sourceName is the name of the field at ptr as written in the source.

@@ -101,7 +101,7 @@ func (p *Prometheus) endpoint(raw string) (*url.URL, string, error) {
 	}
 	u, err := redact.ParseBaseURL(raw)
 	if err != nil {
-		return nil, p.auth.scrub(redact.URL(raw)), fmt.Errorf("prometheus: %s", p.auth.scrub(err.Error()))
+		return nil, p.auth.scrub(redact.URLQuery(raw)), fmt.Errorf("prometheus: %s", p.auth.scrub(err.Error()))
 	}
 	if pw, ok := u.User.Password(); ok {
 		p.auth.addUserInfo(u.User.Username(), pw)

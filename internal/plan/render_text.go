@@ -235,6 +235,10 @@ func withWhere(where, text string) string {
 	return where + ": " + text
 }
 
+// SafeText is safeText, for the other renderers of text taken from input (ngctl diff):
+// control and format characters (ESC, a bidi override) escaped Go-style.
+func SafeText(s string) string { return safeText(s) }
+
 // safeText escapes, Go-style (\x1b, \n, \u202e), the control and format characters of
 // text taken from input (names, reasons, messages, values): an escape sequence, a
 // carriage return or a bidi override would otherwise reach the terminal and could

@@ -183,3 +183,34 @@ func TestMarkdownStaysUnderTheLimit(t *testing.T) {
 		t.Error("unbalanced <details>")
 	}
 }
+
+// TestRendersEscapeControlAndBidi: field values, reasons and deferrals from input are
+// shown with their control and format characters escaped (plan.SafeText), in text and
+// Markdown — a bidi override (U+202E) as well as ESC.
+func TestRendersEscapeControlAndBidi(t *testing.T) {
+	const evil = "a\u202eb\x1b[31mc"
+	head := &plan.Plan{
+		Nodes: []plan.NodePlan{{Node: "n1", Changes: []plan.Change{{Op: plan.OpAdd, Kind: plan.KindTaint, Key: "k", Value: "v",
+			Effect: "NoSchedule", Rule: "r", Reason: "reason " + evil}}}},
+		Deferred: []plan.Deferred{{Rule: "r", Node: "n1", Reason: "deferred " + evil}},
+	}
+	d := Plans(&plan.Plan{}, head)
+	d.Objects = []ObjectChange{{Type: RuleChanged, Kind: KindRule, Name: "r", HeadFile: "r.yaml:1",
+		Fields: []FieldChange{{Path: "spec.description", Base: `"x"`, Head: `"` + evil + `"`}}}}
+	for name, render := range map[string]func(*bytes.Buffer) error{
+		"text":     func(b *bytes.Buffer) error { return RenderText(b, d) },
+		"markdown": func(b *bytes.Buffer) error { return RenderMarkdown(b, d) },
+	} {
+		var b bytes.Buffer
+		if err := render(&b); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if strings.ContainsAny(out, "\u202e\x1b") {
+			t.Errorf("%s: a raw bidi override or ESC:\n%s", name, out)
+		}
+		if strings.Count(out, `a\u202eb\x1b`) < 2 {
+			t.Errorf("%s: the escaped text is not shown for the field and the deferral:\n%s", name, out)
+		}
+	}
+}

@@ -70,7 +70,7 @@ func markdown(d *Diff, limit int) string {
 	if limit >= 0 {
 		m.printf("\n_Long diff: at most %d nodes are listed per rule; run `ngctl diff` for all of them._\n", limit)
 	}
-	return m.b.String()
+	return safeLines(m.b.String())
 }
 
 func code(s string) string { return plan.MarkdownCell(plan.MarkdownCode(s)) }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/nodeguardian/nodeguardian/internal/plan"
 )
 
 // RenderText writes the diff for people: the headline, what the two sides are, the
@@ -23,7 +25,7 @@ func RenderText(w io.Writer, d *Diff) error {
 	if len(d.Effects)+len(d.Deferrals) > 0 {
 		t.printf("\n%s\n", d.Headline())
 	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
+	if _, err := io.WriteString(w, safeLines(b.String())); err != nil {
 		return fmt.Errorf("render diff as text: %w", err)
 	}
 	return nil
@@ -170,6 +172,18 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// safeLines escapes, line by line, the control and format characters (ESC, a bidi
+// override) of a rendered diff as the plan renderer does (plan.SafeText): names, field
+// values, reasons and messages come from input and must not reach the terminal or a
+// pull request comment raw.
+func safeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = plan.SafeText(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

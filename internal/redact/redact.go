@@ -108,7 +108,8 @@ func isScheme(s string) bool {
 // URLError is an invalid URL. It shows the URL redacted, and it deliberately does not
 // wrap url.Parse's error, whose text holds the raw URL (and so its password).
 type URLError struct {
-	// URL is the URL as URL shows it.
+	// URL is the URL as URLQuery shows it: user info, query values and fragment masked,
+	// since an invalid URL may be a receiver's, whose query may hold a token.
 	URL string
 	// Reason says what is wrong: "does not parse", "scheme must be http or https", ...
 	Reason string
@@ -125,17 +126,17 @@ func ParseHTTPURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return nil, &URLError{URL: URL(raw), Reason: "does not parse"}
+		return nil, &URLError{URL: URLQuery(raw), Reason: "does not parse"}
 	case u.Scheme != "http" && u.Scheme != "https":
 		reason := "scheme must be http or https"
 		if u.Scheme == "" {
 			reason = "no scheme"
 		}
-		return nil, &URLError{URL: URL(raw), Reason: reason}
+		return nil, &URLError{URL: URLQuery(raw), Reason: reason}
 	case u.Hostname() == "":
-		return nil, &URLError{URL: URL(raw), Reason: "no host"}
+		return nil, &URLError{URL: URLQuery(raw), Reason: "no host"}
 	case u.Port() != "" && !validPort(u.Port()):
-		return nil, &URLError{URL: URL(raw), Reason: "port must be 1-65535"}
+		return nil, &URLError{URL: URLQuery(raw), Reason: "port must be 1-65535"}
 	}
 	return u, nil
 }
@@ -157,7 +158,7 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 		return nil, err
 	}
 	if hasAt(u.EscapedPath()) || hasAt(u.RawQuery) || hasAt(u.EscapedFragment()) {
-		return nil, &URLError{URL: URL(raw), Reason: `an "@" after the host (user info goes before it: http://user:password@host)`}
+		return nil, &URLError{URL: URLQuery(raw), Reason: `an "@" after the host (user info goes before it: http://user:password@host)`}
 	}
 	return u, nil
 }

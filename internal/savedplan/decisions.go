@@ -33,15 +33,14 @@ func differences(saved, now *plan.Plan, both bool) []string {
 			}
 		}
 	}
-	if both {
-		why = append(why, alertTextDifferences(saved, now)...)
-	}
 	return why
 }
 
 // alertTextDifferences compares the subject and body of the alerts both plans send, by
 // node and decision (Decision leaves the text out: live, it moves with metric values;
-// offline it is derived from the same input and must be the same).
+// offline it is derived from the same input and must be the same). The plans' ids count
+// as the same: a template may show the plan ID, which differs whenever anything else
+// does, so the file's id in its text is read as now's (withNowID).
 func alertTextDifferences(saved, now *plan.Plan) []string {
 	text := func(p *plan.Plan) map[string][]*plan.Alert {
 		out := map[string][]*plan.Alert{}
@@ -64,15 +63,23 @@ func alertTextDifferences(saved, now *plan.Plan) []string {
 				break
 			}
 			h := have[k][i]
-			if w.Subject != h.Subject {
+			if withNowID(w.Subject, saved, now) != h.Subject {
 				why = append(why, fmt.Sprintf("node %s: %s: the plan file has subject %q, the rules now give %q", node, decision, w.Subject, h.Subject))
 			}
-			if w.Body != h.Body {
+			if withNowID(w.Body, saved, now) != h.Body {
 				why = append(why, fmt.Sprintf("node %s: %s: the plan file has a different body", node, decision))
 			}
 		}
 	}
 	return why
+}
+
+// withNowID is s, text of saved, with saved's plan ID in it replaced by now's.
+func withNowID(s string, saved, now *plan.Plan) string {
+	if saved.ID == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, saved.ID, now.ID)
 }
 
 func sortedNodes(a, b map[string][]string, both bool) []string {

@@ -100,10 +100,11 @@ func CheckOffline(saved, now *plan.Plan, name string, ttl time.Duration) error {
 	if saved.Inputs.FleetHash != now.Inputs.FleetHash {
 		why = append(why, "the fleet changed")
 	}
-	if len(why) == 0 { // differences names what differs, alert text included
-		why = append(why, differences(saved, now, true)...)
-		if len(why) == 0 && saved.ID != now.ID {
-			why = sectionDifferences(saved, now)
+	if len(why) == 0 {
+		why = differences(saved, now, true)
+		if len(why) == 0 && saved.ID != now.ID { // the same decisions: name what else differs
+			text := alertTextDifferences(saved, now)
+			why = append(text, sectionDifferences(saved, now, len(text) > 0)...)
 		}
 		if len(why) == 0 && saved.ID != now.ID {
 			why = append(why, "the plan computed now is not the plan in the file")

@@ -197,6 +197,62 @@ func TestCheckOffline(t *testing.T) {
 	}
 }
 
+// withPlanIDBody is fixture(t0, reason) whose alert body names the plan ID (as a
+// template with {{ .planID }} renders it), with edit applied and a consistent ID.
+func withPlanIDBody(reason string, edit func(p *plan.Plan)) *plan.Plan {
+	p := fixture(t0, reason)
+	edit(p)
+	p.Nodes[0].Changes[4].Alert.Body = "plan IDTOKEN"
+	p.ID = "IDTOKEN"
+	id := plan.ID(p) // the ID with the body's ID as its placeholder
+	p.Nodes[0].Changes[4].Alert.Body = "plan " + id
+	p.ID = id
+	return p
+}
+
+// Issue 8: when an alert's text names the plan ID, any edit changes the ID and so the
+// text; the stale error names the edit, not "a different body".
+func TestCheckOfflineAlertTextNamesThePlanID(t *testing.T) {
+	now := withPlanIDBody("cpu 1.9", func(*plan.Plan) {})
+	if err := Verify(now, "p.json", 0); err != nil {
+		t.Fatalf("the fixture: %v", err)
+	}
+	if err := CheckOffline(withPlanIDBody("cpu 1.9", func(*plan.Plan) {}), now, "p.json", 0); err != nil {
+		t.Fatalf("the same plan: %v", err)
+	}
+	for _, tt := range []struct {
+		name string
+		edit func(p *plan.Plan)
+		want string
+	}{
+		{"reason text", func(p *plan.Plan) { p.Nodes[0].Changes[1].Reason = "because" },
+			"node n1: add taint ng/hot=true:NoSchedule: the plan file's reason differs from the plan computed now"},
+		{"inputs.source", func(p *plan.Plan) { p.Inputs.Source = "snapshot" },
+			"the plan file's inputs differ from the plan computed now"},
+		{"warnings", func(p *plan.Plan) { p.Warnings = []plan.Warning{{Code: plan.CodeMetricMissing, Message: "x"}} },
+			"the plan file's warnings differ from the plan computed now"},
+	} {
+		saved := withPlanIDBody("cpu 1.9", tt.edit)
+		if err := Verify(saved, "p.json", 0); err != nil {
+			t.Fatalf("%s: the edited fixture: %v", tt.name, err)
+		}
+		err := CheckOffline(saved, now, "p.json", 0)
+		if !IsStale(err) || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "different body") ||
+			strings.Contains(err.Error(), "alert differs") {
+			t.Errorf("%s: %v, want %q only", tt.name, err, tt.want)
+		}
+	}
+	// A body edited as well is named, with the other differences.
+	saved := withPlanIDBody("cpu 1.9", func(p *plan.Plan) { p.Summary.NodesToChange = 7 })
+	saved.Nodes[0].Changes[4].Alert.Body += " evil"
+	saved.ID = plan.ID(saved)
+	err := CheckOffline(saved, now, "p.json", 0)
+	if !IsStale(err) || !strings.Contains(err.Error(), "the plan file has a different body") ||
+		!strings.Contains(err.Error(), "the plan file's summary differs from the plan computed now") {
+		t.Errorf("an edited body and summary: %v", err)
+	}
+}
+
 func TestStaleErrorSummarises(t *testing.T) {
 	e := &StaleError{File: "p.json", Why: make([]string, MaxDifferences+5)}
 	if !strings.Contains(e.Error(), "and 5 more") {

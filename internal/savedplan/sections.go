@@ -18,10 +18,15 @@ var sectionNames = map[string]string{
 	"createdAt": "creation time", "expiresAt": "expiry",
 }
 
-// sectionDifferences names what differs between two plans whose decisions and alert
-// text are the same: a change's details (its reason text, code, rule) by node and
-// change, and the other parts of the JSON form (summary, inputs, deferrals, ...) by name.
-func sectionDifferences(saved, now *plan.Plan) []string {
+// pluralSections are the section and change field names that take "differ".
+var pluralSections = []string{"inputs", "deferrals", "warnings", "pods"}
+
+// sectionDifferences names what differs between two plans whose decisions are the same:
+// a change's details (its reason text, code, rule) by node and change, and the other
+// parts of the JSON form (summary, inputs, deferrals, ...) by name. The file's plan ID
+// in its text is read as now's (withNowID). alertText says alertTextDifferences named a
+// difference in alert text: a change's alert is then not named again.
+func sectionDifferences(saved, now *plan.Plan, alertText bool) []string {
 	a, b := sections(saved), sections(now)
 	var why, other []string
 	for _, k := range slices.Sorted(maps.Keys(mergeKeys(a, b))) {
@@ -29,7 +34,7 @@ func sectionDifferences(saved, now *plan.Plan) []string {
 			continue
 		}
 		if k == "nodes" {
-			why = append(why, changeDifferences(saved, now)...)
+			why = append(why, changeDifferences(saved, now, alertText)...)
 			continue
 		}
 		name := sectionNames[k]
@@ -39,18 +44,24 @@ func sectionDifferences(saved, now *plan.Plan) []string {
 		other = append(other, name)
 	}
 	if len(other) > 0 {
-		verb := " differ"
-		if len(other) == 1 {
-			verb = " differs"
-		}
-		why = append(why, "the plan file's "+strings.Join(other, ", ")+verb+" from the plan computed now")
+		why = append(why, "the plan file's "+strings.Join(other, ", ")+differ(other)+" from the plan computed now")
 	}
 	return why
 }
 
+// differ is the verb for names: " differs" after one singular name, " differ" after
+// several or a plural one ("inputs").
+func differ(names []string) string {
+	if len(names) == 1 && !slices.Contains(pluralSections, names[0]) {
+		return " differs"
+	}
+	return " differ"
+}
+
 // changeDifferences names, for each change at the same place in both plans, the fields
-// (of the JSON form) in which it differs: "reason", "code", ...
-func changeDifferences(saved, now *plan.Plan) []string {
+// (of the JSON form) in which it differs: "reason", "code", ... (not "alert" when
+// skipAlert). saved's plan ID in its fields is read as now's.
+func changeDifferences(saved, now *plan.Plan, skipAlert bool) []string {
 	var why []string
 	for i, np := range saved.Nodes {
 		if i >= len(now.Nodes) || now.Nodes[i].Node != np.Node {
@@ -65,12 +76,18 @@ func changeDifferences(saved, now *plan.Plan) []string {
 			a, b := sections(c), sections(other.Changes[j])
 			var fields []string
 			for _, k := range slices.Sorted(maps.Keys(mergeKeys(a, b))) {
+				if skipAlert && k == "alert" {
+					continue
+				}
+				if saved.ID != "" && a != nil {
+					a[k] = bytes.ReplaceAll(a[k], []byte(saved.ID), []byte(now.ID))
+				}
 				if !bytes.Equal(a[k], b[k]) {
 					fields = append(fields, k)
 				}
 			}
 			if len(fields) > 0 {
-				why = append(why, fmt.Sprintf("node %s: %s: the plan file's %s differs from the plan computed now", np.Node, Decision(c), strings.Join(fields, ", ")))
+				why = append(why, fmt.Sprintf("node %s: %s: the plan file's %s%s from the plan computed now", np.Node, Decision(c), strings.Join(fields, ", "), differ(fields)))
 			}
 		}
 	}

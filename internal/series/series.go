@@ -169,7 +169,10 @@ func parseBase(base string) (start, step float64, err error) {
 
 func parseNumber(s string) (float64, error) {
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Errorf("number %s is out of range (at most about 1.8e308 in magnitude)", s)
+	case err != nil:
 		return 0, fmt.Errorf("%q is not a number", s)
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {

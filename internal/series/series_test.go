@@ -69,6 +69,20 @@ func TestParse(t *testing.T) {
 
 // TestParseSampleCap: a notation expands to at most MaxSamples values, counting
 // missing ones, and the cap holds across terms.
+// TestParseOutOfRange: a number too large for a float64 is said to be out of range, as
+// in rules (not "not a number").
+func TestParseOutOfRange(t *testing.T) {
+	for _, in := range []string{"1e400", "-1e400", "1 1e400x2", "1e400+1x2", "1+1e400x2"} {
+		_, err := Parse(in)
+		if err == nil || !strings.Contains(err.Error(), "is out of range (at most about 1.8e308 in magnitude)") {
+			t.Errorf("Parse(%q) = %v, want out of range", in, err)
+		}
+	}
+	if got, err := Parse("1e-400"); err != nil || len(got) != 1 || got[0].V != 0 {
+		t.Errorf("Parse(1e-400) = %v, %v, want 0", got, err)
+	}
+}
+
 func TestParseSampleCap(t *testing.T) {
 	tests := []struct {
 		in   string

@@ -33,3 +33,15 @@ rule "count-in-a-string" {
   }
   max_unhealthy = "3"
 }
+
+rule "count-too-large" {
+  condition {
+    metric   = "cpuLoadRatio"
+    operator = "GreaterThan"
+    value    = 1.5
+  }
+  action {
+    type = "cordon"
+  }
+  max_unhealthy = 99999999999999999999
+}
