@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,10 +30,7 @@ func TestBudgetDeferralAndAlertFailure(t *testing.T) {
 		rw.WriteHeader(int(status.Load()))
 	}))
 	t.Cleanup(srv.Close)
-	cfg := filepath.Join(t.TempDir(), "alerts.yaml")
-	if err := os.WriteFile(cfg, []byte("webhook:\n  url: "+srv.URL+"/hook\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := webhookConfig(t, srv.URL)
 	all := intstr.FromString("100%")
 	run := w.start(Options{AlertConfig: cfg, MaxDisruptive: &all})
 	w.rule("bud", `

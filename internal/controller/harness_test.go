@@ -298,6 +298,17 @@ maxUnhealthy: "100%%"
 %s`, group, query, group, extra)
 }
 
+// webhookConfig writes an --alert-config file whose webhook channel posts to
+// baseURL/hook, and returns its path.
+func webhookConfig(t *testing.T, baseURL string) string {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "alerts.yaml")
+	if err := os.WriteFile(cfg, []byte("webhook:\n  url: "+baseURL+"/hook\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // ledgerKey is the ownership ledger annotation.
 const ledgerKey = ledger.Annotation
 

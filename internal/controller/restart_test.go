@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,10 +30,7 @@ func TestRestartNoDuplicates(t *testing.T) {
 		rw.WriteHeader(http.StatusOK)
 	}))
 	t.Cleanup(hook.Close)
-	cfg := filepath.Join(t.TempDir(), "alerts.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("webhook:\n  url: %s/hook\n", hook.URL)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := webhookConfig(t, hook.URL)
 	w.rule("rs", `
 nodeSelector: {matchLabels: {group: rs}}
 conditions:

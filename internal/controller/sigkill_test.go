@@ -1,16 +1,11 @@
 package controller
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -127,10 +122,7 @@ func newKillWorld(t *testing.T, holdAlert bool) *killWorld {
 	name := fmt.Sprintf("sigkill%d", sigkillSeq.Add(1))
 	k := &killWorld{world: newWorld(t, fmt.Sprintf("ng_hot{node=%q} 1\n", name+"-a")), rule: name, node: name + "-a",
 		hook: newHoldingHook(t, holdAlert), bin: ngctlBinary(t), began: time.Now()}
-	k.alerts = filepath.Join(t.TempDir(), "alerts.yaml")
-	if err := os.WriteFile(k.alerts, []byte("webhook:\n  url: "+k.hook.srv.URL+"/hook\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	k.alerts = webhookConfig(t, k.hook.srv.URL)
 	k.world.node(k.node, map[string]string{"group": name})
 	for i := range 2 {
 		k.pods = append(k.pods, k.pod(t, fmt.Sprintf("%s-web-%d", name, i)))
@@ -340,24 +332,11 @@ func (p *ctlProc) alive(t *testing.T) {
 // it does not answer).
 func (p *ctlProc) reconciles(t *testing.T) float64 {
 	t.Helper()
-	const series = `nodeguardian_reconciles_total{result="success"} `
-	resp, err := http.Get(p.metrics)
+	v, err := proctest.Scrape(p.metrics, `nodeguardian_reconciles_total{result="success"}`)
 	if err != nil {
-		return 0
+		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), series); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			if err != nil {
-				t.Fatalf("%s: %v", p.metrics, err)
-			}
-			return v
-		}
-	}
-	return 0
+	return v
 }
 
 // tail is the end of a process's output.

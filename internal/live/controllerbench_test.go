@@ -505,25 +505,11 @@ func waitReconciles(b *testing.B, p *controllerProc, metricsURL string, k float6
 // scrapeValue is the value of the series named series (name and labels as the text
 // format prints them) on metricsURL, 0 when absent.
 func scrapeValue(b *testing.B, metricsURL, series string) float64 {
-	resp, err := http.Get(metricsURL)
+	v, err := proctest.Scrape(metricsURL, series)
 	if err != nil {
-		return 0
+		b.Fatal(err)
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), series+" ")
-		if !ok {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-		if err != nil {
-			b.Fatalf("%s: %s: %v", metricsURL, series, err)
-		}
-		return v
-	}
-	return 0
+	return v
 }
 
 // procStatusBytes reads a kB field (VmRSS:, VmHWM:) of a /proc/PID/status file in bytes.

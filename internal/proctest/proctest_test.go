@@ -1,6 +1,7 @@
 package proctest
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -157,5 +158,25 @@ func TestWaitReadyExited(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("WaitReady took %s after the process exited", d)
+	}
+}
+
+// Scrape reads a series of a /metrics page, 0 when absent or unreachable, an error when
+// its value does not parse.
+func TestScrape(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, "# HELP x\nrec_total{result=\"success\"} 3\nrec_total{result=\"failure\"} 1\nbad x\n")
+	}))
+	defer srv.Close()
+	for series, want := range map[string]float64{`rec_total{result="success"}`: 3, `rec_total{result="failure"}`: 1, "absent": 0} {
+		if got, err := Scrape(srv.URL, series); err != nil || got != want {
+			t.Errorf("Scrape(%s) = %v, %v; want %v", series, got, err, want)
+		}
+	}
+	if _, err := Scrape(srv.URL, "bad"); err == nil {
+		t.Error("an unparsable value is not an error")
+	}
+	if got, err := Scrape("http://127.0.0.1:1/metrics", "x"); got != 0 || err != nil {
+		t.Errorf("unreachable = %v, %v; want 0, nil", got, err)
 	}
 }
