@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -133,20 +132,10 @@ func (c *Client) evictOnNode(ctx context.Context, node string, pods []plannedPod
 	return res
 }
 
-// evictable reports whether a pod on the node can still be evicted as the planner chose
-// pods: not owned by a DaemonSet (its controller would recreate it on the same node), not
-// a mirror pod (the kubelet owns it), neither terminating nor finished.
+// evictable reports whether a pod on the node can still be evicted: not one the planner
+// never evicts (plan.NeverEvicted: finished, mirror or DaemonSet pods), nor terminating.
 func evictable(p corev1.Pod) bool {
-	ref := metav1.GetControllerOf(&p)
-	_, mirror := p.Annotations[corev1.MirrorPodAnnotationKey]
-	switch {
-	case ref != nil && ref.Kind == "DaemonSet" && strings.HasPrefix(ref.APIVersion, appsv1.GroupName+"/"),
-		mirror,
-		p.DeletionTimestamp != nil,
-		p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
-		return false
-	}
-	return true
+	return p.DeletionTimestamp == nil && !plan.NeverEvicted(&p)
 }
 
 // evictPodOnce asks the policy/v1 Eviction API to evict one pod with the grace period

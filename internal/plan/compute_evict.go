@@ -115,28 +115,28 @@ func (p *reconcilePass) evictPods(rule string, es evictSpec) []PodEviction {
 
 func (p *reconcilePass) evictable(pod *corev1.Pod, es evictSpec) bool {
 	switch {
-	case pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed:
+	case NeverEvicted(pod), pod.Annotations[AnnotationDoNotEvict] == "true", p.listed[pod.Namespace+"/"+pod.Name]:
 		return false
-	case pod.Annotations[AnnotationDoNotEvict] == "true":
-		return false
-	case p.listed[pod.Namespace+"/"+pod.Name]:
-		return false
-	}
-	if _, mirror := pod.Annotations[annotationMirror]; mirror {
-		return false
-	}
-	for _, o := range pod.OwnerReferences {
-		if o.Kind == "DaemonSet" {
-			return false
-		}
-	}
-	if es.drain {
+	case es.drain:
 		return true
 	}
 	if slices.Contains(es.exclude, pod.Namespace) {
 		return false
 	}
 	return es.sel == nil || es.sel.Matches(labels.Set(pod.Labels))
+}
+
+// NeverEvicted reports whether a pod is never evicted, whatever a rule says: it has
+// finished, it is a mirror pod (the kubelet owns it), or a DaemonSet's (it would come back
+// on the same node). The planner and the apply both hold to it.
+func NeverEvicted(pod *corev1.Pod) bool {
+	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		return true
+	}
+	if _, mirror := pod.Annotations[annotationMirror]; mirror {
+		return true
+	}
+	return slices.ContainsFunc(pod.OwnerReferences, func(o metav1.OwnerReference) bool { return o.Kind == "DaemonSet" })
 }
 
 // blockedBy names the first PodDisruptionBudget of the pod that allows no more
